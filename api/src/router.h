@@ -1,0 +1,49 @@
+// Request values, route table and path matching. Pure; private to api/.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "http_reply.h"
+#include "search_params.h"
+
+namespace octohub::api {
+
+struct RequestView {
+  std::string method;
+  std::string path;
+  QueryParams query;
+  std::string body;
+  std::string if_none_match;
+  std::vector<std::string> path_params;  // decoded {captures}, in order
+};
+
+struct Route {
+  std::string method;
+  std::string pattern;  // "/api/v1/records/{source}/{id}"
+  std::function<Reply(const RequestView&)> handler;
+  bool on_worker = true;  // touches PostgreSQL or the index: run off the reactor thread
+};
+
+class Router {
+ public:
+  explicit Router(std::vector<Route> routes) : routes_(std::move(routes)) {}
+
+  struct Match {
+    const Route* route = nullptr;           // null: no route for this method and path
+    std::vector<std::string> params;
+    std::vector<std::string> allowed;       // methods the path has, when the method did not match
+  };
+  Match Find(std::string_view method, std::string_view path) const;
+
+ private:
+  std::vector<Route> routes_;
+};
+
+// Decodes %XX (and '+' as space when plus_is_space); false on a malformed escape.
+bool PercentDecode(std::string_view in, std::string& out, bool plus_is_space);
+
+}  // namespace octohub::api

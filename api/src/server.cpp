@@ -1,0 +1,215 @@
+#include "octohub/api/server.h"
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <mutex>
+#include <thread>
+
+#include <boost/asio/post.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <pistache/endpoint.h>
+#include <pistache/http.h>
+
+#include "octohub/core/log.h"
+#include "routes.h"
+
+namespace octohub::api {
+namespace Http = Pistache::Http;
+
+namespace {
+
+// Pistache 0.0.5 answers "Connection: Close" to any request without a Connection header,
+// and silently keeps that header if we only add another: remove it, then set ours.
+bool WantsKeepAlive(const Http::Request& request) {
+  auto connection = request.headers().tryGet<Http::Header::Connection>();
+  if (request.version() == Http::Version::Http11) {
+    return !connection || connection->control() != Http::ConnectionControl::Close;
+  }
+  return connection && connection->control() == Http::ConnectionControl::KeepAlive;
+}
+
+void Send(Http::ResponseWriter& writer, const Reply& reply, bool keep_alive) {
+  auto& headers = writer.headers();
+  headers.remove<Http::Header::Connection>();
+  headers.add<Http::Header::Connection>(keep_alive ? Http::ConnectionControl::KeepAlive
+                                                   : Http::ConnectionControl::Close);
+  // Pistache writes Content-Type from the MIME type only; a raw header would be dropped.
+  if (reply.status != 304) writer.setMime(Http::Mime::MediaType::fromString(reply.content_type));
+  for (const auto& [name, value] : reply.headers) headers.addRaw(Http::Header::Raw(name, value));
+  writer.send(static_cast<Http::Code>(reply.status), reply.body);
+}
+
+// Pistache splits the query string but leaves names and values percent-encoded.
+Result<RequestView> ViewOf(const Http::Request& request) {
+  RequestView view;
+  view.method = Http::methodString(request.method());
+  view.path = request.resource();
+  const auto& query = request.query();
+  for (auto it = query.parameters_begin(); it != query.parameters_end(); ++it) {
+    std::string name, value;
+    if (!PercentDecode(it->first, name, true) || !PercentDecode(it->second, value, true)) {
+      return InvalidArgument("the query string has a malformed %-escape");
+    }
+    view.query.emplace_back(std::move(name), std::move(value));
+  }
+  view.body = request.body();
+  if (auto etag = request.headers().tryGetRaw("If-None-Match")) view.if_none_match = etag->value();
+  return view;
+}
+
+using RequestFn = std::function<void(const Http::Request&, Http::ResponseWriter)>;
+
+// Pistache clones the handler for each reactor thread; every clone calls the same function.
+class PistacheHandler : public Http::Handler {
+ public:
+  HTTP_PROTOTYPE(PistacheHandler)
+  explicit PistacheHandler(std::shared_ptr<RequestFn> fn) : fn_(std::move(fn)) {}
+  void onRequest(const Http::Request& request, Http::ResponseWriter writer) override {
+    (*fn_)(request, std::move(writer));
+  }
+
+ private:
+  std::shared_ptr<RequestFn> fn_;
+};
+
+}  // namespace
+
+struct ApiServer::Impl {
+  Impl(ServerOptions o, ServerDependencies d) : options(std::move(o)), deps(d) {}
+
+  ServerOptions options;
+  ServerDependencies deps;
+  StaticAssets assets;
+  std::shared_ptr<Router> router;
+  std::shared_ptr<Http::Endpoint> endpoint;
+  std::unique_ptr<boost::asio::thread_pool> pool;
+  std::atomic<bool> draining{false};
+  std::mutex mutex;
+  std::condition_variable idle;
+  int in_flight = 0;
+  bool started = false;
+
+  void Handle(const Http::Request& request, Http::ResponseWriter writer) {
+    const auto started_at = std::chrono::steady_clock::now();
+    const bool keep_alive = WantsKeepAlive(request);
+    auto parsed = ViewOf(request);
+    if (!parsed.ok()) {
+      RequestView bare{Http::methodString(request.method()), request.resource(), {}, {}, {}, {}};
+      return Finish(writer, bare, "unmatched", ReplyForStatus(parsed.status()), keep_alive, started_at);
+    }
+    RequestView view = std::move(*parsed);
+    if (draining) {
+      return Send(writer, ProblemReply(503, "the server is shutting down"), false);
+    }
+    auto match = router->Find(view.method, view.path);
+    if (match.route == nullptr) {
+      Reply reply = match.allowed.empty()
+                        ? ProblemReply(404, "no such endpoint: " + view.path)
+                        : ProblemReply(405, view.method + " is not allowed on " + view.path);
+      if (!match.allowed.empty()) {
+        std::string allow;
+        for (const auto& m : match.allowed) allow += (allow.empty() ? "" : ", ") + m;
+        reply.headers.emplace_back("Allow", allow);
+      }
+      return Finish(writer, view, "unmatched", reply, keep_alive, started_at);
+    }
+    view.path_params = std::move(match.params);
+    const Route* route = match.route;
+    if (!route->on_worker) {
+      return Finish(writer, view, route->pattern, route->handler(view), keep_alive, started_at);
+    }
+    {
+      std::lock_guard lock(mutex);
+      ++in_flight;
+    }
+    boost::asio::post(*pool, [this, route, view = std::move(view), writer = std::move(writer),
+                              keep_alive, started_at]() mutable {
+      Reply reply;
+      try {
+        reply = route->handler(view);
+      } catch (const std::exception& e) {
+        log::Error("http.handler_failed", {{"route", route->pattern}, {"reason", e.what()}});
+        reply = ProblemReply(500, "internal error");
+      }
+      Finish(writer, view, route->pattern, reply, keep_alive, started_at);
+      std::lock_guard lock(mutex);
+      if (--in_flight == 0) idle.notify_all();
+    });
+  }
+
+  void Finish(Http::ResponseWriter& writer, const RequestView& view, const std::string& route,
+              const Reply& reply, bool keep_alive, std::chrono::steady_clock::time_point start) {
+    Send(writer, reply, keep_alive);
+    const double ms =
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+    log::Info("http.request", {{"method", view.method}, {"route", route}, {"path", view.path},
+                               {"status", reply.status}, {"latency_ms", ms}});
+  }
+};
+
+ApiServer::ApiServer(ServerOptions options, ServerDependencies deps)
+    : impl_(new Impl(std::move(options), deps)) {
+  impl_->router = std::make_shared<Router>(BuildRoutes(impl_->deps, impl_->assets));
+}
+
+ApiServer::~ApiServer() { Shutdown(); }
+
+Status ApiServer::Start() {
+  auto& s = *impl_;
+  const std::string& listen = s.options.listen;
+  size_t colon = listen.rfind(':');
+  if (colon == std::string::npos) {
+    return InvalidArgument("--listen must be host:port, not \"" + listen + "\"");
+  }
+  try {
+    Pistache::Address address(listen.substr(0, colon), Pistache::Port(static_cast<uint16_t>(
+                                                           std::stoi(listen.substr(colon + 1)))));
+    s.pool = std::make_unique<boost::asio::thread_pool>(s.options.worker_threads);
+    s.endpoint = std::make_shared<Http::Endpoint>(address);
+    auto opts = Http::Endpoint::options()
+                    .threads(s.options.reactor_threads)
+                    .flags(Pistache::Tcp::Options::ReuseAddr)
+                    .maxRequestSize(s.options.max_body_bytes + 64 * 1024)
+                    .headerTimeout(std::chrono::seconds(10))
+                    .bodyTimeout(std::chrono::seconds(60))
+                    .keepaliveTimeout(std::chrono::seconds(75));
+    s.endpoint->init(opts);
+    auto fn = std::make_shared<RequestFn>(
+        [impl = impl_.get()](const Http::Request& request, Http::ResponseWriter writer) {
+          impl->Handle(request, std::move(writer));
+        });
+    s.endpoint->setHandler(Http::make_handler<PistacheHandler>(fn));
+    s.endpoint->serveThreaded();
+  } catch (const std::exception& e) {
+    s.endpoint.reset();
+    if (s.pool) s.pool->join();
+    s.pool.reset();
+    return Unavailable("cannot listen on " + listen + ": " + e.what());
+  }
+  s.started = true;
+  log::Info("http.listening", {{"address", listen.substr(0, colon) + ":" + std::to_string(port())}});
+  return Status::Ok();
+}
+
+std::uint16_t ApiServer::port() const {
+  return impl_->endpoint ? static_cast<std::uint16_t>(impl_->endpoint->getPort()) : 0;
+}
+
+void ApiServer::Shutdown() {
+  auto& s = *impl_;
+  if (!s.started) return;
+  s.started = false;
+  s.draining = true;
+  {
+    // In-flight requests finish (bounded) before the reactor stops under them.
+    std::unique_lock lock(s.mutex);
+    s.idle.wait_for(lock, std::chrono::seconds(5), [&] { return s.in_flight == 0; });
+  }
+  s.endpoint->shutdown();
+  s.pool->join();
+  log::Info("http.stopped");
+}
+
+}  // namespace octohub::api

@@ -1,0 +1,71 @@
+#include "octohub/core/log.h"
+
+#include <chrono>
+#include <memory>
+
+#include <boost/json/serialize.hpp>
+#include <fmt/chrono.h>
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
+
+namespace octohub::log {
+namespace {
+
+// spdlog only moves finished lines to stderr (thread-safe, unbuffered); the JSON is ours so
+// that every field is escaped correctly.
+spdlog::logger& Logger() {
+  static const std::shared_ptr<spdlog::logger> kLogger = [] {
+    auto logger = std::make_shared<spdlog::logger>(
+        "octohub", std::make_shared<spdlog::sinks::stderr_sink_mt>());
+    logger->set_pattern("%v");
+    logger->set_level(spdlog::level::info);
+    logger->flush_on(spdlog::level::trace);
+    return logger;
+  }();
+  return *kLogger;
+}
+
+spdlog::level::level_enum ToSpdlog(Level level) {
+  switch (level) {
+    case Level::kDebug: return spdlog::level::debug;
+    case Level::kInfo: return spdlog::level::info;
+    case Level::kWarn: return spdlog::level::warn;
+    case Level::kError: return spdlog::level::err;
+  }
+  return spdlog::level::info;
+}
+
+const char* LevelName(Level level) {
+  switch (level) {
+    case Level::kDebug: return "debug";
+    case Level::kInfo: return "info";
+    case Level::kWarn: return "warn";
+    case Level::kError: return "error";
+  }
+  return "info";
+}
+
+}  // namespace
+
+void SetLevel(std::string_view name) {
+  spdlog::level::level_enum level = spdlog::level::info;
+  if (name == "debug") level = spdlog::level::debug;
+  if (name == "warn") level = spdlog::level::warn;
+  if (name == "error") level = spdlog::level::err;
+  Logger().set_level(level);
+}
+
+void Write(Level level, std::string_view event, boost::json::object fields) {
+  auto& logger = Logger();
+  if (!logger.should_log(ToSpdlog(level))) return;
+  auto now = std::chrono::system_clock::now();
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
+  boost::json::object line;
+  line["ts"] = fmt::format("{:%FT%H:%M:%S}.{:03}Z", std::chrono::time_point_cast<std::chrono::seconds>(now), ms);
+  line["level"] = LevelName(level);
+  line["event"] = event;
+  for (auto& field : fields) line[field.key()] = std::move(field.value());
+  logger.log(ToSpdlog(level), boost::json::serialize(line));
+}
+
+}  // namespace octohub::log

@@ -1,0 +1,66 @@
+#include "octohub/hub/cli.h"
+
+#include <CLI/CLI.hpp>
+
+#include "commands.h"
+#include "octohub/core/log.h"
+#include "options.h"
+
+namespace octohub::hub {
+
+int RunCli(int argc, char** argv) {
+  CLI::App app{"Octohub: harvest HTTP/JSON APIs into PostgreSQL, search them, forward what you find."};
+  app.set_version_flag("--version", "octohub 0.1.0");
+  app.require_subcommand(1);
+  app.fallthrough();  // global options may follow the verb
+  GlobalOptions options;
+  AddGlobalOptions(app, options);
+  int code = 0;
+
+  auto* serve = app.add_subcommand("serve", "run the API, web UI, ingest workers and indexer");
+  serve->callback([&] { code = RunServe(options); });
+
+  auto* migrate = app.add_subcommand("migrate", "apply database migrations and exit");
+  migrate->callback([&] { code = RunMigrate(options); });
+
+  auto* sources = app.add_subcommand("sources", "manage sources");
+  sources->require_subcommand(1);
+  std::vector<std::string> files;
+  auto* apply = sources->add_subcommand("apply", "create or replace sources from JSON/YAML files");
+  apply->add_option("files", files, "source files")->required()->check(CLI::ExistingFile);
+  apply->callback([&] { code = RunSourcesApply(options, files); });
+  bool as_json = false;
+  auto* list = sources->add_subcommand("list", "list sources with their last and next run");
+  list->add_flag("--json", as_json, "print JSON");
+  list->callback([&] { code = RunSourcesList(options, as_json); });
+  std::string source_name;
+  bool wait = false;
+  auto* run = sources->add_subcommand("run", "start a run of a source now");
+  run->add_option("name", source_name, "source name")->required();
+  run->add_flag("--wait", wait, "wait for the run to finish; exit 1 if it fails");
+  run->add_flag("--json", as_json, "print the run as JSON");
+  run->callback([&] { code = RunSourcesRun(options, source_name, wait, as_json); });
+
+  SearchCommand search_command;
+  auto* search = app.add_subcommand("search", "search every source");
+  search->add_option("query", search_command.query, "Xapian query syntax; empty = everything");
+  search->add_option("--source", search_command.sources, "only these sources")->delimiter(',');
+  search->add_option("--page", search_command.page, "page, from 1")->check(CLI::Range(1, 100000));
+  search->add_option("--per-page", search_command.per_page, "hits per page")->check(CLI::Range(1, 100));
+  search->add_flag("--prefix", search_command.prefix, "treat the last word as a prefix");
+  search->add_flag("--json", search_command.as_json, "print the API's JSON response");
+  search->callback([&] { code = RunSearch(options, search_command); });
+
+  auto* reindex = app.add_subcommand("reindex", "rebuild the search index from PostgreSQL");
+  reindex->callback([&] { code = RunReindex(options); });
+
+  app.parse_complete_callback([&] { log::SetLevel(options.log_level); });
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? 0 : 2;
+  }
+  return code;
+}
+
+}  // namespace octohub::hub

@@ -1,0 +1,32 @@
+// The verbs of the octohub program. Each returns the process exit code. Private to hub/.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "octohub/core/status.h"
+#include "options.h"
+
+namespace octohub::hub {
+
+int RunServe(const GlobalOptions& options);
+int RunMigrate(const GlobalOptions& options);
+int RunSourcesApply(const GlobalOptions& options, const std::vector<std::string>& files);
+int RunSourcesList(const GlobalOptions& options, bool as_json);
+int RunSourcesRun(const GlobalOptions& options, const std::string& name, bool wait, bool as_json);
+
+struct SearchCommand {
+  std::string query;
+  std::vector<std::string> sources;
+  int page = 1;
+  int per_page = 20;
+  bool prefix = false;
+  bool as_json = false;
+};
+int RunSearch(const GlobalOptions& options, const SearchCommand& command);
+int RunReindex(const GlobalOptions& options);
+
+// Prints a failure for a person on stderr (and as a log line) and returns exit code 1.
+int Fail(const Status& status);
+
+}  // namespace octohub::hub

@@ -1,0 +1,121 @@
+#include <pthread.h>
+#include <signal.h>
+
+#include <random>
+#include <thread>
+
+#include <pqxx/pqxx>
+#include <unistd.h>
+
+#include "commands.h"
+#include "octohub/api/server.h"
+#include "octohub/core/log.h"
+#include "octohub/indexer/indexer.h"
+#include "octohub/ingest/ingest.h"
+#include "runtime.h"
+
+namespace octohub::hub {
+namespace {
+
+std::string WorkerId(const char* role) {
+  char host[256] = {};
+  gethostname(host, sizeof(host) - 1);
+  return std::string(host) + ":" + std::to_string(getpid()) + ":" + role;
+}
+
+// Takes queued runs one at a time; woken by NOTIFY when a run is queued, else polls.
+void IngestLoop(const Database& db, std::stop_token stop) {
+  ingest::IngestWorker worker(db, ingest::MakeCurlFetcher(), WorkerId("ingest"));
+  class Wakeup : public pqxx::notification_receiver {
+   public:
+    explicit Wakeup(pqxx::connection& c) : notification_receiver(c, "octohub_runs") {}
+    void operator()(const std::string&, int) override {}
+  };
+  std::unique_ptr<pqxx::connection> listener;
+  std::unique_ptr<Wakeup> wakeup;
+  while (!stop.stop_requested()) {
+    auto run = worker.RunNextQueued(stop);
+    if (!run.ok()) log::Error("ingest.worker_error", {{"reason", run.status().message()}});
+    if (run.ok() && *run) continue;  // there may be more queued
+    try {
+      if (!listener) {
+        auto connection = db.Connect();
+        if (connection.ok()) {
+          listener = std::move(*connection);
+          wakeup = std::make_unique<Wakeup>(*listener);
+        }
+      }
+      if (listener) {
+        listener->await_notification(1, 0);
+      } else {
+        std::this_thread::sleep_for(std::chrono::seconds(1));
+      }
+    } catch (const std::exception& e) {
+      wakeup.reset();
+      listener.reset();
+      std::this_thread::sleep_for(std::chrono::seconds(1));
+    }
+  }
+}
+
+}  // namespace
+
+int RunServe(const GlobalOptions& options) {
+  // Signals are taken synchronously by this thread only: every thread started below
+  // inherits the blocked mask. SIGPIPE from a vanished client must not kill the process.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  auto runtime = Runtime::Open(options);
+  if (!runtime.ok()) return Fail(runtime.status());
+  const Database& db = (*runtime)->db();
+
+  std::unique_ptr<indexer::IndexFollower> follower;
+  if (options.has_role("index")) {
+    follower = std::make_unique<indexer::IndexFollower>(db, options.index_dir());
+    if (Status s = follower->Open(); !s.ok()) return Fail(s);
+  }
+  auto searcher = indexer::OpenSearcher(options.index_dir());
+  std::unique_ptr<api::ApiServer> server;
+  if (options.has_role("api")) {
+    api::ServerOptions server_options{options.listen, options.http_threads, options.workers,
+                                      options.max_body};
+    server = std::make_unique<api::ApiServer>(server_options, api::ServerDependencies{db, *searcher});
+    if (Status s = server->Start(); !s.ok()) return Fail(s);
+  }
+  std::jthread index_thread;
+  if (follower) index_thread = std::jthread([&](std::stop_token stop) { follower->Run(stop); });
+  std::jthread ingest_thread;
+  if (options.has_role("ingest")) {
+    ingest_thread = std::jthread([&](std::stop_token stop) { IngestLoop(db, stop); });
+  }
+  log::Info("serve.ready", {{"listen", server ? options.listen.substr(0, options.listen.rfind(':')) +
+                                                    ":" + std::to_string(server->port())
+                                              : std::string()},
+                            {"data_dir", options.data_dir.string()}});
+
+  int signal_number = 0;
+  sigwait(&signals, &signal_number);
+  log::Info("serve.stopping", {{"signal", signal_number == SIGINT ? "SIGINT" : "SIGTERM"}});
+  // A second signal while stopping means "now".
+  std::thread([signals]() mutable {
+    int again = 0;
+    sigwait(&signals, &again);
+    log::Warn("serve.forced_exit");
+    _exit(1);
+  }).detach();
+
+  if (server) server->Shutdown();
+  ingest_thread = {};  // requests stop and joins: the page in hand is stored first
+  index_thread = {};
+  follower.reset();    // the last batch is committed; the write lock is released
+  if (Status s = (*runtime)->Close(); !s.ok()) return Fail(s);
+  log::Info("serve.stopped");
+  return 0;
+}
+
+}  // namespace octohub::hub

@@ -1,0 +1,58 @@
+// The index writer side: follows records in PostgreSQL by change sequence and keeps the
+// Xapian index equal to them.
+//
+// The index directory holds generations (gen-NNNNNN/) behind a Xapian stub file (XAPIANDB)
+// that names the current one; a rebuild writes a new generation and swaps the stub, so
+// readers never see a half-built index. Each commit stores the last indexed change sequence
+// in the index's own metadata, atomically with the documents: after a crash at any point the
+// follower resumes from exactly what the index holds. Replacing documents by a unique id
+// term makes replays harmless.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <stop_token>
+
+#include "octohub/core/database.h"
+#include "octohub/core/status.h"
+
+namespace octohub::indexer {
+
+struct FollowerOptions {
+  int batch_size = 2000;                       // records per Xapian commit
+  std::chrono::milliseconds poll_interval{1000};  // fallback when no notification comes
+};
+
+// Exactly one follower may write an index directory (Xapian's write lock enforces it).
+// Not thread-safe: one thread calls CatchUp/Run.
+class IndexFollower {
+ public:
+  IndexFollower(const Database& db, std::filesystem::path index_dir, FollowerOptions options = {});
+  ~IndexFollower();
+
+  // Opens the current generation, creating the first one, or a fresh one when the index was
+  // built from another database. Fails when another process holds the write lock.
+  Status Open();
+
+  // Indexes every change past the checkpoint; returns the number of records processed.
+  Result<std::int64_t> CatchUp();
+
+  // Catches up whenever ingest notifies (LISTEN) or the poll interval passes, until stop.
+  // Errors (PostgreSQL down, say) are logged and retried; the index is committed on return.
+  void Run(std::stop_token stop);
+
+  std::int64_t checkpoint() const;
+  std::int64_t document_count() const;
+
+ private:
+  struct State;
+  std::unique_ptr<State> state_;
+};
+
+// Builds a fresh generation from PostgreSQL and swaps it in; searches keep being served from
+// the old generation until the swap. A running follower notices the swap and continues on the
+// new generation. Returns the number of records indexed.
+Result<std::int64_t> RebuildIndex(const Database& db, const std::filesystem::path& index_dir);
+
+}  // namespace octohub::indexer

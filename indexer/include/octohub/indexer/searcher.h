@@ -1,0 +1,63 @@
+// The read side of the index: what api/ and `octohub search` use.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <boost/json/object.hpp>
+
+#include "octohub/core/status.h"
+
+namespace octohub::indexer {
+
+struct SearchRequest {
+  std::string q;                     // Xapian query syntax; empty = every record
+  std::vector<std::string> sources;  // empty = all
+  int page = 1;                      // from 1
+  int per_page = 20;                 // 1..100
+  bool prefix = false;               // the last word is a prefix (search as you type)
+  bool exact_total = false;          // count the whole match set
+};
+
+struct SearchHit {
+  std::string source;
+  std::string id;
+  double score = 0;
+  std::string title;
+  std::string snippet;  // HTML-escaped apart from <mark> tags
+  std::string updated_at;
+  boost::json::object fields;
+};
+
+struct SearchResponse {
+  std::string query;
+  std::int64_t total = 0;
+  bool total_exact = false;
+  double took_ms = 0;
+  int page = 1;
+  int per_page = 20;
+  std::vector<SearchHit> hits;
+  boost::json::object facets;
+  std::optional<std::string> suggestion;
+};
+
+boost::json::object SearchResponseToJson(const SearchResponse& response);
+
+// Thread-safe: searches run in parallel, each on its own reader that is reopened to the
+// latest commit first. kInvalidArgument for a query that cannot be parsed or is not UTF-8;
+// kUnavailable while no index exists.
+class Searcher {
+ public:
+  virtual ~Searcher() = default;
+  virtual Result<SearchResponse> Search(const SearchRequest& request) = 0;
+  // Whether an index can be opened now (for readiness checks).
+  virtual bool Ready() = 0;
+};
+
+std::unique_ptr<Searcher> OpenSearcher(const std::filesystem::path& index_dir);
+
+}  // namespace octohub::indexer

@@ -1,0 +1,202 @@
+#include "octohub/indexer/searcher.h"
+
+#include <sys/stat.h>
+
+#include <chrono>
+#include <mutex>
+
+#include <boost/json.hpp>
+#include <simdjson.h>
+#include <xapian.h>
+
+#include "generations.h"
+#include "index_schema.h"
+
+namespace octohub::indexer {
+namespace fs = std::filesystem;
+namespace json = boost::json;
+namespace {
+
+constexpr size_t kSnippetLength = 240;
+
+// Identifies the stub file's current version: a swap renames a new file over it.
+struct StubIdentity {
+  ino_t inode = 0;
+  std::int64_t mtime_ns = 0;
+  bool operator==(const StubIdentity&) const = default;
+};
+
+std::optional<StubIdentity> ReadStubIdentity(const fs::path& index_dir) {
+  struct stat info {};
+  if (stat((index_dir / kStubFile).c_str(), &info) != 0) return std::nullopt;
+  return StubIdentity{info.st_ino, info.st_mtim.tv_sec * 1'000'000'000LL + info.st_mtim.tv_nsec};
+}
+
+struct Reader {
+  Xapian::Database db;
+  StubIdentity stub;
+};
+
+class XapianSearcher final : public Searcher {
+ public:
+  explicit XapianSearcher(fs::path index_dir) : index_dir_(std::move(index_dir)) {}
+
+  bool Ready() override {
+    auto reader = Acquire();
+    if (!reader.ok()) return false;
+    Release(std::move(*reader));
+    return true;
+  }
+
+  Result<SearchResponse> Search(const SearchRequest& request) override {
+    const auto started = std::chrono::steady_clock::now();
+    if (!simdjson::validate_utf8(request.q.data(), request.q.size())) {
+      return InvalidArgument("the query is not valid UTF-8");
+    }
+    auto reader = Acquire();
+    if (!reader.ok()) return reader.status();
+    Result<SearchResponse> result = Internal("search did not run");
+    for (int attempt = 0; attempt < 2; ++attempt) {
+      try {
+        result = Run((*reader)->db, request);
+        break;
+      } catch (const Xapian::DatabaseModifiedError&) {
+        (*reader)->db.reopen();  // a commit overtook this reader: retry on the new revision
+      } catch (const Xapian::QueryParserError& e) {
+        result = InvalidArgument("the query cannot be parsed: " + e.get_msg());
+        break;
+      } catch (const Xapian::Error& e) {
+        result = Unavailable(std::string("search failed: ") + e.get_type() + ": " + e.get_msg());
+        break;
+      }
+    }
+    Release(std::move(*reader));
+    if (result.ok()) {
+      result->took_ms = std::chrono::duration<double, std::milli>(
+                            std::chrono::steady_clock::now() - started).count();
+    }
+    return result;
+  }
+
+ private:
+  // A reader for this thread's search, current with the latest commit and generation.
+  Result<std::unique_ptr<Reader>> Acquire() {
+    auto stub = ReadStubIdentity(index_dir_);
+    if (!stub) return Unavailable("the search index is not built yet");
+    std::unique_ptr<Reader> reader;
+    {
+      std::lock_guard lock(mutex_);
+      while (!idle_.empty() && !reader) {
+        reader = std::move(idle_.back());
+        idle_.pop_back();
+        if (!(reader->stub == *stub)) reader.reset();  // on a swapped-out generation
+      }
+    }
+    try {
+      if (reader) {
+        reader->db.reopen();
+      } else {
+        reader = std::make_unique<Reader>(Reader{Xapian::Database(index_dir_.string()), *stub});
+      }
+    } catch (const Xapian::Error& e) {
+      return Unavailable("the search index cannot be opened: " + e.get_msg());
+    }
+    return reader;
+  }
+
+  void Release(std::unique_ptr<Reader> reader) {
+    std::lock_guard lock(mutex_);
+    idle_.push_back(std::move(reader));
+  }
+
+  static Result<SearchResponse> Run(Xapian::Database& db, const SearchRequest& request) {
+    Xapian::QueryParser parser;
+    parser.set_database(db);
+    Xapian::Stem stemmer("english");
+    parser.set_stemmer(stemmer);
+    parser.set_stemming_strategy(Xapian::QueryParser::STEM_SOME);
+    parser.set_default_op(Xapian::Query::OP_AND);
+    parser.add_prefix("title", std::string(schema::kTitlePrefix));
+    parser.add_boolean_prefix("source", std::string(schema::kSourcePrefix));
+    unsigned flags = Xapian::QueryParser::FLAG_DEFAULT | Xapian::QueryParser::FLAG_PURE_NOT |
+                     Xapian::QueryParser::FLAG_WILDCARD;
+    if (request.prefix) flags |= Xapian::QueryParser::FLAG_PARTIAL;
+
+    Xapian::Query query = request.q.find_first_not_of(" \t\r\n") == std::string::npos
+                              ? Xapian::Query::MatchAll
+                              : parser.parse_query(request.q, flags);
+    if (!request.sources.empty()) {
+      std::vector<Xapian::Query> terms;
+      for (const auto& source : request.sources) terms.emplace_back(schema::SourceTerm(source));
+      query = Xapian::Query(Xapian::Query::OP_FILTER, query,
+                            Xapian::Query(Xapian::Query::OP_OR, terms.begin(), terms.end()));
+    }
+    Xapian::Enquire enquire(db);
+    enquire.set_query(query);
+    const Xapian::doccount offset = static_cast<Xapian::doccount>((request.page - 1) * request.per_page);
+    const Xapian::doccount check_at_least = request.exact_total ? db.get_doccount() : 0;
+    Xapian::MSet mset = enquire.get_mset(offset, request.per_page, check_at_least);
+
+    SearchResponse response;
+    response.query = request.q;
+    response.page = request.page;
+    response.per_page = request.per_page;
+    response.total = mset.get_matches_estimated();
+    response.total_exact = mset.get_matches_lower_bound() == mset.get_matches_upper_bound();
+    if (response.total_exact) response.total = mset.get_matches_lower_bound();
+    for (auto it = mset.begin(); it != mset.end(); ++it) {
+      json::value data = json::parse(it.get_document().get_data());
+      const json::object& stored = data.as_object();
+      SearchHit hit;
+      hit.source = json::value_to<std::string>(stored.at("source"));
+      hit.id = json::value_to<std::string>(stored.at("id"));
+      hit.score = it.get_weight();
+      hit.title = json::value_to<std::string>(stored.at("title"));
+      hit.updated_at = json::value_to<std::string>(stored.at("updated_at"));
+      hit.fields = stored.at("fields").as_object();
+      const std::string text = json::value_to<std::string>(stored.at("text"));
+      hit.snippet = mset.snippet(text.empty() ? hit.title : text, kSnippetLength, stemmer,
+                                 Xapian::MSet::SNIPPET_BACKGROUND_MODEL |
+                                     Xapian::MSet::SNIPPET_EXHAUSTIVE,
+                                 "<mark>", "</mark>", "…");
+      response.hits.push_back(std::move(hit));
+    }
+    const std::string corrected = parser.get_corrected_query_string();
+    if (!corrected.empty() && corrected != request.q) response.suggestion = corrected;
+    return response;
+  }
+
+  const fs::path index_dir_;
+  std::mutex mutex_;
+  std::vector<std::unique_ptr<Reader>> idle_;
+};
+
+}  // namespace
+
+json::object SearchResponseToJson(const SearchResponse& response) {
+  json::array hits;
+  for (const auto& hit : response.hits) {
+    hits.push_back(json::object{{"source", hit.source},
+                                {"id", hit.id},
+                                {"score", hit.score},
+                                {"title", hit.title},
+                                {"snippet", hit.snippet},
+                                {"updated_at", hit.updated_at},
+                                {"fields", hit.fields}});
+  }
+  return {{"query", response.query},
+          {"total", response.total},
+          {"total_exact", response.total_exact},
+          {"took_ms", response.took_ms},
+          {"page", response.page},
+          {"per_page", response.per_page},
+          {"hits", std::move(hits)},
+          {"facets", response.facets},
+          {"suggestion", response.suggestion ? json::value(*response.suggestion) : json::value(nullptr)}};
+}
+
+std::unique_ptr<Searcher> OpenSearcher(const fs::path& index_dir) {
+  return std::make_unique<XapianSearcher>(index_dir);
+}
+
+}  // namespace octohub::indexer

@@ -1,0 +1,52 @@
+// HTTP client interface used by ingest (and later by forwarding), with a libcurl implementation.
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "octohub/core/status.h"
+
+namespace octohub::ingest {
+
+struct HttpRequest {
+  std::string method = "GET";
+  std::string url;
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;
+  std::optional<std::pair<std::string, std::string>> basic_auth;  // username, password
+  double timeout_s = 30;
+};
+
+struct HttpResponse {
+  long status = 0;
+  std::vector<std::pair<std::string, std::string>> headers;  // names in lower case
+  std::string body;
+  std::string final_url;  // after redirects
+
+  // The first header with this (lower-case) name.
+  std::optional<std::string> Header(std::string_view name) const;
+};
+
+// Sends one request and returns whatever status the server answered; a Status only when no
+// answer came (connection refused, timeout, TLS failure, body over the size limit).
+// Implementations are not thread-safe: one fetcher per worker thread.
+class HttpFetcher {
+ public:
+  virtual ~HttpFetcher() = default;
+  virtual Result<HttpResponse> Fetch(const HttpRequest& request) = 0;
+};
+
+struct CurlFetcherOptions {
+  std::string user_agent = "octohub/0.1";
+  size_t max_body_bytes = 256 * 1024 * 1024;
+  long max_redirects = 10;
+};
+
+// libcurl with connection reuse, gzip/deflate, redirects and TLS verification.
+std::unique_ptr<HttpFetcher> MakeCurlFetcher(const CurlFetcherOptions& options = {});
+
+}  // namespace octohub::ingest

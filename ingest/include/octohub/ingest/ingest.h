@@ -1,0 +1,109 @@
+// Ingest: registered sources, runs, and the worker that harvests a source into PostgreSQL.
+//
+// Everything here talks to PostgreSQL through a Database; objects hold no connection between
+// calls unless noted, and are safe to use from one thread at a time.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <stop_token>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <boost/json/object.hpp>
+#include <boost/json/value.hpp>
+
+#include "octohub/core/database.h"
+#include "octohub/core/source_spec.h"
+#include "octohub/core/status.h"
+#include "octohub/ingest/http_fetcher.h"
+
+namespace octohub::ingest {
+
+// Parses a source/target/rule document given as JSON or YAML. format: "json", "yaml", or ""
+// to decide from the text. Errors name the line and column where possible.
+Result<boost::json::value> ParseDocument(std::string_view text, std::string_view format = "");
+
+// A run as SPEC §3 returns it; times are RFC 3339 UTC.
+struct Run {
+  std::int64_t id = 0;
+  std::string source;
+  std::string status;   // queued | running | succeeded | failed | cancelled
+  std::string trigger;  // schedule | manual
+  std::optional<std::string> started_at;
+  std::optional<std::string> finished_at;
+  std::int64_t pages = 0;
+  std::int64_t records_seen = 0;
+  std::int64_t records_new = 0;
+  std::int64_t records_updated = 0;
+  std::int64_t records_unchanged = 0;
+  std::int64_t records_deleted = 0;
+  std::int64_t records_skipped = 0;
+  std::int64_t bytes = 0;
+  std::optional<std::string> error;
+
+  bool finished() const { return status == "succeeded" || status == "failed" || status == "cancelled"; }
+};
+
+boost::json::object RunToJson(const Run& run);
+
+struct SourceSummary {
+  std::string name;
+  std::string schedule;
+  std::int64_t records = 0;           // stored and not deleted
+  std::optional<Run> last_run;
+  std::optional<std::string> next_run_at;
+};
+
+class SourceRegistry {
+ public:
+  explicit SourceRegistry(const Database& db) : db_(db) {}
+
+  enum class Applied { kCreated, kUpdated, kUnchanged };
+  // Creates or replaces the source with this name.
+  Result<Applied> Apply(const SourceSpec& spec);
+  Result<SourceSpec> Get(const std::string& name);
+  Result<std::vector<SourceSummary>> List();
+
+ private:
+  const Database& db_;
+};
+
+class RunQueue {
+ public:
+  explicit RunQueue(const Database& db) : db_(db) {}
+
+  // Queues a run; when the source already has a queued or running run, returns that one.
+  Result<Run> Enqueue(const std::string& source, const std::string& trigger);
+  Result<Run> Get(std::int64_t id);
+  Result<std::vector<Run>> ListForSource(const std::string& source, int limit);
+
+ private:
+  const Database& db_;
+};
+
+// Claims queued runs (with a lease, so several workers never take the same one) and
+// executes them: fetch page by page, extract records, upsert each page in one transaction
+// together with the run's counters.
+class IngestWorker {
+ public:
+  IngestWorker(const Database& db, std::unique_ptr<HttpFetcher> fetcher, std::string worker_id);
+  ~IngestWorker();
+
+  // Runs the oldest queued run, if any; returns it finished, or nullopt when none was queued.
+  // A stop request ends the run after the page in hand is stored, as "cancelled".
+  Result<std::optional<Run>> RunNextQueued(std::stop_token stop = {});
+  // Runs this queued run if nobody else has claimed it; nullopt when someone has.
+  Result<std::optional<Run>> RunIfQueued(std::int64_t run_id, std::stop_token stop = {});
+
+ private:
+  Result<Run> Execute(std::int64_t run_id, std::stop_token stop);
+
+  const Database& db_;
+  std::unique_ptr<HttpFetcher> fetcher_;
+  std::string worker_id_;
+};
+
+}  // namespace octohub::ingest

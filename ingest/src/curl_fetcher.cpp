@@ -1,0 +1,137 @@
+#include <curl/curl.h>
+
+#include <algorithm>
+#include <cctype>
+#include <mutex>
+
+#include "octohub/ingest/http_fetcher.h"
+
+namespace octohub::ingest {
+
+std::optional<std::string> HttpResponse::Header(std::string_view name) const {
+  for (const auto& [key, value] : headers) {
+    if (key == name) return value;
+  }
+  return std::nullopt;
+}
+
+namespace {
+
+std::string Trim(std::string_view text) {
+  size_t begin = 0, end = text.size();
+  while (begin < end && std::isspace(static_cast<unsigned char>(text[begin]))) ++begin;
+  while (end > begin && std::isspace(static_cast<unsigned char>(text[end - 1]))) --end;
+  return std::string(text.substr(begin, end - begin));
+}
+
+class CurlFetcher final : public HttpFetcher {
+ public:
+  explicit CurlFetcher(const CurlFetcherOptions& options) : options_(options) {
+    static std::once_flag once;
+    std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+    handle_ = curl_easy_init();
+  }
+  ~CurlFetcher() override { curl_easy_cleanup(handle_); }
+
+  Result<HttpResponse> Fetch(const HttpRequest& request) override {
+    if (handle_ == nullptr) return Internal("libcurl could not be initialised");
+    // Reset keeps the connection cache, so consecutive pages reuse one connection.
+    curl_easy_reset(handle_);
+    Transfer transfer{options_.max_body_bytes, {}, false};
+    curl_easy_setopt(handle_, CURLOPT_URL, request.url.c_str());
+    curl_easy_setopt(handle_, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(handle_, CURLOPT_USERAGENT, options_.user_agent.c_str());
+    curl_easy_setopt(handle_, CURLOPT_ACCEPT_ENCODING, "");  // every encoding libcurl has
+    curl_easy_setopt(handle_, CURLOPT_FOLLOWLOCATION, 1L);
+    curl_easy_setopt(handle_, CURLOPT_MAXREDIRS, options_.max_redirects);
+    curl_easy_setopt(handle_, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(handle_, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(handle_, CURLOPT_TIMEOUT_MS, static_cast<long>(request.timeout_s * 1000));
+    curl_easy_setopt(handle_, CURLOPT_CONNECTTIMEOUT_MS,
+                     std::min(10000L, static_cast<long>(request.timeout_s * 1000)));
+    curl_easy_setopt(handle_, CURLOPT_WRITEFUNCTION, &CurlFetcher::OnBody);
+    curl_easy_setopt(handle_, CURLOPT_WRITEDATA, &transfer);
+    curl_easy_setopt(handle_, CURLOPT_HEADERFUNCTION, &CurlFetcher::OnHeader);
+    curl_easy_setopt(handle_, CURLOPT_HEADERDATA, &transfer);
+    if (request.method == "POST") {
+      curl_easy_setopt(handle_, CURLOPT_POST, 1L);
+      curl_easy_setopt(handle_, CURLOPT_POSTFIELDS, request.body.c_str());
+      curl_easy_setopt(handle_, CURLOPT_POSTFIELDSIZE_LARGE,
+                       static_cast<curl_off_t>(request.body.size()));
+    } else if (request.method != "GET") {
+      curl_easy_setopt(handle_, CURLOPT_CUSTOMREQUEST, request.method.c_str());
+    }
+    if (request.basic_auth) {
+      curl_easy_setopt(handle_, CURLOPT_HTTPAUTH, CURLAUTH_BASIC);
+      curl_easy_setopt(handle_, CURLOPT_USERNAME, request.basic_auth->first.c_str());
+      curl_easy_setopt(handle_, CURLOPT_PASSWORD, request.basic_auth->second.c_str());
+    }
+    curl_slist* headers = nullptr;
+    for (const auto& [name, value] : request.headers) {
+      headers = curl_slist_append(headers, (name + ": " + value).c_str());
+    }
+    curl_easy_setopt(handle_, CURLOPT_HTTPHEADER, headers);
+    CURLcode code = curl_easy_perform(handle_);
+    curl_slist_free_all(headers);
+
+    if (transfer.too_large) {
+      return Status(StatusCode::kResourceExhausted,
+                    request.method + " " + request.url + ": response body over " +
+                        std::to_string(options_.max_body_bytes) + " bytes");
+    }
+    if (code != CURLE_OK) {
+      StatusCode status_code =
+          code == CURLE_OPERATION_TIMEDOUT ? StatusCode::kDeadlineExceeded : StatusCode::kUnavailable;
+      return Status(status_code,
+                    request.method + " " + request.url + ": " + curl_easy_strerror(code));
+    }
+    curl_easy_getinfo(handle_, CURLINFO_RESPONSE_CODE, &transfer.response.status);
+    char* final_url = nullptr;
+    curl_easy_getinfo(handle_, CURLINFO_EFFECTIVE_URL, &final_url);
+    if (final_url != nullptr) transfer.response.final_url = final_url;
+    return std::move(transfer.response);
+  }
+
+ private:
+  struct Transfer {
+    size_t max_body;
+    HttpResponse response;
+    bool too_large;
+  };
+
+  static size_t OnBody(char* data, size_t size, size_t count, void* user) {
+    auto* t = static_cast<Transfer*>(user);
+    size_t bytes = size * count;
+    if (t->response.body.size() + bytes > t->max_body) {
+      t->too_large = true;
+      return 0;  // aborts the transfer
+    }
+    t->response.body.append(data, bytes);
+    return bytes;
+  }
+
+  static size_t OnHeader(char* data, size_t size, size_t count, void* user) {
+    auto* t = static_cast<Transfer*>(user);
+    std::string_view line(data, size * count);
+    if (line.rfind("HTTP/", 0) == 0) {
+      t->response.headers.clear();  // a new response (after a redirect or 100 Continue)
+    } else if (auto colon = line.find(':'); colon != std::string_view::npos) {
+      std::string name = Trim(line.substr(0, colon));
+      std::transform(name.begin(), name.end(), name.begin(),
+                     [](unsigned char c) { return std::tolower(c); });
+      t->response.headers.emplace_back(std::move(name), Trim(line.substr(colon + 1)));
+    }
+    return size * count;
+  }
+
+  CurlFetcherOptions options_;
+  CURL* handle_ = nullptr;
+};
+
+}  // namespace
+
+std::unique_ptr<HttpFetcher> MakeCurlFetcher(const CurlFetcherOptions& options) {
+  return std::make_unique<CurlFetcher>(options);
+}
+
+}  // namespace octohub::ingest

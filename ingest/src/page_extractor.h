@@ -1,0 +1,62 @@
+// Turns one fetched page into records. Pure: no I/O; one extractor per thread (it keeps a
+// reusable simdjson parser).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <simdjson.h>
+
+#include "octohub/core/json_pointer.h"
+#include "octohub/core/source_spec.h"
+#include "octohub/core/status.h"
+
+namespace octohub::ingest {
+
+struct ExtractedRecord {
+  std::string id;
+  std::string json;  // the record, minified, keys in the order fetched
+  std::string content_hash;
+};
+
+struct ExtractedPage {
+  std::vector<ExtractedRecord> records;  // unique ids; a later duplicate in the page wins
+  std::int64_t array_size = 0;           // elements in the records array (0 = empty page)
+  std::int64_t skipped = 0;              // elements that are not objects or lack a usable id
+  std::optional<std::string> next_cursor;  // cursor pagination
+  std::optional<std::string> next_url;     // next_url pagination
+  std::optional<std::string> max_incremental;  // largest incremental cursor value seen
+};
+
+class PageExtractor {
+ public:
+  // Fails (kInvalidArgument) when the spec's pointers do not parse; ParseSourceSpec has
+  // already checked them, so this only guards against corrupted stored specs.
+  static Result<PageExtractor> ForSpec(const SourceSpec& spec);
+
+  // A page that is not JSON, not valid UTF-8, truncated, or has no array where the records
+  // should be fails as a whole with a reason that quotes the start of the body.
+  Result<ExtractedPage> Extract(std::string_view body);
+
+ private:
+  PageExtractor() = default;
+
+  JsonPointer records_;
+  std::optional<JsonPointer> id_;
+  std::optional<JsonPointer> cursor_path_;
+  std::optional<JsonPointer> next_path_;
+  std::optional<JsonPointer> incremental_;
+  std::unique_ptr<simdjson::dom::parser> parser_ = std::make_unique<simdjson::dom::parser>();
+};
+
+// Orders incremental cursor values: numerically when both are numbers, else as text
+// (RFC 3339 timestamps order correctly as text).
+bool CursorGreater(const std::string& a, const std::string& b);
+
+// "Found …" description of a body for error messages: its first bytes, printable.
+std::string BodyExcerpt(std::string_view body, size_t max_bytes = 160);
+
+}  // namespace octohub::ingest

@@ -1,0 +1,153 @@
+#include "page_planner.h"
+
+#include <cctype>
+
+#include <boost/url.hpp>
+
+namespace octohub::ingest {
+namespace {
+
+std::string Lower(std::string_view text) {
+  std::string out(text);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+}  // namespace
+
+std::optional<std::string> NextLink(std::string_view header) {
+  // Link: <url>; rel="next"; title="x", <url2>; rel="prev"
+  size_t pos = 0;
+  while (pos < header.size()) {
+    size_t open = header.find('<', pos);
+    if (open == std::string_view::npos) return std::nullopt;
+    size_t close = header.find('>', open);
+    if (close == std::string_view::npos) return std::nullopt;
+    std::string_view target = header.substr(open + 1, close - open - 1);
+    size_t end = header.find('<', close);  // parameters run to the next link
+    std::string params = Lower(header.substr(close + 1, end == std::string_view::npos
+                                                             ? std::string_view::npos
+                                                             : end - close - 1));
+    for (size_t rel = params.find("rel"); rel != std::string::npos; rel = params.find("rel", rel + 3)) {
+      size_t eq = params.find_first_not_of(" \t", rel + 3);
+      if (eq == std::string::npos || params[eq] != '=') continue;
+      size_t value_start = params.find_first_not_of(" \t\"", eq + 1);
+      if (value_start == std::string::npos) continue;
+      size_t value_end = params.find_first_of("\";,", value_start);
+      std::string value = params.substr(value_start, value_end == std::string::npos
+                                                         ? std::string::npos
+                                                         : value_end - value_start);
+      // rel may hold several space-separated relation types.
+      for (size_t p = 0; p <= value.size();) {
+        size_t space = value.find(' ', p);
+        if (value.substr(p, space == std::string::npos ? std::string::npos : space - p) == "next") {
+          return std::string(target);
+        }
+        if (space == std::string::npos) break;
+        p = space + 1;
+      }
+    }
+    pos = close + 1;
+  }
+  return std::nullopt;
+}
+
+PagePlanner::PagePlanner(const SourceSpec& spec, NamedValues resolved_query,
+                         std::optional<std::string> incremental_cursor)
+    : spec_(spec), query_(std::move(resolved_query)) {
+  if (spec.incremental && incremental_cursor) {
+    query_.emplace_back(spec.incremental->param, *incremental_cursor);
+  }
+  const auto& p = spec.pagination;
+  if (!p.size_param.empty() && p.size > 0) query_.emplace_back(p.size_param, std::to_string(p.size));
+}
+
+Result<std::string> PagePlanner::BuildUrl(const NamedValues& paging) const {
+  auto parsed = boost::urls::parse_uri_reference(spec_.url);
+  if (!parsed) return InvalidArgument("the source URL cannot be parsed: " + spec_.url);
+  boost::urls::url url(*parsed);
+  for (const auto& [key, value] : query_) url.params().set(key, value);
+  for (const auto& [key, value] : paging) url.params().set(key, value);
+  return std::string(url.buffer());
+}
+
+Result<std::string> PagePlanner::FirstUrl() {
+  pages_ = 1;
+  const auto& p = spec_.pagination;
+  NamedValues paging;
+  if (p.type == PaginationSpec::Type::kPage || p.type == PaginationSpec::Type::kOffset) {
+    paging.emplace_back(p.param, std::to_string(p.start));
+  }
+  auto url = BuildUrl(paging);
+  if (url.ok()) {
+    current_url_ = *url;
+    seen_.insert(*url);
+  }
+  return url;
+}
+
+Result<std::optional<std::string>> PagePlanner::NextUrl(const ExtractedPage& page,
+                                                        const HttpResponse& response) {
+  using Type = PaginationSpec::Type;
+  const auto& p = spec_.pagination;
+  if (p.type == Type::kNone || page.array_size == 0 || pages_ >= spec_.max_pages) {
+    return std::optional<std::string>();
+  }
+  Result<std::string> next = std::string();
+  switch (p.type) {
+    case Type::kPage:
+      next = BuildUrl({{p.param, std::to_string(p.start + pages_)}});
+      break;
+    case Type::kOffset:
+      next = BuildUrl({{p.param, std::to_string(p.start + pages_ * p.size)}});
+      break;
+    case Type::kCursor:
+      if (!page.next_cursor) return std::optional<std::string>();
+      if (!seen_.insert(*page.next_cursor).second) {
+        return InvalidArgument("pagination loop: the cursor \"" + *page.next_cursor +
+                               "\" came back a second time");
+      }
+      next = BuildUrl({{p.param, *page.next_cursor}});
+      break;
+    case Type::kNextUrl:
+    case Type::kLinkHeader: {
+      std::optional<std::string> link = page.next_url;
+      if (p.type == Type::kLinkHeader) {
+        auto header = response.Header("link");
+        link = header ? NextLink(*header) : std::nullopt;
+      }
+      if (!link) return std::optional<std::string>();
+      // Relative links resolve against the page they came from.
+      auto base = boost::urls::parse_uri(response.final_url.empty() ? current_url_
+                                                                    : response.final_url);
+      auto ref = boost::urls::parse_uri_reference(*link);
+      if (!base || !ref) return InvalidArgument("the next link \"" + *link + "\" is not a URL");
+      boost::urls::url resolved;
+      if (boost::urls::resolve(*base, *ref, resolved).has_error()) {
+        return InvalidArgument("the next link \"" + *link + "\" cannot be resolved");
+      }
+      if (resolved.scheme() != "http" && resolved.scheme() != "https") {
+        return InvalidArgument("the next link \"" + *link + "\" is not an http(s) URL");
+      }
+      // A next URL leaves out our own query (say, the auth parameter): keep ours on it.
+      for (const auto& [key, value] : query_) {
+        if (!resolved.params().contains(key)) resolved.params().set(key, value);
+      }
+      std::string url(resolved.buffer());
+      if (!seen_.insert(url).second) {
+        return InvalidArgument("pagination loop: the next link \"" + url +
+                               "\" was already fetched");
+      }
+      next = url;
+      break;
+    }
+    case Type::kNone:
+      break;
+  }
+  if (!next.ok()) return next.status();
+  ++pages_;
+  current_url_ = *next;
+  return std::optional<std::string>(*next);
+}
+
+}  // namespace octohub::ingest

@@ -1,0 +1,47 @@
+// Which URL to fetch next, for each pagination style of SPEC §3. Pure; one per run.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <set>
+#include <string>
+
+#include "octohub/core/source_spec.h"
+#include "octohub/core/status.h"
+#include "octohub/ingest/http_fetcher.h"
+#include "page_extractor.h"
+
+namespace octohub::ingest {
+
+class PagePlanner {
+ public:
+  // resolved_query: the source's query plus an auth query parameter, secrets already read.
+  // incremental_cursor: the stored cursor of the source, sent as incremental.param.
+  PagePlanner(const SourceSpec& spec, NamedValues resolved_query,
+              std::optional<std::string> incremental_cursor);
+
+  // The first page's URL; fails when the source URL cannot be parsed.
+  Result<std::string> FirstUrl();
+
+  // The next URL after a page, or nullopt when paging is done (an empty page, no next
+  // cursor or link, max_pages reached). A cursor or link seen before is an error: the
+  // upstream would make us loop forever.
+  Result<std::optional<std::string>> NextUrl(const ExtractedPage& page,
+                                             const HttpResponse& response);
+
+  std::int64_t pages_planned() const { return pages_; }
+
+ private:
+  Result<std::string> BuildUrl(const NamedValues& paging) const;
+
+  const SourceSpec& spec_;
+  NamedValues query_;
+  std::int64_t pages_ = 0;
+  std::string current_url_;
+  std::set<std::string> seen_;  // cursors or URLs already followed
+};
+
+// The target of the rel="next" link in an RFC 8288 Link header, if any.
+std::optional<std::string> NextLink(std::string_view link_header);
+
+}  // namespace octohub::ingest

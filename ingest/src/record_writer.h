@@ -1,0 +1,29 @@
+// Writes a page of records into PostgreSQL: COPY into a staging table, then one statement
+// that inserts new records and updates changed ones. Unchanged records are not touched, so
+// they keep their change sequence and are neither re-indexed nor re-forwarded.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <pqxx/transaction>
+
+#include "page_extractor.h"
+
+namespace octohub::ingest {
+
+struct WriteCounts {
+  std::int64_t inserted = 0;
+  std::int64_t updated = 0;
+  std::int64_t unchanged = 0;
+};
+
+// Runs inside the caller's transaction; the caller commits. Throws pqxx exceptions.
+WriteCounts WriteRecords(pqxx::work& tx, const std::string& source,
+                         const std::vector<ExtractedRecord>& records);
+
+// Notification channel the indexer listens on; sent by WriteRecords, delivered at commit.
+inline constexpr const char* kRecordsChannel = "octohub_records";
+
+}  // namespace octohub::ingest

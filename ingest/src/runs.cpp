@@ -1,0 +1,97 @@
+#include "runs.h"
+
+#include <pqxx/pqxx>
+
+namespace octohub::ingest {
+namespace json = boost::json;
+
+Run ReadRun(const pqxx::row& full_row, int first) {
+  auto row = [&](int i) { return full_row[first + i]; };
+  Run run;
+  run.id = row(0).as<std::int64_t>();
+  run.source = row(1).as<std::string>();
+  run.status = row(2).as<std::string>();
+  run.trigger = row(3).as<std::string>();
+  if (!row(4).is_null()) run.started_at = row(4).as<std::string>();
+  if (!row(5).is_null()) run.finished_at = row(5).as<std::string>();
+  run.pages = row(6).as<std::int64_t>();
+  run.records_seen = row(7).as<std::int64_t>();
+  run.records_new = row(8).as<std::int64_t>();
+  run.records_updated = row(9).as<std::int64_t>();
+  run.records_unchanged = row(10).as<std::int64_t>();
+  run.records_deleted = row(11).as<std::int64_t>();
+  run.records_skipped = row(12).as<std::int64_t>();
+  run.bytes = row(13).as<std::int64_t>();
+  if (!row(14).is_null()) run.error = row(14).as<std::string>();
+  return run;
+}
+
+json::object RunToJson(const Run& run) {
+  auto optional = [](const std::optional<std::string>& v) -> json::value {
+    return v ? json::value(*v) : json::value(nullptr);
+  };
+  return {{"id", run.id},
+          {"source", run.source},
+          {"status", run.status},
+          {"trigger", run.trigger},
+          {"started_at", optional(run.started_at)},
+          {"finished_at", optional(run.finished_at)},
+          {"pages", run.pages},
+          {"records_seen", run.records_seen},
+          {"records_new", run.records_new},
+          {"records_updated", run.records_updated},
+          {"records_unchanged", run.records_unchanged},
+          {"records_deleted", run.records_deleted},
+          {"records_skipped", run.records_skipped},
+          {"bytes", run.bytes},
+          {"error", optional(run.error)}};
+}
+
+Result<Run> RunQueue::Enqueue(const std::string& source, const std::string& trigger) {
+  return WithConnection(db_, "queueing a run", [&](pqxx::connection& c) -> Result<Run> {
+    pqxx::work tx(c);
+    if (tx.exec_params("SELECT 1 FROM sources WHERE name = $1", source).empty()) {
+      return NotFound("no source named \"" + source + "\"");
+    }
+    // The partial unique index allows one queued-or-running run per source; join it if any.
+    auto inserted = tx.exec_params(
+        std::string("INSERT INTO runs (source, trigger) VALUES ($1, $2) "
+                    "ON CONFLICT (source) WHERE status IN ('queued', 'running') DO NOTHING "
+                    "RETURNING ") + kRunColumns,
+        source, trigger);
+    auto row = inserted.empty()
+                   ? tx.exec_params1(std::string("SELECT ") + kRunColumns +
+                                         " FROM runs WHERE source = $1 AND status IN "
+                                         "('queued', 'running')",
+                                     source)
+                   : inserted[0];
+    Run run = ReadRun(row);
+    tx.exec_params("SELECT pg_notify('octohub_runs', $1)", source);
+    tx.commit();
+    return run;
+  });
+}
+
+Result<Run> RunQueue::Get(std::int64_t id) {
+  return WithConnection(db_, "reading a run", [&](pqxx::connection& c) -> Result<Run> {
+    pqxx::read_transaction tx(c);
+    auto rows = tx.exec_params(std::string("SELECT ") + kRunColumns + " FROM runs WHERE id = $1", id);
+    if (rows.empty()) return NotFound("no run " + std::to_string(id));
+    return ReadRun(rows[0]);
+  });
+}
+
+Result<std::vector<Run>> RunQueue::ListForSource(const std::string& source, int limit) {
+  return WithConnection(db_, "listing runs", [&](pqxx::connection& c) -> Result<std::vector<Run>> {
+    pqxx::read_transaction tx(c);
+    std::vector<Run> runs;
+    for (const auto& row : tx.exec_params(std::string("SELECT ") + kRunColumns +
+                                              " FROM runs WHERE source = $1 ORDER BY id DESC LIMIT $2",
+                                          source, limit)) {
+      runs.push_back(ReadRun(row));
+    }
+    return runs;
+  });
+}
+
+}  // namespace octohub::ingest
