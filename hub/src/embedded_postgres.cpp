@@ -282,7 +282,10 @@ Status EnsureDatabase(const fs::path& dir, int port) {
 
 }  // namespace
 
-Result<fs::path> FindPostgresBinaries(const fs::path& preferred) {
+Result<fs::path> FindPostgresBinaries(const fs::path& preferred, const fs::path& search_root) {
+  const std::string install =
+      "install the Debian package \"postgresql\" (sudo apt-get install postgresql) or pass "
+      "--database-url to use an existing server";
   auto usable = [](const fs::path& bin) {
     return access((bin / "postgres").c_str(), X_OK) == 0 &&
            access((bin / "initdb").c_str(), X_OK) == 0;
@@ -290,18 +293,16 @@ Result<fs::path> FindPostgresBinaries(const fs::path& preferred) {
   if (!preferred.empty()) {
     if (usable(preferred)) return preferred;
     return FailedPrecondition("no PostgreSQL server binaries (postgres, initdb) in " +
-                              preferred.string());
+                              preferred.string() + "; " + install);
   }
   std::vector<fs::path> candidates;
   std::error_code ec;
-  for (const auto& entry : fs::directory_iterator("/usr/lib/postgresql", ec)) {
+  for (const auto& entry : fs::directory_iterator(search_root, ec)) {
     if (usable(entry.path() / "bin")) candidates.push_back(entry.path() / "bin");
   }
   if (candidates.empty()) {
-    return FailedPrecondition(
-        "PostgreSQL server binaries not found (looked in /usr/lib/postgresql/*/bin); install "
-        "the Debian package \"postgresql\" (sudo apt-get install postgresql) or pass "
-        "--database-url to use an existing server");
+    return FailedPrecondition("PostgreSQL server binaries not found (looked in " +
+                              search_root.string() + "/*/bin); " + install);
   }
   std::sort(candidates.begin(), candidates.end(), [](const fs::path& a, const fs::path& b) {
     return std::atoi(a.parent_path().filename().c_str()) <

@@ -61,7 +61,10 @@ class EmbeddedPostgres {
   bool stop_on_destroy_ = false;
 };
 
-// Where the server binaries are, or a FailedPrecondition that names the package to install.
-Result<std::filesystem::path> FindPostgresBinaries(const std::filesystem::path& preferred);
+// Where the server binaries are: `preferred` if given, else the newest <search_root>/*/bin.
+// A FailedPrecondition that names the package to install when there are none.
+Result<std::filesystem::path> FindPostgresBinaries(
+    const std::filesystem::path& preferred,
+    const std::filesystem::path& search_root = "/usr/lib/postgresql");
 
 }  // namespace octohub::hub
