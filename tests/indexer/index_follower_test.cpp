@@ -1,0 +1,211 @@
+#include <thread>
+
+#include <catch2/catch.hpp>
+#include <pqxx/pqxx>
+
+#include "octohub/indexer/indexer.h"
+#include "octohub/indexer/searcher.h"
+#include "temp_dir.h"
+#include "test_database.h"
+
+using octohub::StatusCode;
+using octohub::indexer::IndexFollower;
+using octohub::indexer::OpenSearcher;
+using octohub::indexer::RebuildIndex;
+using octohub::indexer::SearchRequest;
+using octohub::testing::TempDir;
+using octohub::testing::TestDatabase;
+
+namespace {
+
+// The indexer meets ingest only at the tables: write them as ingest does.
+struct Store {
+  const TestDatabase& database;
+
+  explicit Store(const TestDatabase& d) : database(d) {
+    Exec(R"(INSERT INTO sources (name, spec) VALUES ('notes', '{"name": "notes",
+         "url": "http://127.0.0.1:9/", "records": "", "id": "/id",
+         "index": {"title": "/title", "text": ["/body", "/tags/*"], "facets": {"kind": "/kind"}}}'))");
+  }
+  void Exec(const std::string& sql) const {
+    pqxx::connection c(database.conninfo());
+    pqxx::work tx(c);
+    tx.exec(sql);
+    tx.exec("SELECT pg_notify('octohub_records', 'notes')");
+    tx.commit();
+  }
+  void Put(const std::string& id, const std::string& title, const std::string& body) const {
+    Exec("INSERT INTO records (source, id, data, content_hash, change_seq, fetched_at, updated_at) "
+         "VALUES ('notes', '" + id + "', json_build_object('id', '" + id + "', 'title', '" + title +
+         "', 'body', '" + body + "', 'kind', 'memo', 'tags', json_build_array('red', 'blue')), "
+         "gen_random_uuid(), nextval('record_change_seq'), now(), now()) "
+         "ON CONFLICT (source, id) DO UPDATE SET data = excluded.data, "
+         "change_seq = excluded.change_seq, deleted = false");
+  }
+  void Delete(const std::string& id) const {
+    Exec("UPDATE records SET deleted = true, change_seq = nextval('record_change_seq') WHERE id = '" + id + "'");
+  }
+};
+
+std::vector<std::string> Ids(octohub::indexer::Searcher& searcher, const std::string& q) {
+  SearchRequest request;
+  request.q = q;
+  auto response = searcher.Search(request);
+  INFO(response.status().ToString());
+  REQUIRE(response.ok());
+  std::vector<std::string> ids;
+  for (const auto& hit : response->hits) ids.push_back(hit.id);
+  std::sort(ids.begin(), ids.end());
+  return ids;
+}
+
+}  // namespace
+
+TEST_CASE("records past the checkpoint become searchable with title, text and snippets", "[pg]") {
+  TestDatabase database;
+  Store store(database);
+  TempDir dir;
+  store.Put("1", "Lunch plans", "We are eating noodles at noon");
+  store.Put("2", "Dinner", "Pizza with friends");
+  IndexFollower follower(database.db(), dir / "index");
+  REQUIRE(follower.Open().ok());
+  auto indexed = follower.CatchUp();
+  REQUIRE(indexed.ok());
+  CHECK(*indexed == 2);
+  CHECK(follower.checkpoint() == std::stoll(database.Scalar("SELECT max(change_seq) FROM records")));
+  auto searcher = OpenSearcher(dir / "index");
+  CHECK(Ids(*searcher, "noodle") == std::vector<std::string>{"1"});  // stemmed: noodles
+  CHECK(Ids(*searcher, "title:dinner") == std::vector<std::string>{"2"});
+  CHECK(Ids(*searcher, "blue") == std::vector<std::string>{"1", "2"});  // "/tags/*"
+  SearchRequest request;
+  request.q = "pizza";
+  auto response = searcher->Search(request);
+  REQUIRE(response.ok());
+  REQUIRE(response->hits.size() == 1);
+  CHECK(response->hits[0].title == "Dinner");
+  CHECK(response->hits[0].snippet.find("<mark>Pizza</mark>") != std::string::npos);
+  CHECK(response->hits[0].fields.at("kind").as_string() == "memo");
+}
+
+TEST_CASE("a deleted record leaves the index and a changed one is replaced", "[pg]") {
+  TestDatabase database;
+  Store store(database);
+  TempDir dir;
+  store.Put("1", "Alpha", "first words");
+  store.Put("2", "Beta", "second words");
+  IndexFollower follower(database.db(), dir / "index");
+  REQUIRE(follower.Open().ok());
+  REQUIRE(follower.CatchUp().ok());
+  store.Delete("1");
+  store.Put("2", "Beta", "rewritten completely");
+  REQUIRE(follower.CatchUp().ok());
+  auto searcher = OpenSearcher(dir / "index");
+  CHECK(Ids(*searcher, "words").empty());
+  CHECK(Ids(*searcher, "rewritten") == std::vector<std::string>{"2"});
+  CHECK(follower.document_count() == 1);
+}
+
+TEST_CASE("a reopened index resumes from its own checkpoint", "[pg]") {
+  TestDatabase database;
+  Store store(database);
+  TempDir dir;
+  store.Put("1", "One", "uno");
+  {
+    IndexFollower follower(database.db(), dir / "index");
+    REQUIRE(follower.Open().ok());
+    REQUIRE(follower.CatchUp().ok());
+  }
+  store.Put("2", "Two", "dos");
+  IndexFollower follower(database.db(), dir / "index");
+  REQUIRE(follower.Open().ok());
+  auto indexed = follower.CatchUp();
+  REQUIRE(indexed.ok());
+  CHECK(*indexed == 1);
+  CHECK(follower.document_count() == 2);
+}
+
+TEST_CASE("a second writer on the same index is refused", "[pg]") {
+  TestDatabase database;
+  TempDir dir;
+  IndexFollower first(database.db(), dir / "index");
+  REQUIRE(first.Open().ok());
+  IndexFollower second(database.db(), dir / "index");
+  auto opened = second.Open();
+  REQUIRE_FALSE(opened.ok());
+  CHECK(opened.code() == StatusCode::kFailedPrecondition);
+  CHECK_THAT(opened.message(), Catch::Contains("another octohub process"));
+}
+
+TEST_CASE("a rebuild swaps in a new generation and the follower continues on it", "[pg]") {
+  TestDatabase database;
+  Store store(database);
+  TempDir dir;
+  store.Put("1", "Kept", "apples");
+  IndexFollower follower(database.db(), dir / "index");
+  REQUIRE(follower.Open().ok());
+  REQUIRE(follower.CatchUp().ok());
+  auto searcher = OpenSearcher(dir / "index");
+  CHECK(Ids(*searcher, "apples").size() == 1);
+  auto rebuilt = RebuildIndex(database.db(), dir / "index");
+  REQUIRE(rebuilt.ok());
+  CHECK(*rebuilt == 1);
+  store.Put("2", "Added after", "apples too");
+  REQUIRE(follower.CatchUp().ok());
+  CHECK(Ids(*searcher, "apples") == std::vector<std::string>{"1", "2"});
+}
+
+TEST_CASE("an index built from another database is rebuilt from this one", "[pg]") {
+  TestDatabase first_db;
+  TestDatabase second_db;
+  Store first(first_db);
+  Store second(second_db);
+  TempDir dir;
+  first.Put("1", "From the first", "elsewhere");
+  second.Put("9", "From the second", "here");
+  {
+    IndexFollower follower(first_db.db(), dir / "index");
+    REQUIRE(follower.Open().ok());
+    REQUIRE(follower.CatchUp().ok());
+  }
+  IndexFollower follower(second_db.db(), dir / "index");
+  REQUIRE(follower.Open().ok());
+  REQUIRE(follower.CatchUp().ok());
+  auto searcher = OpenSearcher(dir / "index");
+  CHECK(Ids(*searcher, "elsewhere").empty());
+  CHECK(Ids(*searcher, "here") == std::vector<std::string>{"9"});
+}
+
+TEST_CASE("the running follower indexes a notified change promptly", "[pg]") {
+  TestDatabase database;
+  Store store(database);
+  TempDir dir;
+  IndexFollower follower(database.db(), dir / "index",
+                         {.batch_size = 100, .poll_interval = std::chrono::seconds(30)});
+  REQUIRE(follower.Open().ok());
+  std::jthread thread([&](std::stop_token stop) { follower.Run(stop); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  store.Put("1", "Fresh", "justarrived");
+  auto searcher = OpenSearcher(dir / "index");
+  bool found = false;
+  // The poll interval is 30 s: only the notification can make this pass.
+  for (int i = 0; i < 100 && !found; ++i) {
+    found = !Ids(*searcher, "justarrived").empty();
+    if (!found) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  CHECK(found);
+}
+
+TEST_CASE("searching before any index exists is Unavailable, invalid UTF-8 is InvalidArgument", "[pg]") {
+  TempDir dir;
+  auto missing = OpenSearcher(dir / "none")->Search(SearchRequest{});
+  REQUIRE_FALSE(missing.ok());
+  CHECK(missing.status().code() == StatusCode::kUnavailable);
+  TestDatabase database;
+  IndexFollower follower(database.db(), dir / "index");
+  REQUIRE(follower.Open().ok());
+  SearchRequest bad;
+  bad.q = "caf\xe9";
+  auto result = OpenSearcher(dir / "index")->Search(bad);
+  REQUIRE_FALSE(result.ok());
+  CHECK(result.status().code() == StatusCode::kInvalidArgument);
+}
