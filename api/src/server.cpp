@@ -20,6 +20,22 @@ namespace Http = Pistache::Http;
 
 namespace {
 
+// Pistache 0.0.5 serializes typed headers only (addRaw ones are dropped), so every header
+// we set goes through this one typed header with a name chosen at run time.
+class NamedHeader final : public Http::Header::Header {
+ public:
+  NamedHeader(std::string name, std::string value) : name_(std::move(name)), value_(std::move(value)) {}
+  const char* name() const override { return name_.c_str(); }
+  void write(std::ostream& stream) const override { stream << value_; }
+#ifdef SAFE_HEADER_CAST
+  uint64_t hash() const override { return std::hash<std::string>{}(name_); }
+#endif
+
+ private:
+  std::string name_;
+  std::string value_;
+};
+
 // Pistache 0.0.5 answers "Connection: Close" to any request without a Connection header,
 // and silently keeps that header if we only add another: remove it, then set ours.
 bool WantsKeepAlive(const Http::Request& request) {
@@ -37,7 +53,7 @@ void Send(Http::ResponseWriter& writer, const Reply& reply, bool keep_alive) {
                                                    : Http::ConnectionControl::Close);
   // Pistache writes Content-Type from the MIME type only; a raw header would be dropped.
   if (reply.status != 304) writer.setMime(Http::Mime::MediaType::fromString(reply.content_type));
-  for (const auto& [name, value] : reply.headers) headers.addRaw(Http::Header::Raw(name, value));
+  for (const auto& [name, value] : reply.headers) headers.add(std::make_shared<NamedHeader>(name, value));
   writer.send(static_cast<Http::Code>(reply.status), reply.body);
 }
 

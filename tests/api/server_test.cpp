@@ -1,0 +1,188 @@
+#include "octohub/api/server.h"
+
+#include <curl/curl.h>
+
+#include <boost/json.hpp>
+#include <catch2/catch.hpp>
+
+#include "octohub/indexer/indexer.h"
+#include "temp_dir.h"
+#include "test_database.h"
+
+namespace json = boost::json;
+using octohub::api::ApiServer;
+using octohub::api::ServerOptions;
+using octohub::testing::TempDir;
+using octohub::testing::TestDatabase;
+
+namespace {
+
+struct Response {
+  long status = 0;
+  std::string body;
+  std::string headers;
+  long new_connections = 0;
+};
+
+// A libcurl client that keeps its connection between requests, as a plain `curl` would.
+class Client {
+ public:
+  Client() : curl_(curl_easy_init()) {}
+  ~Client() { curl_easy_cleanup(curl_); }
+
+  Response Get(const std::string& url, const std::vector<std::string>& headers = {},
+               const std::string& method = "GET", const std::string& body = "") {
+    Response response;
+    curl_easy_setopt(curl_, CURLOPT_URL, url.c_str());
+    curl_easy_setopt(curl_, CURLOPT_CUSTOMREQUEST, method.c_str());
+    curl_easy_setopt(curl_, CURLOPT_WRITEFUNCTION, &Append);
+    curl_easy_setopt(curl_, CURLOPT_WRITEDATA, &response.body);
+    curl_easy_setopt(curl_, CURLOPT_HEADERFUNCTION, &Append);
+    curl_easy_setopt(curl_, CURLOPT_HEADERDATA, &response.headers);
+    if (!body.empty()) {
+      curl_easy_setopt(curl_, CURLOPT_POSTFIELDS, body.c_str());
+      curl_easy_setopt(curl_, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
+    }
+    curl_slist* list = nullptr;
+    for (const auto& h : headers) list = curl_slist_append(list, h.c_str());
+    curl_easy_setopt(curl_, CURLOPT_HTTPHEADER, list);
+    CURLcode code = curl_easy_perform(curl_);
+    curl_slist_free_all(list);
+    REQUIRE(code == CURLE_OK);
+    curl_easy_getinfo(curl_, CURLINFO_RESPONSE_CODE, &response.status);
+    curl_easy_getinfo(curl_, CURLINFO_NUM_CONNECTS, &response.new_connections);
+    return response;
+  }
+
+ private:
+  static size_t Append(char* data, size_t size, size_t count, void* out) {
+    static_cast<std::string*>(out)->append(data, size * count);
+    return size * count;
+  }
+  CURL* curl_;
+};
+
+struct RunningServer {
+  TestDatabase database;
+  TempDir dir;
+  octohub::indexer::IndexFollower follower{database.db(), dir / "index"};
+  std::unique_ptr<octohub::indexer::Searcher> searcher = octohub::indexer::OpenSearcher(dir / "index");
+  std::unique_ptr<ApiServer> server;
+
+  explicit RunningServer(std::size_t max_body = 1 << 20) {
+    REQUIRE(follower.Open().ok());
+    ServerOptions options;
+    options.listen = "127.0.0.1:0";
+    options.max_body_bytes = max_body;
+    server = std::make_unique<ApiServer>(options, octohub::api::ServerDependencies{database.db(), *searcher});
+    REQUIRE(server->Start().ok());
+  }
+  std::string url(const std::string& path) const {
+    return "http://127.0.0.1:" + std::to_string(server->port()) + path;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("a plain HTTP/1.1 client reuses one connection for several requests", "[pg][http]") {
+  RunningServer s;
+  Client client;
+  auto first = client.Get(s.url("/healthz"));
+  auto second = client.Get(s.url("/api/v1/search?q=anything"));
+  CHECK(first.status == 200);
+  CHECK(second.status == 200);
+  CHECK(first.new_connections == 1);
+  CHECK(second.new_connections == 0);
+  CHECK_THAT(first.headers, Catch::Contains("Connection: Keep-Alive"));
+}
+
+TEST_CASE("a client that asks to close gets its connection closed", "[pg][http]") {
+  RunningServer s;
+  Client client;
+  auto response = client.Get(s.url("/healthz"), {"Connection: close"});
+  CHECK_THAT(response.headers, Catch::Contains("Connection: Close"));
+}
+
+TEST_CASE("search answers in the documented shape", "[pg][http]") {
+  RunningServer s;
+  auto response = Client().Get(s.url("/api/v1/search?q=hello%20world&per_page=5"));
+  REQUIRE(response.status == 200);
+  CHECK_THAT(response.headers, Catch::Contains("Content-Type: application/json"));
+  json::object body = json::parse(response.body).as_object();
+  CHECK(body.at("query").as_string() == "hello world");
+  CHECK(body.at("per_page").as_int64() == 5);
+  for (const char* key : {"total", "total_exact", "took_ms", "page", "hits", "facets", "suggestion"}) {
+    CHECK(body.contains(key));
+  }
+}
+
+TEST_CASE("bad search parameters are a 400 problem naming the parameter", "[pg][http]") {
+  RunningServer s;
+  Client client;
+  for (const std::string query : {"per_page=101", "page=0", "q=%ZZ", "q=%C3%28"}) {
+    auto response = client.Get(s.url("/api/v1/search?" + query));
+    INFO(query << " -> " << response.body);
+    CHECK(response.status == 400);
+    CHECK_THAT(response.headers, Catch::Contains("application/problem+json"));
+    json::object problem = json::parse(response.body).as_object();
+    CHECK(problem.at("status").as_int64() == 400);
+    CHECK(!problem.at("detail").as_string().empty());
+  }
+}
+
+TEST_CASE("unknown paths are 404 and wrong methods 405 with Allow, as problems", "[pg][http]") {
+  RunningServer s;
+  Client client;
+  auto missing = client.Get(s.url("/api/v1/nothing"));
+  CHECK(missing.status == 404);
+  CHECK_THAT(missing.headers, Catch::Contains("application/problem+json"));
+  auto wrong = client.Get(s.url("/healthz"), {}, "DELETE");
+  CHECK(wrong.status == 405);
+  CHECK_THAT(wrong.headers, Catch::Contains("Allow: GET"));
+}
+
+TEST_CASE("readiness reports PostgreSQL and the index", "[pg][http]") {
+  RunningServer s;
+  auto ready = Client().Get(s.url("/readyz"));
+  CHECK(ready.status == 200);
+  TempDir empty;
+  auto no_index = octohub::indexer::OpenSearcher(empty / "missing");
+  ServerOptions options;
+  options.listen = "127.0.0.1:0";
+  ApiServer unready(options, {s.database.db(), *no_index});
+  REQUIRE(unready.Start().ok());
+  auto response = Client().Get("http://127.0.0.1:" + std::to_string(unready.port()) + "/readyz");
+  CHECK(response.status == 503);
+  CHECK_THAT(response.body, Catch::Contains("index"));
+}
+
+TEST_CASE("the web UI is served from memory with its MIME type and an ETag", "[pg][http]") {
+  RunningServer s;
+  Client client;
+  auto page = client.Get(s.url("/"));
+  CHECK(page.status == 200);
+  CHECK_THAT(page.headers, Catch::Contains("Content-Type: text/html"));
+  CHECK_THAT(page.body, Catch::Contains("<title>"));
+  auto at = page.headers.find("ETag: ");
+  REQUIRE(at != std::string::npos);
+  std::string etag = page.headers.substr(at + 6, page.headers.find('\r', at) - at - 6);
+  auto cached = client.Get(s.url("/"), {"If-None-Match: " + etag});
+  CHECK(cached.status == 304);
+  CHECK(cached.body.empty());
+}
+
+TEST_CASE("a body over the limit is refused", "[pg][http]") {
+  RunningServer s(64 * 1024);
+  auto response = Client().Get(s.url("/api/v1/search"), {}, "POST", std::string(512 * 1024, 'x'));
+  CHECK(response.status == 413);
+}
+
+TEST_CASE("a port that is already in use is a clear error", "[pg][http]") {
+  RunningServer s;
+  ServerOptions options;
+  options.listen = "127.0.0.1:" + std::to_string(s.server->port());
+  ApiServer second(options, {s.database.db(), *s.searcher});
+  auto started = second.Start();
+  REQUIRE_FALSE(started.ok());
+  CHECK_THAT(started.message(), Catch::Contains("cannot listen on"));
+}
