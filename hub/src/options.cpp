@@ -3,9 +3,18 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <cctype>
+#include <cstdlib>
 
 namespace octohub::hub {
 namespace {
+
+// The environment variable of an option: OCTOHUB_<NAME>, and DATABASE_URL as usual.
+std::string EnvNameFor(std::string option) {
+  if (option == "database-url") return "DATABASE_URL";
+  for (auto& c : option) c = c == '-' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return "OCTOHUB_" + option;
+}
 
 // Reads a YAML mapping of option names to values. Nested mappings are not options: they
 // are rejected rather than silently ignored.
@@ -27,6 +36,8 @@ class YamlConfig : public CLI::Config {
     for (const auto& entry : root) {
       std::string name = entry.first.as<std::string>();
       std::replace(name.begin(), name.end(), '_', '-');
+      // CLI11 reads the file before the environment; the environment must win.
+      if (std::getenv(EnvNameFor(name).c_str()) != nullptr) continue;
       CLI::ConfigItem item;
       item.name = name;
       const YAML::Node& value = entry.second;
@@ -51,44 +62,36 @@ bool GlobalOptions::has_role(const std::string& role) const {
 }
 
 void AddGlobalOptions(CLI::App& app, GlobalOptions& o) {
+  auto option = [&](const std::string& name, auto& value, const std::string& help) {
+    return app.add_option("--" + name, value, help)->envname(EnvNameFor(name));
+  };
   app.config_formatter(std::make_shared<YamlConfig>());
   app.set_config("--config", "", "YAML file of options (flags and environment win over it)");
-  app.add_option("--data-dir", o.data_dir,
-                 "where the embedded PostgreSQL cluster (pg/) and the index (index/) live")
-      ->envname("OCTOHUB_DATA_DIR")
+  option("data-dir", o.data_dir, "where the embedded PostgreSQL (pg/) and the index (index/) live")
       ->capture_default_str();
-  app.add_option("--database-url", o.database_url,
-                 "use this PostgreSQL server instead of the embedded one")
-      ->envname("DATABASE_URL");
-  app.add_option("--log-level", o.log_level, "debug, info, warn or error")
-      ->envname("OCTOHUB_LOG_LEVEL")
+  option("database-url", o.database_url, "use this PostgreSQL server instead of the embedded one");
+  option("log-level", o.log_level, "debug, info, warn or error")
       ->check(CLI::IsMember({"debug", "info", "warn", "error"}))
       ->capture_default_str();
-  app.add_option("--postgres-bin", o.postgres_bin,
-                 "directory of the PostgreSQL server binaries (default: newest installed)")
-      ->envname("OCTOHUB_POSTGRES_BIN");
-  app.add_option("--listen", o.listen, "address of the HTTP API and web UI (host:port)")
-      ->envname("OCTOHUB_LISTEN")
+  option("postgres-bin", o.postgres_bin,
+         "directory of the PostgreSQL server binaries (default: the newest installed)");
+  option("listen", o.listen, "address of the HTTP API and web UI (host:port)")
       ->capture_default_str();
-  app.add_option("--roles", o.roles, "parts this process runs: api, ingest, index, forward")
-      ->envname("OCTOHUB_ROLES")
+  option("roles", o.roles, "parts this process runs: api, ingest, index, forward")
       ->delimiter(',')
       ->check(CLI::IsMember({"api", "ingest", "index", "forward"}))
       ->capture_default_str();
-  app.add_option("--max-body", o.max_body, "largest accepted request body in bytes")
-      ->envname("OCTOHUB_MAX_BODY")
+  option("max-body", o.max_body, "largest accepted request body in bytes")
       ->check(CLI::Range(std::size_t{1024}, std::size_t{1} << 30))
       ->capture_default_str();
-  app.add_option("--http-threads", o.http_threads, "HTTP reactor threads")
-      ->envname("OCTOHUB_HTTP_THREADS")
+  option("http-threads", o.http_threads, "HTTP reactor threads")
       ->check(CLI::Range(1, 64))
       ->capture_default_str();
-  app.add_option("--workers", o.workers, "threads for database and search work of the API")
-      ->envname("OCTOHUB_WORKERS")
+  option("workers", o.workers, "threads for the API's database and search work")
       ->check(CLI::Range(1, 256))
       ->capture_default_str();
   app.add_flag("--public-read", o.public_read, "let anonymous clients search and read records")
-      ->envname("OCTOHUB_PUBLIC_READ");
+      ->envname(EnvNameFor("public-read"));
 }
 
 }  // namespace octohub::hub

@@ -1,0 +1,234 @@
+// The octohub binary as a user runs it: serve, verbs against the running cluster, signals,
+// and every bad-input path of the foundation.
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <thread>
+
+#include <boost/json.hpp>
+#include <catch2/catch.hpp>
+
+#include "http_test_server.h"
+#include "octohub/ingest/http_fetcher.h"
+#include "process.h"
+#include "temp_dir.h"
+#include "test_database.h"
+
+namespace json = boost::json;
+using namespace std::chrono_literals;
+using octohub::testing::BackgroundProcess;
+using octohub::testing::HttpTestServer;
+using octohub::testing::OctohubBinary;
+using octohub::testing::ProcessResult;
+using octohub::testing::RunProcess;
+using octohub::testing::TempDir;
+using octohub::testing::TestDatabase;
+using octohub::testing::TestRequest;
+using octohub::testing::TestResponse;
+
+namespace {
+
+ProcessResult Octohub(std::vector<std::string> args, const std::vector<std::string>& env = {}) {
+  args.insert(args.begin(), OctohubBinary());
+  return RunProcess(args, 60s, env);
+}
+
+// Notes served two to a page; note 3 holds a word found nowhere else.
+HttpTestServer NotesApi() {
+  return HttpTestServer([](const TestRequest& request) {
+    int page = std::stoi(request.query.count("page") ? request.query.at("page") : "1");
+    json::array items;
+    if (page <= 2) {
+      for (int id = page * 2 - 1; id <= page * 2; ++id) {
+        items.push_back({{"id", id},
+                         {"title", "Note " + std::to_string(id)},
+                         {"body", id == 3 ? "a xylophone in the attic" : "nothing special here"}});
+      }
+    }
+    return TestResponse{200, json::serialize(json::object{{"items", items}})};
+  });
+}
+
+std::filesystem::path WriteSource(const TempDir& dir, const std::string& url) {
+  return dir.Write("notes.yaml", "name: notes\nurl: " + url +
+                                     "\nrecords: /items\nid: /id\npagination: {type: page}\n"
+                                     "index:\n  title: /title\n  text: [/body]\n");
+}
+
+std::string ListenAddress(BackgroundProcess& serve) {
+  auto line = serve.WaitForLine("\"serve.ready\"", 60s);
+  INFO(serve.stderr_text());
+  REQUIRE(line);
+  return std::string(json::parse(*line).at("listen").as_string());
+}
+
+json::object Search(const std::string& address, const std::string& q) {
+  auto fetcher = octohub::ingest::MakeCurlFetcher();
+  auto response = fetcher->Fetch({.url = "http://" + address + "/api/v1/search?q=" + q});
+  REQUIRE(response.ok());
+  REQUIRE(response->status == 200);
+  return json::parse(response->body).as_object();
+}
+
+}  // namespace
+
+TEST_CASE("a record harvested by serve is found over HTTP by a word of its text", "[e2e]") {
+  TempDir dir;
+  auto api = NotesApi();
+  const std::string data = (dir / "data").string();
+  BackgroundProcess serve({OctohubBinary(), "serve", "--data-dir", data, "--listen", "127.0.0.1:0"});
+  const std::string address = ListenAddress(serve);
+
+  auto applied = Octohub({"sources", "apply", WriteSource(dir, api.url("/notes")).string(), "--data-dir", data});
+  INFO(applied.err);
+  REQUIRE(applied.exit_code == 0);
+  auto run = Octohub({"sources", "run", "notes", "--wait", "--json", "--data-dir", data});
+  INFO(run.err);
+  REQUIRE(run.exit_code == 0);
+  CHECK(json::parse(run.out).at("records_new").as_int64() == 4);
+
+  json::object found;
+  for (int i = 0; i < 100; ++i) {
+    found = Search(address, "xylophone");
+    if (found.at("total").as_int64() > 0) break;
+    std::this_thread::sleep_for(100ms);
+  }
+  REQUIRE(found.at("total").as_int64() == 1);
+  const auto& hit = found.at("hits").as_array().at(0).as_object();
+  CHECK(hit.at("source").as_string() == "notes");
+  CHECK(hit.at("id").as_string() == "3");
+  CHECK(hit.at("title").as_string() == "Note 3");
+  CHECK_THAT(std::string(hit.at("snippet").as_string()), Catch::Contains("<mark>xylophone</mark>"));
+
+  serve.Signal(SIGTERM);
+  auto code = serve.WaitExit(10s);
+  REQUIRE(code);
+  CHECK(*code == 0);
+  CHECK_THAT(serve.stderr_text(), Catch::Contains("postgres.stopped"));
+}
+
+TEST_CASE("serve killed outright takes its PostgreSQL down and the next start recovers", "[e2e]") {
+  TempDir dir;
+  const std::string data = (dir / "data").string();
+  pid_t postgres = 0;
+  {
+    BackgroundProcess serve({OctohubBinary(), "serve", "--data-dir", data, "--listen", "127.0.0.1:0"});
+    ListenAddress(serve);
+    std::ifstream(dir / "data" / "pg" / "postmaster.pid") >> postgres;
+    REQUIRE(postgres > 0);
+    serve.Signal(SIGKILL);
+    serve.WaitExit(10s);
+  }
+  for (int i = 0; i < 200 && kill(postgres, 0) == 0; ++i) std::this_thread::sleep_for(50ms);
+  CHECK(kill(postgres, 0) != 0);
+  auto migrate = Octohub({"migrate", "--data-dir", data});
+  INFO(migrate.err);
+  CHECK(migrate.exit_code == 0);
+}
+
+TEST_CASE("an invalid source file exits non-zero naming every bad field", "[e2e]") {
+  TempDir dir;
+  auto file = dir.Write("bad.yaml", "name: Bad Name\nurl: ftp://x\npagination: {type: sideways}\n");
+  auto result = Octohub({"sources", "apply", file.string(), "--data-dir", (dir / "data").string()});
+  CHECK(result.exit_code == 1);
+  CHECK_THAT(result.err, Catch::Contains("/name") && Catch::Contains("/url") &&
+                             Catch::Contains("/pagination/type"));
+  CHECK_FALSE(std::filesystem::exists(dir / "data"));  // nothing was started or stored
+}
+
+TEST_CASE("an unreadable source document exits non-zero with its position", "[e2e]") {
+  TempDir dir;
+  auto file = dir.Write("broken.json", "{\"name\": \"x\",\n  \"url\": }");
+  auto result = Octohub({"sources", "apply", file.string(), "--data-dir", (dir / "data").string()});
+  CHECK(result.exit_code == 1);
+  CHECK_THAT(result.err, Catch::Contains("line 2"));
+}
+
+TEST_CASE("an unreachable database URL fails within seconds with a clear message", "[e2e]") {
+  auto result = Octohub({"migrate", "--database-url", "host=127.0.0.1 port=1 dbname=none"});
+  CHECK_FALSE(result.timed_out);
+  CHECK(result.exit_code == 1);
+  CHECK_THAT(result.err, Catch::Contains("cannot connect to PostgreSQL"));
+}
+
+TEST_CASE("a listen port in use is a clear error", "[e2e]") {
+  TestDatabase database;
+  HttpTestServer holder([](const TestRequest&) { return TestResponse{}; });
+  auto result = Octohub({"serve", "--database-url", database.conninfo(), "--listen",
+                         "127.0.0.1:" + std::to_string(holder.port()), "--data-dir", "/tmp"});
+  CHECK(result.exit_code == 1);
+  CHECK_THAT(result.err, Catch::Contains("cannot listen on"));
+}
+
+TEST_CASE("a data dir that cannot be created is a clear error", "[e2e]") {
+  auto result = Octohub({"migrate", "--data-dir", "/proc/octohub-data"});
+  CHECK(result.exit_code == 1);
+  CHECK_THAT(result.err, Catch::Contains("cannot create the data directory /proc/octohub-data"));
+}
+
+TEST_CASE("missing PostgreSQL binaries are named with the package to install", "[e2e]") {
+  TempDir dir;
+  auto result = Octohub({"migrate", "--data-dir", (dir / "data").string(), "--postgres-bin", "/nonexistent"});
+  CHECK(result.exit_code == 1);
+  CHECK_THAT(result.err, Catch::Contains("postgresql"));
+}
+
+TEST_CASE("flags win over environment variables, which win over the config file", "[e2e]") {
+  TempDir dir;
+  auto config = dir.Write("octohub.yaml", "data_dir: /proc/from-config\nlog_level: warn\n");
+  auto config_only = Octohub({"migrate", "--config", config.string()});
+  CHECK_THAT(config_only.err, Catch::Contains("/proc/from-config"));
+  auto with_env = Octohub({"migrate", "--config", config.string()}, {"OCTOHUB_DATA_DIR=/proc/from-env"});
+  CHECK_THAT(with_env.err, Catch::Contains("/proc/from-env"));
+  auto with_flag = Octohub({"migrate", "--config", config.string(), "--data-dir", "/proc/from-flag"},
+                           {"OCTOHUB_DATA_DIR=/proc/from-env"});
+  CHECK_THAT(with_flag.err, Catch::Contains("/proc/from-flag"));
+}
+
+TEST_CASE("every verb answers --help", "[e2e]") {
+  for (std::vector<std::string> verb : {std::vector<std::string>{}, {"serve"}, {"migrate"},
+                                        {"sources"}, {"sources", "apply"}, {"sources", "list"},
+                                        {"sources", "run"}, {"search"}, {"reindex"}}) {
+    verb.push_back("--help");
+    auto result = Octohub(verb);
+    INFO(verb.front());
+    CHECK(result.exit_code == 0);
+    CHECK_THAT(result.out, Catch::Contains("Usage") || Catch::Contains("usage"));
+  }
+}
+
+TEST_CASE("run as an unprivileged user, the embedded cluster belongs to that user", "[e2e]") {
+  if (geteuid() != 0) {
+    WARN("not root: the whole suite already runs the embedded cluster as a normal user");
+    return;
+  }
+  TempDir dir;
+  const auto data = dir / "data";
+  std::filesystem::create_directory(data);
+  REQUIRE(chown(data.c_str(), 65534, 65534) == 0);  // nobody:nogroup
+  auto result = RunProcess({"/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                            OctohubBinary(), "migrate", "--data-dir", data.string()},
+                           60s);
+  INFO(result.err);
+  CHECK(result.exit_code == 0);
+  struct stat info {};
+  REQUIRE(stat((data / "pg").c_str(), &info) == 0);
+  CHECK(info.st_uid == 65534);
+}
+
+TEST_CASE("reindex rebuilds the index and search finds what PostgreSQL holds", "[e2e]") {
+  TempDir dir;
+  auto api = NotesApi();
+  const std::string data = (dir / "data").string();
+  REQUIRE(Octohub({"sources", "apply", WriteSource(dir, api.url("/notes")).string(), "--data-dir", data}).exit_code == 0);
+  REQUIRE(Octohub({"sources", "run", "notes", "--wait", "--data-dir", data}).exit_code == 0);
+  auto reindex = Octohub({"reindex", "--data-dir", data});
+  INFO(reindex.err);
+  REQUIRE(reindex.exit_code == 0);
+  CHECK_THAT(reindex.out, Catch::Contains("indexed 4 records"));
+  auto search = Octohub({"search", "xylophone", "--json", "--data-dir", data});
+  REQUIRE(search.exit_code == 0);
+  CHECK(json::parse(search.out).at("total").as_int64() == 1);
+}
