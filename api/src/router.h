@@ -1,4 +1,4 @@
-// Request values, route table and path matching. Pure; private to api/.
+// Path matching for the route table. Pure; private to api/.
 #pragma once
 
 #include <functional>
@@ -7,26 +7,9 @@
 #include <utility>
 #include <vector>
 
-#include "http_reply.h"
-#include "search_params.h"
+#include "octohub/api/http_server.h"
 
 namespace octohub::api {
-
-struct RequestView {
-  std::string method;
-  std::string path;
-  QueryParams query;
-  std::string body;
-  std::string if_none_match;
-  std::vector<std::string> path_params;  // decoded {captures}, in order
-};
-
-struct Route {
-  std::string method;
-  std::string pattern;  // "/api/v1/records/{source}/{id}"
-  std::function<Reply(const RequestView&)> handler;
-  bool on_worker = true;  // touches PostgreSQL or the index: run off the reactor thread
-};
 
 class Router {
  public:

@@ -5,6 +5,7 @@
 
 #include "octohub/api/server.h"
 #include "router.h"
+#include "search_params.h"
 #include "static_assets.h"
 
 namespace octohub::api {

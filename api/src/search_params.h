@@ -5,12 +5,13 @@
 #include <utility>
 #include <vector>
 
+#include "octohub/api/http_server.h"
 #include "octohub/core/status.h"
 #include "octohub/indexer/searcher.h"
 
 namespace octohub::api {
 
-using QueryParams = std::vector<std::pair<std::string, std::string>>;
+using QueryParams = decltype(RequestView::query);
 
 // kInvalidArgument (400) naming the parameter for anything out of range or malformed.
 Result<indexer::SearchRequest> ParseSearchParams(const QueryParams& params);

@@ -20,6 +20,9 @@ int RunCli(int argc, char** argv) {
   auto* serve = app.add_subcommand("serve", "run the API, web UI, ingest workers and indexer");
   serve->callback([&] { code = RunServe(options); });
 
+  auto* demo = app.add_subcommand("demo", "serve plus a sample API of real text, with public reading");
+  demo->callback([&] { code = RunDemo(options); });
+
   auto* migrate = app.add_subcommand("migrate", "apply database migrations and exit");
   migrate->callback([&] { code = RunMigrate(options); });
 

@@ -1,15 +1,20 @@
 // The verbs of the octohub program. Each returns the process exit code. Private to hub/.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
+#include "octohub/core/database.h"
 #include "octohub/core/status.h"
 #include "options.h"
 
 namespace octohub::hub {
 
-int RunServe(const GlobalOptions& options);
+// on_ready runs once everything is up, with the database and the API's host:port.
+using ServeReadyHook = std::function<Status(const Database& db, const std::string& address)>;
+int RunServe(const GlobalOptions& options, const ServeReadyHook& on_ready = nullptr);
+int RunDemo(GlobalOptions options);
 int RunMigrate(const GlobalOptions& options);
 int RunSourcesApply(const GlobalOptions& options, const std::vector<std::string>& files);
 int RunSourcesList(const GlobalOptions& options, bool as_json);

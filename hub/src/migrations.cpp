@@ -28,7 +28,8 @@ constexpr const char* kRecord =
 }  // namespace
 
 Result<std::vector<Migration>> LoadMigrations(const std::vector<EmbeddedFile>& files) {
-  static const std::regex kName("([0-9]{3,})_([a-z0-9_]+)\\.sql");
+  // At most 9 digits, so the number fits an int (std::stoi throws beyond).
+  static const std::regex kName("([0-9]{3,9})_([a-z0-9_]+)\\.sql");
   std::vector<Migration> out;
   for (const auto& file : files) {
     std::string path(file.path);

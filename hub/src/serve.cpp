@@ -60,7 +60,7 @@ void IngestLoop(const Database& db, std::stop_token stop) {
 
 }  // namespace
 
-int RunServe(const GlobalOptions& options) {
+int RunServe(const GlobalOptions& options, const ServeReadyHook& on_ready) {
   // Signals are taken synchronously by this thread only: every thread started below
   // inherits the blocked mask. SIGPIPE from a vanished client must not kill the process.
   sigset_t signals;
@@ -93,10 +93,18 @@ int RunServe(const GlobalOptions& options) {
   if (options.has_role("ingest")) {
     ingest_thread = std::jthread([&](std::stop_token stop) { IngestLoop(db, stop); });
   }
-  log::Info("serve.ready", {{"listen", server ? options.listen.substr(0, options.listen.rfind(':')) +
-                                                    ":" + std::to_string(server->port())
-                                              : std::string()},
-                            {"data_dir", options.data_dir.string()}});
+  const std::string address =
+      server ? options.listen.substr(0, options.listen.rfind(':')) + ":" + std::to_string(server->port())
+             : std::string();
+  int exit_code = 0;
+  if (on_ready) {
+    if (Status s = on_ready(db, address); !s.ok()) {
+      log::Error("serve.ready_hook_failed", {{"reason", s.message()}});
+      exit_code = 1;
+      kill(getpid(), SIGTERM);  // stop as if asked to: everything started gets shut down
+    }
+  }
+  log::Info("serve.ready", {{"listen", address}, {"data_dir", options.data_dir.string()}});
 
   int signal_number = 0;
   sigwait(&signals, &signal_number);
@@ -115,7 +123,7 @@ int RunServe(const GlobalOptions& options) {
   follower.reset();    // the last batch is committed; the write lock is released
   if (Status s = (*runtime)->Close(); !s.ok()) return Fail(s);
   log::Info("serve.stopped");
-  return 0;
+  return exit_code;
 }
 
 }  // namespace octohub::hub

@@ -1,4 +1,4 @@
-#include "octohub/api/server.h"
+#include "octohub/api/http_server.h"
 
 #include <atomic>
 #include <chrono>
@@ -13,7 +13,8 @@
 #include <pistache/http.h>
 
 #include "octohub/core/log.h"
-#include "routes.h"
+#include "http_reply.h"
+#include "router.h"
 
 namespace octohub::api {
 namespace Http = Pistache::Http;
@@ -92,13 +93,12 @@ class PistacheHandler : public Http::Handler {
 
 }  // namespace
 
-struct ApiServer::Impl {
-  Impl(ServerOptions o, ServerDependencies d) : options(std::move(o)), deps(d) {}
+struct HttpServer::Impl {
+  Impl(HttpServerOptions o, std::vector<Route> routes)
+      : options(std::move(o)), router(std::move(routes)) {}
 
-  ServerOptions options;
-  ServerDependencies deps;
-  StaticAssets assets;
-  std::shared_ptr<Router> router;
+  HttpServerOptions options;
+  Router router;
   std::shared_ptr<Http::Endpoint> endpoint;
   std::unique_ptr<boost::asio::thread_pool> pool;
   std::atomic<bool> draining{false};
@@ -119,7 +119,7 @@ struct ApiServer::Impl {
     if (draining) {
       return Send(writer, ProblemReply(503, "the server is shutting down"), false);
     }
-    auto match = router->Find(view.method, view.path);
+    auto match = router.Find(view.method, view.path);
     if (match.route == nullptr) {
       Reply reply = match.allowed.empty()
                         ? ProblemReply(404, "no such endpoint: " + view.path)
@@ -165,14 +165,12 @@ struct ApiServer::Impl {
   }
 };
 
-ApiServer::ApiServer(ServerOptions options, ServerDependencies deps)
-    : impl_(new Impl(std::move(options), deps)) {
-  impl_->router = std::make_shared<Router>(BuildRoutes(impl_->deps, impl_->assets));
-}
+HttpServer::HttpServer(HttpServerOptions options, std::vector<Route> routes)
+    : impl_(new Impl(std::move(options), std::move(routes))) {}
 
-ApiServer::~ApiServer() { Shutdown(); }
+HttpServer::~HttpServer() { Shutdown(); }
 
-Status ApiServer::Start() {
+Status HttpServer::Start() {
   auto& s = *impl_;
   const std::string& listen = s.options.listen;
   size_t colon = listen.rfind(':');
@@ -209,11 +207,11 @@ Status ApiServer::Start() {
   return Status::Ok();
 }
 
-std::uint16_t ApiServer::port() const {
+std::uint16_t HttpServer::port() const {
   return impl_->endpoint ? static_cast<std::uint16_t>(impl_->endpoint->getPort()) : 0;
 }
 
-void ApiServer::Shutdown() {
+void HttpServer::Shutdown() {
   auto& s = *impl_;
   if (!s.started) return;
   s.started = false;

@@ -1,0 +1,74 @@
+// The HTTP layer every Octohub endpoint runs on: Pistache with its 0.0.5 defects handled
+// (keep-alive restored, headers written, bodies capped), routes matched by method and path,
+// and handlers that touch PostgreSQL or the index run on a worker pool rather than on the
+// reactor threads. Errors are application/problem+json.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <boost/json/value.hpp>
+
+#include "octohub/core/status.h"
+
+namespace octohub::api {
+
+struct RequestView {
+  std::string method;
+  std::string path;
+  std::vector<std::pair<std::string, std::string>> query;  // decoded, in order
+  std::string body;
+  std::string if_none_match;
+  std::vector<std::string> path_params;  // decoded {captures}, in order
+};
+
+struct Reply {
+  int status = 200;
+  std::string content_type = "application/json";
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;
+};
+
+Reply JsonReply(int status, const boost::json::value& body);
+// application/problem+json (RFC 9457): type, title, status, detail, and errors for fields.
+Reply ProblemReply(int status, const std::string& detail, const std::vector<FieldError>& errors = {});
+// The one place where domain statuses become HTTP statuses.
+Reply ReplyForStatus(const Status& status);
+
+struct Route {
+  std::string method;
+  std::string pattern;  // "/api/v1/records/{source}/{id}"
+  std::function<Reply(const RequestView&)> handler;  // must be thread-safe
+  bool on_worker = true;  // blocks (PostgreSQL, index): run off the reactor thread
+};
+
+struct HttpServerOptions {
+  std::string listen = "127.0.0.1:8080";  // host:port; port 0 picks a free one
+  int reactor_threads = 2;
+  int worker_threads = 4;
+  std::size_t max_body_bytes = 8 * 1024 * 1024;
+};
+
+class HttpServer {
+ public:
+  HttpServer(HttpServerOptions options, std::vector<Route> routes);
+  ~HttpServer();
+
+  // Binds and serves in background threads. kUnavailable when the address is in use or
+  // cannot be bound; kInvalidArgument when it does not parse.
+  Status Start();
+  std::uint16_t port() const;
+
+  // Stops taking requests, lets in-flight ones finish (bounded), joins every thread.
+  void Shutdown();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace octohub::api
