@@ -2,6 +2,7 @@
 set(body "// Generated from files under ${BASE}; do not edit.\n#include \"octohub/core/embedded_file.h\"\n\nnamespace ${NAMESPACE} {\nnamespace {\n")
 set(entries "")
 set(index 0)
+string(REPLACE "|" ";" FILES "${FILES}")
 list(SORT FILES)
 foreach(file IN LISTS FILES)
   file(RELATIVE_PATH rel "${BASE}" "${file}")

@@ -9,6 +9,7 @@
 #include <boost/url/parse.hpp>
 
 #include "octohub/core/json_pointer.h"
+#include "octohub/core/schedule.h"
 
 namespace octohub {
 namespace json = boost::json;
@@ -139,8 +140,6 @@ class Checker {
 
 const std::regex kNamePattern("[a-z0-9_-]{1,64}");
 const std::regex kFieldNamePattern("[a-z0-9_]{1,64}");
-const std::regex kEveryPattern("every\\s+([1-9][0-9]{0,6})\\s*(s|m|h|d)");
-const std::regex kCronFieldPattern("(\\*|[0-9]+(-[0-9]+)?)(/[0-9]+)?(,(\\*|[0-9]+(-[0-9]+)?)(/[0-9]+)?)*");
 
 void ParseAuth(Checker& c, const json::object& o, AuthSpec& auth) {
   const json::value* v = o.if_contains("auth");
@@ -283,22 +282,6 @@ void ParseIndex(Checker& c, const json::object& o, IndexSpec& index) {
   }
 }
 
-bool ValidCron(const std::string& text) {
-  std::vector<std::string> fields;
-  std::string field;
-  for (char ch : text + " ") {
-    if (ch == ' ' || ch == '\t') {
-      if (!field.empty()) fields.push_back(field);
-      field.clear();
-    } else {
-      field += ch;
-    }
-  }
-  if (fields.size() != 5) return false;
-  return std::all_of(fields.begin(), fields.end(),
-                     [](const std::string& f) { return std::regex_match(f, kCronFieldPattern); });
-}
-
 json::object SecretToJson(const Secret& s, const std::string& key, bool redact) {
   json::object out;
   if (!s.env.empty()) out[key + "_env"] = s.env;
@@ -318,7 +301,7 @@ const std::vector<std::string>& IndexLanguages() {
   static const std::vector<std::string> kLanguages = {
       "none",      "armenian", "basque",     "catalan",  "danish",     "dutch",
       "english",   "earlyenglish", "finnish", "french",   "german",     "german2",
-      "hungarian", "indonesian", "irish",    "italian",  "kraaij_pieters", "lithuanian",
+      "hungarian", "indonesian", "irish",    "italian",  "kraaij_pohlmann", "lithuanian",
       "lovins",    "nepali",   "norwegian",  "porter",   "portuguese", "romanian",
       "russian",   "spanish",  "swedish",    "tamil",    "turkish"};
   return kLanguages;
@@ -371,9 +354,9 @@ Result<SourceSpec> ParseSourceSpec(const json::value& document) {
     else if (*mode != "incremental") c.Fail("/mode", "must be incremental or full_refresh");
   }
   spec.schedule = c.String(*o, "schedule", "", false).value_or("");
-  if (!spec.schedule.empty() && !std::regex_match(spec.schedule, kEveryPattern) &&
-      !ValidCron(spec.schedule)) {
-    c.Fail("/schedule", "must be \"every N[s|m|h|d]\" or a 5-field cron expression");
+  if (!spec.schedule.empty()) {
+    auto schedule = Schedule::Parse(spec.schedule);
+    if (!schedule.ok()) c.Fail("/schedule", schedule.status().message());
   }
   if (const json::value* v = o->if_contains("rate_limit")) {
     if (const json::object* rate = c.Object(*v, "/rate_limit")) {

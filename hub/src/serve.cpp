@@ -26,6 +26,7 @@ std::string WorkerId(const char* role) {
 // Takes queued runs one at a time; woken by NOTIFY when a run is queued, else polls.
 void IngestLoop(const Database& db, std::stop_token stop) {
   ingest::IngestWorker worker(db, ingest::MakeCurlFetcher(), WorkerId("ingest"));
+  ingest::RunQueue queue(db);
   class Wakeup : public pqxx::notification_receiver {
    public:
     explicit Wakeup(pqxx::connection& c) : notification_receiver(c, "octohub_runs") {}
@@ -34,6 +35,9 @@ void IngestLoop(const Database& db, std::stop_token stop) {
   std::unique_ptr<pqxx::connection> listener;
   std::unique_ptr<Wakeup> wakeup;
   while (!stop.stop_requested()) {
+    if (auto due = queue.EnqueueDue(); !due.ok()) {
+      log::Error("ingest.schedule_error", {{"reason", due.status().message()}});
+    }
     auto run = worker.RunNextQueued(stop);
     if (!run.ok()) log::Error("ingest.worker_error", {{"reason", run.status().message()}});
     if (run.ok() && *run) continue;  // there may be more queued

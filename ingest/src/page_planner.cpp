@@ -13,6 +13,15 @@ std::string Lower(std::string_view text) {
   return out;
 }
 
+// Boost.URL 1.81's params().set leaves '+' as is, which servers read as a space
+// (boostorg/url#903): encode keys and values ourselves, escaping '&', '=' and '+'.
+constexpr auto kParamChars = boost::urls::pchars + '/' + '?' - '&' - '=' - '+';
+
+void SetParam(boost::urls::url& url, std::string_view key, std::string_view value) {
+  url.encoded_params().set(boost::urls::encode(key, kParamChars),
+                           boost::urls::encode(value, kParamChars));
+}
+
 }  // namespace
 
 std::optional<std::string> NextLink(std::string_view header) {
@@ -66,8 +75,8 @@ Result<std::string> PagePlanner::BuildUrl(const NamedValues& paging) const {
   auto parsed = boost::urls::parse_uri_reference(spec_.url);
   if (!parsed) return InvalidArgument("the source URL cannot be parsed: " + spec_.url);
   boost::urls::url url(*parsed);
-  for (const auto& [key, value] : query_) url.params().set(key, value);
-  for (const auto& [key, value] : paging) url.params().set(key, value);
+  for (const auto& [key, value] : query_) SetParam(url, key, value);
+  for (const auto& [key, value] : paging) SetParam(url, key, value);
   return std::string(url.buffer());
 }
 
@@ -131,7 +140,7 @@ Result<std::optional<std::string>> PagePlanner::NextUrl(const ExtractedPage& pag
       }
       // A next URL leaves out our own query (say, the auth parameter): keep ours on it.
       for (const auto& [key, value] : query_) {
-        if (!resolved.params().contains(key)) resolved.params().set(key, value);
+        if (!resolved.params().contains(key)) SetParam(resolved, key, value);
       }
       std::string url(resolved.buffer());
       if (!seen_.insert(url).second) {

@@ -2,6 +2,8 @@
 
 #include <pqxx/pqxx>
 
+#include "octohub/core/schedule.h"
+
 namespace octohub::ingest {
 namespace json = boost::json;
 
@@ -91,6 +93,37 @@ Result<std::vector<Run>> RunQueue::ListForSource(const std::string& source, int 
       runs.push_back(ReadRun(row));
     }
     return runs;
+  });
+}
+
+}  // namespace octohub::ingest
+
+namespace octohub::ingest {
+
+Result<int> RunQueue::EnqueueDue() {
+  return WithConnection(db_, "queueing scheduled runs", [&](pqxx::connection& c) -> Result<int> {
+    pqxx::work tx(c);
+    // SKIP LOCKED: several schedulers (one per process) never queue the same run twice.
+    auto due = tx.exec(
+        "SELECT name, spec->>'schedule' FROM sources WHERE next_run_at <= now() "
+        "ORDER BY next_run_at FOR UPDATE SKIP LOCKED LIMIT 100");
+    int queued = 0;
+    for (const auto& row : due) {
+      const std::string source = row[0].as<std::string>();
+      auto schedule = Schedule::Parse(row[1].is_null() ? "" : row[1].as<std::string>());
+      std::optional<double> next;
+      if (schedule.ok()) next = EpochSeconds(schedule->Next(std::chrono::system_clock::now()));
+      tx.exec_params("UPDATE sources SET next_run_at = to_timestamp($2) WHERE name = $1", source, next);
+      if (!schedule.ok()) continue;
+      auto inserted = tx.exec_params(
+          "INSERT INTO runs (source, trigger) VALUES ($1, 'schedule') "
+          "ON CONFLICT (source) WHERE status IN ('queued', 'running') DO NOTHING RETURNING id",
+          source);
+      queued += static_cast<int>(inserted.size());
+    }
+    if (queued > 0) tx.exec("SELECT pg_notify('octohub_runs', '')");
+    tx.commit();
+    return queued;
   });
 }
 

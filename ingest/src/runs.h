@@ -1,6 +1,8 @@
 // SQL shared by the run queue and the worker. Private to ingest/.
 #pragma once
 
+#include <chrono>
+
 #include <pqxx/row>
 
 #include "octohub/ingest/ingest.h"
@@ -19,5 +21,10 @@ inline constexpr const char* kRunColumns =
 
 // Reads a run from kRunColumns starting at column `first`.
 Run ReadRun(const pqxx::row& row, int first = 0);
+
+// Seconds since the epoch, for to_timestamp($n).
+inline double EpochSeconds(std::chrono::system_clock::time_point t) {
+  return std::chrono::duration<double>(t.time_since_epoch()).count();
+}
 
 }  // namespace octohub::ingest

@@ -2,6 +2,7 @@
 
 #include <boost/json.hpp>
 
+#include "octohub/core/schedule.h"
 #include "octohub/ingest/ingest.h"
 #include "runs.h"
 
@@ -9,9 +10,12 @@ namespace octohub::ingest {
 namespace json = boost::json;
 namespace {
 
+// A changed schedule restarts the timetable; any other change keeps the next run.
 constexpr const char* kUpsertSource = R"(
-  INSERT INTO sources AS s (name, spec) VALUES ($1, $2::jsonb)
-  ON CONFLICT (name) DO UPDATE SET spec = excluded.spec, updated_at = now()
+  INSERT INTO sources AS s (name, spec, next_run_at) VALUES ($1, $2::jsonb, to_timestamp($3))
+  ON CONFLICT (name) DO UPDATE SET spec = excluded.spec, updated_at = now(),
+    next_run_at = CASE WHEN s.spec->'schedule' IS DISTINCT FROM excluded.spec->'schedule'
+                       THEN excluded.next_run_at ELSE s.next_run_at END
     WHERE s.spec IS DISTINCT FROM excluded.spec
   RETURNING (xmax = 0) AS created)";
 
@@ -28,9 +32,15 @@ const std::string kListSources = std::string(R"(
 
 Result<SourceRegistry::Applied> SourceRegistry::Apply(const SourceSpec& spec) {
   return WithConnection(db_, "saving a source", [&](pqxx::connection& c) -> Result<Applied> {
+    std::optional<double> first_run;
+    if (!spec.schedule.empty()) {
+      auto schedule = Schedule::Parse(spec.schedule);
+      if (!schedule.ok()) return schedule.status();
+      first_run = EpochSeconds(schedule->FirstRun(std::chrono::system_clock::now()));
+    }
     pqxx::work tx(c);
     auto rows = tx.exec_params(kUpsertSource, spec.name,
-                               json::serialize(SourceSpecToJson(spec, false)));
+                               json::serialize(SourceSpecToJson(spec, false)), first_run);
     tx.commit();
     if (rows.empty()) return Applied::kUnchanged;
     return rows[0][0].as<bool>() ? Applied::kCreated : Applied::kUpdated;

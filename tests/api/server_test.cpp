@@ -171,6 +171,19 @@ TEST_CASE("the web UI is served from memory with its MIME type and an ETag", "[p
   CHECK(cached.body.empty());
 }
 
+TEST_CASE("every file of the web UI is served with its own MIME type", "[pg][http]") {
+  RunningServer s;
+  Client client;
+  for (const auto& [path, type] : std::vector<std::pair<std::string, std::string>>{
+           {"/index.html", "text/html"}, {"/app.js", "text/javascript"}, {"/style.css", "text/css"}}) {
+    auto response = client.Get(s.url(path));
+    INFO(path);
+    CHECK(response.status == 200);
+    CHECK_THAT(response.headers, Catch::Contains("Content-Type: " + type));
+    CHECK(response.body.size() > 100);
+  }
+}
+
 TEST_CASE("a body over the limit is refused", "[pg][http]") {
   RunningServer s(64 * 1024);
   auto response = Client().Get(s.url("/api/v1/search"), {}, "POST", std::string(512 * 1024, 'x'));

@@ -219,3 +219,26 @@ TEST_CASE("applying the same source twice reports it unchanged, a change as upda
   REQUIRE(stored.ok());
   CHECK(stored->url == "http://127.0.0.1:9/y");
 }
+
+TEST_CASE("a scheduled source is queued when due, once, and its next run moves on", "[pg]") {
+  TestDatabase database;
+  RunQueue queue(database.db());
+  REQUIRE(SourceRegistry(database.db()).Apply(Spec("http://127.0.0.1:9/x", R"(, "schedule": "every 1h")")).ok());
+  auto first = queue.EnqueueDue();
+  REQUIRE(first.ok());
+  CHECK(*first == 1);  // "every" schedules run at once
+  CHECK(database.Scalar("SELECT trigger FROM runs") == "schedule");
+  CHECK(database.Scalar("SELECT next_run_at > now() + interval '59 minutes' FROM sources") == "t");
+  auto again = queue.EnqueueDue();
+  REQUIRE(again.ok());
+  CHECK(*again == 0);
+}
+
+TEST_CASE("a source without a schedule is never queued by the scheduler", "[pg]") {
+  TestDatabase database;
+  REQUIRE(SourceRegistry(database.db()).Apply(Spec("http://127.0.0.1:9/x")).ok());
+  auto due = RunQueue(database.db()).EnqueueDue();
+  REQUIRE(due.ok());
+  CHECK(*due == 0);
+  CHECK(database.Scalar("SELECT count(*) FROM runs") == "0");
+}

@@ -78,6 +78,9 @@ class RunQueue {
   // Queues a run; when the source already has a queued or running run, returns that one.
   Result<Run> Enqueue(const std::string& source, const std::string& trigger);
   Result<Run> Get(std::int64_t id);
+  // Queues a "schedule" run for every source whose next run is due and moves its next run
+  // on; safe to call from several processes at once. Returns how many were queued.
+  Result<int> EnqueueDue();
   Result<std::vector<Run>> ListForSource(const std::string& source, int limit);
 
  private:
