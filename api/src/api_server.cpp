@@ -1,5 +1,4 @@
 #include "octohub/api/server.h"
-
 #include "routes.h"
 #include "static_assets.h"
 

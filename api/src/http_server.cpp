@@ -1,19 +1,19 @@
 #include "octohub/api/http_server.h"
 
+#include <pistache/endpoint.h>
+#include <pistache/http.h>
+
 #include <atomic>
+#include <boost/asio/post.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <chrono>
 #include <condition_variable>
 #include <functional>
 #include <mutex>
 #include <thread>
 
-#include <boost/asio/post.hpp>
-#include <boost/asio/thread_pool.hpp>
-#include <pistache/endpoint.h>
-#include <pistache/http.h>
-
-#include "octohub/core/log.h"
 #include "http_reply.h"
+#include "octohub/core/log.h"
 #include "router.h"
 
 namespace octohub::api {
@@ -25,7 +25,8 @@ namespace {
 // we set goes through this one typed header with a name chosen at run time.
 class NamedHeader final : public Http::Header::Header {
  public:
-  NamedHeader(std::string name, std::string value) : name_(std::move(name)), value_(std::move(value)) {}
+  NamedHeader(std::string name, std::string value)
+      : name_(std::move(name)), value_(std::move(value)) {}
   const char* name() const override { return name_.c_str(); }
   void write(std::ostream& stream) const override { stream << value_; }
 #ifdef SAFE_HEADER_CAST
@@ -54,7 +55,8 @@ void Send(Http::ResponseWriter& writer, const Reply& reply, bool keep_alive) {
                                                    : Http::ConnectionControl::Close);
   // Pistache writes Content-Type from the MIME type only; a raw header would be dropped.
   if (reply.status != 304) writer.setMime(Http::Mime::MediaType::fromString(reply.content_type));
-  for (const auto& [name, value] : reply.headers) headers.add(std::make_shared<NamedHeader>(name, value));
+  for (const auto& [name, value] : reply.headers)
+    headers.add(std::make_shared<NamedHeader>(name, value));
   writer.send(static_cast<Http::Code>(reply.status), reply.body);
 }
 
@@ -113,7 +115,8 @@ struct HttpServer::Impl {
     auto parsed = ViewOf(request);
     if (!parsed.ok()) {
       RequestView bare{Http::methodString(request.method()), request.resource(), {}, {}, {}, {}};
-      return Finish(writer, bare, "unmatched", ReplyForStatus(parsed.status()), keep_alive, started_at);
+      return Finish(writer, bare, "unmatched", ReplyForStatus(parsed.status()), keep_alive,
+                    started_at);
     }
     RequestView view = std::move(*parsed);
     if (draining) {
@@ -160,8 +163,11 @@ struct HttpServer::Impl {
     Send(writer, reply, keep_alive);
     const double ms =
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
-    log::Info("http.request", {{"method", view.method}, {"route", route}, {"path", view.path},
-                               {"status", reply.status}, {"latency_ms", ms}});
+    log::Info("http.request", {{"method", view.method},
+                               {"route", route},
+                               {"path", view.path},
+                               {"status", reply.status},
+                               {"latency_ms", ms}});
   }
 };
 
@@ -178,8 +184,9 @@ Status HttpServer::Start() {
     return InvalidArgument("--listen must be host:port, not \"" + listen + "\"");
   }
   try {
-    Pistache::Address address(listen.substr(0, colon), Pistache::Port(static_cast<uint16_t>(
-                                                           std::stoi(listen.substr(colon + 1)))));
+    Pistache::Address address(
+        listen.substr(0, colon),
+        Pistache::Port(static_cast<uint16_t>(std::stoi(listen.substr(colon + 1)))));
     s.pool = std::make_unique<boost::asio::thread_pool>(s.options.worker_threads);
     s.endpoint = std::make_shared<Http::Endpoint>(address);
     auto opts = Http::Endpoint::options()
@@ -203,7 +210,8 @@ Status HttpServer::Start() {
     return Unavailable("cannot listen on " + listen + ": " + e.what());
   }
   s.started = true;
-  log::Info("http.listening", {{"address", listen.substr(0, colon) + ":" + std::to_string(port())}});
+  log::Info("http.listening",
+            {{"address", listen.substr(0, colon) + ":" + std::to_string(port())}});
   return Status::Ok();
 }
 

@@ -8,15 +8,16 @@ std::vector<std::string_view> Segments(std::string_view path) {
   size_t start = 1;
   while (start <= path.size()) {
     size_t slash = path.find('/', start);
-    out.push_back(path.substr(start, slash == std::string_view::npos ? std::string_view::npos
-                                                                     : slash - start));
+    out.push_back(path.substr(
+        start, slash == std::string_view::npos ? std::string_view::npos : slash - start));
     if (slash == std::string_view::npos) break;
     start = slash + 1;
   }
   return out;
 }
 
-bool MatchPattern(std::string_view pattern, std::string_view path, std::vector<std::string>& params) {
+bool MatchPattern(std::string_view pattern, std::string_view path,
+                  std::vector<std::string>& params) {
   auto want = Segments(pattern);
   auto have = Segments(path);
   if (want.size() != have.size()) return false;

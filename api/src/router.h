@@ -16,9 +16,9 @@ class Router {
   explicit Router(std::vector<Route> routes) : routes_(std::move(routes)) {}
 
   struct Match {
-    const Route* route = nullptr;           // null: no route for this method and path
+    const Route* route = nullptr;  // null: no route for this method and path
     std::vector<std::string> params;
-    std::vector<std::string> allowed;       // methods the path has, when the method did not match
+    std::vector<std::string> allowed;  // methods the path has, when the method did not match
   };
   Match Find(std::string_view method, std::string_view path) const;
 

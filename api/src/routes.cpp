@@ -16,10 +16,11 @@ Reply Search(const ServerDependencies& deps, const RequestView& request) {
 }
 
 Reply Ready(const ServerDependencies& deps) {
-  Status database = WithConnection(deps.db, "checking PostgreSQL", [](pqxx::connection& c) -> Status {
-    pqxx::nontransaction(c).exec1("SELECT 1");
-    return Status::Ok();
-  });
+  Status database =
+      WithConnection(deps.db, "checking PostgreSQL", [](pqxx::connection& c) -> Status {
+        pqxx::nontransaction(c).exec1("SELECT 1");
+        return Status::Ok();
+      });
   const bool index = deps.searcher.Ready();
   if (database.ok() && index) {
     return JsonReply(200, {{"status", "ready"}, {"postgres", "ok"}, {"index", "ok"}});
@@ -46,16 +47,19 @@ Reply Asset(const StaticAssets& assets, const RequestView& request) {
 std::vector<Route> BuildRoutes(const ServerDependencies& deps, const StaticAssets& assets) {
   std::vector<Route> routes;
   routes.push_back({"GET", "/healthz",
-                    [](const RequestView&) { return JsonReply(200, {{"status", "ok"}}); }, false});
+                    [](const RequestView&) {
+                      return JsonReply(200, {{"status", "ok"}});
+                    },
+                    false});
   routes.push_back({"GET", "/readyz", [&deps](const RequestView&) { return Ready(deps); }});
-  routes.push_back({"GET", "/api/v1/search",
-                    [&deps](const RequestView& r) { return Search(deps, r); }});
+  routes.push_back(
+      {"GET", "/api/v1/search", [&deps](const RequestView& r) { return Search(deps, r); }});
   // The web UI: a fixed set of files, so each gets its own route and everything else is 404.
   auto paths = assets.Paths();
   if (assets.Find("/") != nullptr) paths.push_back("/");
   for (const auto& path : paths) {
-    routes.push_back({"GET", path, [&assets](const RequestView& r) { return Asset(assets, r); },
-                      false});
+    routes.push_back(
+        {"GET", path, [&assets](const RequestView& r) { return Asset(assets, r); }, false});
   }
   return routes;
 }

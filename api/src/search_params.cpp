@@ -32,8 +32,8 @@ Result<indexer::SearchRequest> ParseSearchParams(const QueryParams& params) {
       size_t start = 0;
       while (start <= value.size()) {
         size_t comma = value.find(',', start);
-        std::string source = value.substr(start, comma == std::string::npos ? std::string::npos
-                                                                            : comma - start);
+        std::string source =
+            value.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
         if (!source.empty()) request.sources.push_back(source);
         if (comma == std::string::npos) break;
         start = comma + 1;

@@ -1,12 +1,12 @@
 #include "octohub/core/log.h"
 
-#include <chrono>
-#include <memory>
-
-#include <boost/json/serialize.hpp>
 #include <fmt/chrono.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
+
+#include <boost/json/serialize.hpp>
+#include <chrono>
+#include <memory>
 
 namespace octohub::log {
 namespace {
@@ -27,20 +27,28 @@ spdlog::logger& Logger() {
 
 spdlog::level::level_enum ToSpdlog(Level level) {
   switch (level) {
-    case Level::kDebug: return spdlog::level::debug;
-    case Level::kInfo: return spdlog::level::info;
-    case Level::kWarn: return spdlog::level::warn;
-    case Level::kError: return spdlog::level::err;
+    case Level::kDebug:
+      return spdlog::level::debug;
+    case Level::kInfo:
+      return spdlog::level::info;
+    case Level::kWarn:
+      return spdlog::level::warn;
+    case Level::kError:
+      return spdlog::level::err;
   }
   return spdlog::level::info;
 }
 
 const char* LevelName(Level level) {
   switch (level) {
-    case Level::kDebug: return "debug";
-    case Level::kInfo: return "info";
-    case Level::kWarn: return "warn";
-    case Level::kError: return "error";
+    case Level::kDebug:
+      return "debug";
+    case Level::kInfo:
+      return "info";
+    case Level::kWarn:
+      return "warn";
+    case Level::kError:
+      return "error";
   }
   return "info";
 }
@@ -59,9 +67,11 @@ void Write(Level level, std::string_view event, boost::json::object fields) {
   auto& logger = Logger();
   if (!logger.should_log(ToSpdlog(level))) return;
   auto now = std::chrono::system_clock::now();
-  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
+  auto ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
   boost::json::object line;
-  line["ts"] = fmt::format("{:%FT%H:%M:%S}.{:03}Z", std::chrono::time_point_cast<std::chrono::seconds>(now), ms);
+  line["ts"] = fmt::format("{:%FT%H:%M:%S}.{:03}Z",
+                           std::chrono::time_point_cast<std::chrono::seconds>(now), ms);
   line["level"] = LevelName(level);
   line["event"] = event;
   for (auto& field : fields) line[field.key()] = std::move(field.value());

@@ -23,10 +23,13 @@ struct FieldRange {
 constexpr FieldRange kMinute{"minute", 0, 59, {}};
 constexpr FieldRange kHour{"hour", 0, 23, {}};
 constexpr FieldRange kDay{"day of month", 1, 31, {}};
-constexpr FieldRange kMonth{"month", 1, 12, {nullptr, "jan", "feb", "mar", "apr", "may", "jun",
-                                              "jul", "aug", "sep", "oct", "nov", "dec"}};
-constexpr FieldRange kWeekday{"day of week", 0, 7,
-                              {"sun", "mon", "tue", "wed", "thu", "fri", "sat", "sun"}};
+constexpr FieldRange kMonth{
+    "month",
+    1,
+    12,
+    {nullptr, "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"}};
+constexpr FieldRange kWeekday{
+    "day of week", 0, 7, {"sun", "mon", "tue", "wed", "thu", "fri", "sat", "sun"}};
 
 Result<int> Value(std::string text, const FieldRange& range) {
   std::transform(text.begin(), text.end(), text.begin(),
@@ -47,7 +50,8 @@ Result<int> Value(std::string text, const FieldRange& range) {
 
 // Parses "*", "5", "1-5", "*/15", "1-30/2" and comma lists into the set of values.
 template <size_t N>
-Status ParseField(const std::string& field, const FieldRange& range, std::bitset<N>& out, bool& any) {
+Status ParseField(const std::string& field, const FieldRange& range, std::bitset<N>& out,
+                  bool& any) {
   any = field == "*";
   std::stringstream parts(field);
   for (std::string part; std::getline(parts, part, ',');) {
@@ -71,7 +75,8 @@ Status ParseField(const std::string& field, const FieldRange& range, std::bitset
       } else if (step > 1) {
         high = range.max;  // "5/15" means from 5 on, every 15
       }
-      if (low > high) return InvalidArgument(std::string("the ") + range.name + " range is reversed");
+      if (low > high)
+        return InvalidArgument(std::string("the ") + range.name + " range is reversed");
     }
     // Day of week 7 is Sunday, like 0.
     for (int v = low; v <= high; v += step) out.set(N == 7 ? v % 7 : v);
@@ -120,9 +125,7 @@ bool Schedule::MatchesDay(sys_days day) const {
   return day_ok && weekday_ok;
 }
 
-Schedule::TimePoint Schedule::FirstRun(TimePoint now) const {
-  return interval_ ? now : Next(now);
-}
+Schedule::TimePoint Schedule::FirstRun(TimePoint now) const { return interval_ ? now : Next(now); }
 
 Schedule::TimePoint Schedule::Next(TimePoint after) const {
   if (interval_) return after + *interval_;

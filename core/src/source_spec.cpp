@@ -1,12 +1,11 @@
 #include "octohub/core/source_spec.h"
 
 #include <algorithm>
+#include <boost/json.hpp>
+#include <boost/url/parse.hpp>
 #include <cmath>
 #include <regex>
 #include <set>
-
-#include <boost/json.hpp>
-#include <boost/url/parse.hpp>
 
 #include "octohub/core/json_pointer.h"
 #include "octohub/core/schedule.h"
@@ -18,9 +17,12 @@ namespace {
 std::string Escape(std::string_view token) {
   std::string out;
   for (char c : token) {
-    if (c == '~') out += "~0";
-    else if (c == '/') out += "~1";
-    else out += c;
+    if (c == '~')
+      out += "~0";
+    else if (c == '/')
+      out += "~1";
+    else
+      out += c;
   }
   return out;
 }
@@ -284,8 +286,10 @@ void ParseIndex(Checker& c, const json::object& o, IndexSpec& index) {
 
 json::object SecretToJson(const Secret& s, const std::string& key, bool redact) {
   json::object out;
-  if (!s.env.empty()) out[key + "_env"] = s.env;
-  else out[key] = redact ? std::string("***") : s.value;
+  if (!s.env.empty())
+    out[key + "_env"] = s.env;
+  else
+    out[key] = redact ? std::string("***") : s.value;
   return out;
 }
 
@@ -299,11 +303,11 @@ json::object PairsToJson(const NamedValues& pairs) {
 
 const std::vector<std::string>& IndexLanguages() {
   static const std::vector<std::string> kLanguages = {
-      "none",      "armenian", "basque",     "catalan",  "danish",     "dutch",
-      "english",   "earlyenglish", "finnish", "french",   "german",     "german2",
-      "hungarian", "indonesian", "irish",    "italian",  "kraaij_pohlmann", "lithuanian",
-      "lovins",    "nepali",   "norwegian",  "porter",   "portuguese", "romanian",
-      "russian",   "spanish",  "swedish",    "tamil",    "turkish"};
+      "none",      "armenian",     "basque",    "catalan", "danish",          "dutch",
+      "english",   "earlyenglish", "finnish",   "french",  "german",          "german2",
+      "hungarian", "indonesian",   "irish",     "italian", "kraaij_pohlmann", "lithuanian",
+      "lovins",    "nepali",       "norwegian", "porter",  "portuguese",      "romanian",
+      "russian",   "spanish",      "swedish",   "tamil",   "turkish"};
   return kLanguages;
 }
 
@@ -312,9 +316,10 @@ Result<SourceSpec> ParseSourceSpec(const json::value& document) {
   SourceSpec spec;
   const json::object* o = c.Object(document, "");
   if (!o) return InvalidArgument("invalid source", c.errors);
-  c.RejectUnknown(*o, "", {"name", "url", "method", "headers", "query", "body", "auth",
-                           "records", "id", "pagination", "incremental", "mode", "schedule",
-                           "rate_limit", "max_pages", "timeout_s", "index"});
+  c.RejectUnknown(
+      *o, "",
+      {"name", "url", "method", "headers", "query", "body", "auth", "records", "id", "pagination",
+       "incremental", "mode", "schedule", "rate_limit", "max_pages", "timeout_s", "index"});
 
   spec.name = c.String(*o, "name", "", true).value_or("");
   if (o->contains("name") && o->at("name").is_string() &&
@@ -350,8 +355,10 @@ Result<SourceSpec> ParseSourceSpec(const json::value& document) {
     }
   }
   if (auto mode = c.String(*o, "mode", "", false)) {
-    if (*mode == "full_refresh") spec.mode = SourceSpec::Mode::kFullRefresh;
-    else if (*mode != "incremental") c.Fail("/mode", "must be incremental or full_refresh");
+    if (*mode == "full_refresh")
+      spec.mode = SourceSpec::Mode::kFullRefresh;
+    else if (*mode != "incremental")
+      c.Fail("/mode", "must be incremental or full_refresh");
   }
   spec.schedule = c.String(*o, "schedule", "", false).value_or("");
   if (!spec.schedule.empty()) {
@@ -389,14 +396,17 @@ json::object SourceSpecToJson(const SourceSpec& spec, bool redact) {
   if (spec.body) out["body"] = json::parse(*spec.body);
   json::object auth;
   switch (spec.auth.type) {
-    case AuthSpec::Type::kNone: auth["type"] = "none"; break;
+    case AuthSpec::Type::kNone:
+      auth["type"] = "none";
+      break;
     case AuthSpec::Type::kBearer:
       auth = SecretToJson(spec.auth.token, "token", redact);
       auth["type"] = "bearer";
       break;
     case AuthSpec::Type::kBasic: {
       auth = SecretToJson(spec.auth.username, "username", redact);
-      for (auto& kv : SecretToJson(spec.auth.password, "password", redact)) auth[kv.key()] = kv.value();
+      for (auto& kv : SecretToJson(spec.auth.password, "password", redact))
+        auth[kv.key()] = kv.value();
       auth["type"] = "basic";
       break;
     }

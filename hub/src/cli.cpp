@@ -9,7 +9,8 @@
 namespace octohub::hub {
 
 int RunCli(int argc, char** argv) {
-  CLI::App app{"Octohub: harvest HTTP/JSON APIs into PostgreSQL, search them, forward what you find."};
+  CLI::App app{
+      "Octohub: harvest HTTP/JSON APIs into PostgreSQL, search them, forward what you find."};
   app.set_version_flag("--version", "octohub 0.1.0");
   app.require_subcommand(1);
   app.fallthrough();  // global options may follow the verb
@@ -20,7 +21,8 @@ int RunCli(int argc, char** argv) {
   auto* serve = app.add_subcommand("serve", "run the API, web UI, ingest workers and indexer");
   serve->callback([&] { code = RunServe(options); });
 
-  auto* demo = app.add_subcommand("demo", "serve plus a sample API of real text, with public reading");
+  auto* demo =
+      app.add_subcommand("demo", "serve plus a sample API of real text, with public reading");
   demo->callback([&] { code = RunDemo(options); });
 
   auto* migrate = app.add_subcommand("migrate", "apply database migrations and exit");
@@ -49,7 +51,8 @@ int RunCli(int argc, char** argv) {
   search->add_option("query", search_command.query, "Xapian query syntax; empty = everything");
   search->add_option("--source", search_command.sources, "only these sources")->delimiter(',');
   search->add_option("--page", search_command.page, "page, from 1")->check(CLI::Range(1, 100000));
-  search->add_option("--per-page", search_command.per_page, "hits per page")->check(CLI::Range(1, 100));
+  search->add_option("--per-page", search_command.per_page, "hits per page")
+      ->check(CLI::Range(1, 100));
   search->add_flag("--prefix", search_command.prefix, "treat the last word as a prefix");
   search->add_flag("--json", search_command.as_json, "print the API's JSON response");
   search->callback([&] { code = RunSearch(options, search_command); });

@@ -1,21 +1,20 @@
 #include "commands.h"
 
+#include <fmt/format.h>
 #include <unistd.h>
 
+#include <boost/json.hpp>
 #include <chrono>
 #include <fstream>
 #include <iostream>
 #include <sstream>
 #include <thread>
 
-#include <boost/json.hpp>
-#include <fmt/format.h>
-
 #include "octohub/core/log.h"
+#include "octohub/hub/migrations.h"
 #include "octohub/indexer/indexer.h"
 #include "octohub/indexer/searcher.h"
 #include "octohub/ingest/ingest.h"
-#include "octohub/hub/migrations.h"
 #include "octohub/sql/migrations.h"
 #include "runtime.h"
 
@@ -35,8 +34,10 @@ Status LoadSourceFile(const std::string& path, std::vector<SourceSpec>& out) {
   if (!in) return InvalidArgument(path + ": cannot be read");
   std::stringstream text;
   text << in.rdbuf();
-  auto ends = [&](std::string_view ext) { return path.size() >= ext.size() &&
-                                                  path.compare(path.size() - ext.size(), ext.size(), ext) == 0; };
+  auto ends = [&](std::string_view ext) {
+    return path.size() >= ext.size() &&
+           path.compare(path.size() - ext.size(), ext.size(), ext) == 0;
+  };
   std::string format = ends(".json") ? "json" : (ends(".yaml") || ends(".yml")) ? "yaml" : "";
   auto document = ingest::ParseDocument(text.str(), format);
   if (!document.ok()) return document.status().WithContext(path);
@@ -47,7 +48,8 @@ Status LoadSourceFile(const std::string& path, std::vector<SourceSpec>& out) {
       out.push_back(*spec);
       return;
     }
-    for (const auto& e : spec.status().field_errors()) errors.push_back({prefix + e.pointer, e.reason});
+    for (const auto& e : spec.status().field_errors())
+      errors.push_back({prefix + e.pointer, e.reason});
     if (spec.status().field_errors().empty()) errors.push_back({prefix, spec.status().message()});
   };
   if (document->is_array()) {
@@ -116,21 +118,22 @@ int RunSourcesList(const GlobalOptions& options, bool as_json) {
   if (as_json) {
     json::array out;
     for (const auto& s : *sources) {
-      out.push_back({{"name", s.name},
-                     {"schedule", s.schedule.empty() ? json::value(nullptr) : json::value(s.schedule)},
-                     {"records", s.records},
-                     {"last_run", s.last_run ? json::value(ingest::RunToJson(*s.last_run)) : nullptr},
-                     {"next_run_at", s.next_run_at ? json::value(*s.next_run_at) : nullptr}});
+      out.push_back(
+          {{"name", s.name},
+           {"schedule", s.schedule.empty() ? json::value(nullptr) : json::value(s.schedule)},
+           {"records", s.records},
+           {"last_run", s.last_run ? json::value(ingest::RunToJson(*s.last_run)) : nullptr},
+           {"next_run_at", s.next_run_at ? json::value(*s.next_run_at) : nullptr}});
     }
     std::cout << json::serialize(out) << "\n";
   } else {
     std::cout << fmt::format("{:<24} {:>10}  {:<28} {:<24} {}\n", "NAME", "RECORDS", "LAST RUN",
                              "NEXT RUN", "SCHEDULE");
     for (const auto& s : *sources) {
-      std::string last = s.last_run ? s.last_run->status + " " +
-                                          s.last_run->finished_at.value_or(
-                                              s.last_run->started_at.value_or(""))
-                                    : "never";
+      std::string last =
+          s.last_run ? s.last_run->status + " " +
+                           s.last_run->finished_at.value_or(s.last_run->started_at.value_or(""))
+                     : "never";
       std::cout << fmt::format("{:<24} {:>10}  {:<28} {:<24} {}\n", s.name, s.records, last,
                                s.next_run_at.value_or("-"),
                                s.schedule.empty() ? "manual" : s.schedule);
@@ -208,8 +211,9 @@ int RunReindex(const GlobalOptions& options) {
   const auto started = std::chrono::steady_clock::now();
   auto indexed = indexer::RebuildIndex((*runtime)->db(), options.index_dir());
   if (!indexed.ok()) return Fail(indexed.status());
-  std::cout << fmt::format("indexed {} records in {:.1f} s\n", *indexed,
-                           std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+  std::cout << fmt::format(
+      "indexed {} records in {:.1f} s\n", *indexed,
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
   return (*runtime)->Close().ok() ? 0 : 1;
 }
 

@@ -1,9 +1,8 @@
 // `octohub demo`: serve with public reading, plus a sample API on loopback that pages
 // through this machine's Debian package index, registered as a source and harvested at once.
+#include <boost/json.hpp>
 #include <charconv>
 #include <iostream>
-
-#include <boost/json.hpp>
 
 #include "commands.h"
 #include "octohub/api/http_server.h"
@@ -40,7 +39,8 @@ api::Reply PackagesPage(const std::vector<std::string>& records, const api::Requ
 SourceSpec PackagesSource(std::uint16_t port) {
   auto spec = ParseSourceSpec(json::parse(R"({
     "name": "debian-packages",
-    "url": "http://127.0.0.1:)" + std::to_string(port) + R"(/packages",
+    "url": "http://127.0.0.1:)" + std::to_string(port) +
+                                          R"(/packages",
     "records": "/items",
     "id": "/id",
     "pagination": {"type": "page", "param": "page", "size_param": "per_page", "size": 500},
@@ -64,10 +64,10 @@ int RunDemo(GlobalOptions options) {
   records.reserve(catalog->size());
   for (const auto& package : *catalog) records.push_back(json::serialize(package));
 
-  api::HttpServer sample_api({.listen = "127.0.0.1:0", .reactor_threads = 1, .worker_threads = 1},
-                             {{"GET", "/packages",
-                               [&records](const api::RequestView& r) { return PackagesPage(records, r); },
-                               false}});
+  api::HttpServer sample_api(
+      {.listen = "127.0.0.1:0", .reactor_threads = 1, .worker_threads = 1},
+      {{"GET", "/packages",
+        [&records](const api::RequestView& r) { return PackagesPage(records, r); }, false}});
   if (Status s = sample_api.Start(); !s.ok()) return Fail(s);
 
   return RunServe(options, [&](const Database& db, const std::string& address) -> Status {

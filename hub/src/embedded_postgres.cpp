@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <grp.h>
+#include <libpq-fe.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -11,11 +12,9 @@
 
 #include <algorithm>
 #include <fstream>
+#include <pqxx/pqxx>
 #include <random>
 #include <thread>
-
-#include <libpq-fe.h>
-#include <pqxx/pqxx>
 
 #include "octohub/core/log.h"
 #include "process.h"
@@ -113,9 +112,10 @@ Status GrantTraversal(const UserIdentity& user, const fs::path& data_dir) {
   for (const auto& part : data_dir) {
     current /= part;
     if (CanSearch(user, current)) continue;
-    SpawnOptions setfacl{.argv = {"/usr/bin/setfacl", "-m", "u:" + user.name + ":x", current.string()},
-                         .run_as = std::nullopt,
-                         .output_path = ""};
+    SpawnOptions setfacl{
+        .argv = {"/usr/bin/setfacl", "-m", "u:" + user.name + ":x", current.string()},
+        .run_as = std::nullopt,
+        .output_path = ""};
     auto code = SpawnAndWait(setfacl);
     if (!code.ok() || *code != 0 || !CanSearch(user, current)) {
       return FailedPrecondition(
@@ -201,20 +201,20 @@ Status InitCluster(const fs::path& bin, const fs::path& dir,
     return FailedPrecondition("cannot hand the password file to " + user->name);
   }
   const fs::path log_file = data_dir / "postgres-initdb.log";
-  SpawnOptions initdb{.argv = {(bin / "initdb").string(), "-D", dir.string(), "-U", kSuperuser,
-                                "--auth-local=trust", "--auth-host=scram-sha-256",
-                                "--pwfile=" + pwfile.string(), "-E", "UTF8", "--locale=C.UTF-8",
-                                "--no-instructions"},
-                       .run_as = user,
-                       .output_path = log_file.string()};
+  SpawnOptions initdb{
+      .argv = {(bin / "initdb").string(), "-D", dir.string(), "-U", kSuperuser,
+               "--auth-local=trust", "--auth-host=scram-sha-256", "--pwfile=" + pwfile.string(),
+               "-E", "UTF8", "--locale=C.UTF-8", "--no-instructions"},
+      .run_as = user,
+      .output_path = log_file.string()};
   log::Info("postgres.initdb", {{"cluster", dir.string()}});
   auto code = SpawnAndWait(initdb);
   std::error_code ignored;
   fs::remove(pwfile, ignored);
   if (!code.ok()) return code.status();
   if (*code != 0) {
-    return FailedPrecondition("initdb failed (exit " + std::to_string(*code) + "): " +
-                              FileTail(log_file.string()));
+    return FailedPrecondition("initdb failed (exit " + std::to_string(*code) +
+                              "): " + FileTail(log_file.string()));
   }
   return Status::Ok();
 }
@@ -344,11 +344,11 @@ Result<std::unique_ptr<EmbeddedPostgres>> EmbeddedPostgres::Start(
     }
     auto port = FreeLoopbackPort();
     if (!port.ok()) return port.status();
-    SpawnOptions spawn{.argv = {(*bin / "postgres").string(), "-D", dir.string(), "-p",
-                                std::to_string(*port), "-k", dir.string(), "-c",
-                                "listen_addresses=127.0.0.1"},
-                       .run_as = *user,
-                       .output_path = log_file};
+    SpawnOptions spawn{
+        .argv = {(*bin / "postgres").string(), "-D", dir.string(), "-p", std::to_string(*port),
+                 "-k", dir.string(), "-c", "listen_addresses=127.0.0.1"},
+        .run_as = *user,
+        .output_path = log_file};
     for (const auto& [key, value] : options.settings) {
       spawn.argv.push_back("-c");
       spawn.argv.push_back(key + "=" + value);
@@ -382,13 +382,13 @@ Result<std::unique_ptr<EmbeddedPostgres>> EmbeddedPostgres::Start(
         continue;
       }
       while (!log_text.empty() && log_text.back() == '\n') log_text.pop_back();
-      return Unavailable("PostgreSQL did not start: " + log_text.substr(
-          log_text.size() > 2000 ? log_text.size() - 2000 : 0));
+      return Unavailable("PostgreSQL did not start: " +
+                         log_text.substr(log_text.size() > 2000 ? log_text.size() - 2000 : 0));
     }
     if (Clock::now() >= deadline) {
       StopPid(*pid, true).ok();
-      return Status(StatusCode::kDeadlineExceeded, "PostgreSQL did not become ready in time; see " +
-                                                       log_file);
+      return Status(StatusCode::kDeadlineExceeded,
+                    "PostgreSQL did not become ready in time; see " + log_file);
     }
     server->port_ = *port;
     server->pid_ = *pid;

@@ -2,9 +2,8 @@
 
 #include <algorithm>
 #include <map>
-#include <regex>
-
 #include <pqxx/pqxx>
+#include <regex>
 
 #include "octohub/core/content_hash.h"
 #include "octohub/core/log.h"

@@ -12,7 +12,8 @@ namespace {
 // The environment variable of an option: OCTOHUB_<NAME>, and DATABASE_URL as usual.
 std::string EnvNameFor(std::string option) {
   if (option == "database-url") return "DATABASE_URL";
-  for (auto& c : option) c = c == '-' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  for (auto& c : option)
+    c = c == '-' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
   return "OCTOHUB_" + option;
 }
 

@@ -2,11 +2,10 @@
 // run time, as JSON records. Private to hub/.
 #pragma once
 
+#include <boost/json/object.hpp>
 #include <istream>
 #include <string>
 #include <vector>
-
-#include <boost/json/object.hpp>
 
 #include "octohub/core/status.h"
 

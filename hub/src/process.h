@@ -22,11 +22,11 @@ struct UserIdentity {
 Result<std::optional<UserIdentity>> ServerUserForCurrentProcess();
 
 struct SpawnOptions {
-  std::vector<std::string> argv;                // argv[0] is the executable's full path
-  std::optional<UserIdentity> run_as;           // drop to this user before exec
-  std::string output_path;                      // stdout+stderr appended here; empty = /dev/null
-  bool own_process_group = true;                // keep terminal signals away from the child
-  int parent_death_signal = 0;                  // sent to the child if this thread dies
+  std::vector<std::string> argv;       // argv[0] is the executable's full path
+  std::optional<UserIdentity> run_as;  // drop to this user before exec
+  std::string output_path;             // stdout+stderr appended here; empty = /dev/null
+  bool own_process_group = true;       // keep terminal signals away from the child
+  int parent_death_signal = 0;         // sent to the child if this thread dies
 };
 
 // fork + exec; returns the child's pid. The child never returns into our code.

@@ -26,8 +26,6 @@ Result<std::unique_ptr<Runtime>> Runtime::Open(const GlobalOptions& options) {
   return runtime;
 }
 
-Status Runtime::Close() {
-  return postgres_ ? postgres_->Stop() : Status::Ok();
-}
+Status Runtime::Close() { return postgres_ ? postgres_->Stop() : Status::Ok(); }
 
 }  // namespace octohub::hub

@@ -1,11 +1,10 @@
 #include <pthread.h>
 #include <signal.h>
-
-#include <random>
-#include <thread>
+#include <unistd.h>
 
 #include <pqxx/pqxx>
-#include <unistd.h>
+#include <random>
+#include <thread>
 
 #include "commands.h"
 #include "octohub/api/server.h"
@@ -88,7 +87,8 @@ int RunServe(const GlobalOptions& options, const ServeReadyHook& on_ready) {
   if (options.has_role("api")) {
     api::ServerOptions server_options{options.listen, options.http_threads, options.workers,
                                       options.max_body};
-    server = std::make_unique<api::ApiServer>(server_options, api::ServerDependencies{db, *searcher});
+    server =
+        std::make_unique<api::ApiServer>(server_options, api::ServerDependencies{db, *searcher});
     if (Status s = server->Start(); !s.ok()) return Fail(s);
   }
   std::jthread index_thread;
@@ -97,9 +97,9 @@ int RunServe(const GlobalOptions& options, const ServeReadyHook& on_ready) {
   if (options.has_role("ingest")) {
     ingest_thread = std::jthread([&](std::stop_token stop) { IngestLoop(db, stop); });
   }
-  const std::string address =
-      server ? options.listen.substr(0, options.listen.rfind(':')) + ":" + std::to_string(server->port())
-             : std::string();
+  const std::string address = server ? options.listen.substr(0, options.listen.rfind(':')) + ":" +
+                                           std::to_string(server->port())
+                                     : std::string();
   int exit_code = 0;
   if (on_ready) {
     if (Status s = on_ready(db, address); !s.ok()) {
@@ -124,7 +124,7 @@ int RunServe(const GlobalOptions& options, const ServeReadyHook& on_ready) {
   if (server) server->Shutdown();
   ingest_thread = {};  // requests stop and joins: the page in hand is stored first
   index_thread = {};
-  follower.reset();    // the last batch is committed; the write lock is released
+  follower.reset();  // the last batch is committed; the write lock is released
   if (Status s = (*runtime)->Close(); !s.ok()) return Fail(s);
   log::Info("serve.stopped");
   return exit_code;

@@ -73,7 +73,8 @@ Result<Xapian::Document> DocumentMapper::Map(const RecordRow& record,
                                              const CompiledMapping& mapping) {
   simdjson::dom::element root;
   if (auto error = parser_.parse(record.data).get(root)) {
-    return InvalidArgument(std::string("record data is not JSON: ") + simdjson::error_message(error));
+    return InvalidArgument(std::string("record data is not JSON: ") +
+                           simdjson::error_message(error));
   }
   Xapian::Document doc;
   generator_.set_document(doc);

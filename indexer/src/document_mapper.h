@@ -2,13 +2,13 @@
 // TermGenerator it is given; one mapper per thread.
 #pragma once
 
+#include <simdjson.h>
+#include <xapian.h>
+
 #include <optional>
 #include <string>
 #include <utility>
 #include <vector>
-
-#include <simdjson.h>
-#include <xapian.h>
 
 #include "octohub/core/json_pointer.h"
 #include "octohub/core/source_spec.h"

@@ -1,10 +1,10 @@
-#include <chrono>
-#include <map>
-#include <thread>
+#include <xapian.h>
 
 #include <boost/json.hpp>
+#include <chrono>
+#include <map>
 #include <pqxx/pqxx>
-#include <xapian.h>
+#include <thread>
 
 #include "document_mapper.h"
 #include "generations.h"
@@ -49,8 +49,8 @@ class GenerationWriter {
     if (rows.empty()) return 0;
     std::int64_t last = from;
     for (const auto& row : rows) {
-      RecordRow record{row[0].as<std::string>(), row[1].as<std::string>(),
-                       row[2].as<std::string>(), row[4].as<std::string>(), row[3].as<bool>()};
+      RecordRow record{row[0].as<std::string>(), row[1].as<std::string>(), row[2].as<std::string>(),
+                       row[4].as<std::string>(), row[3].as<bool>()};
       last = row[5].as<std::int64_t>();
       const std::string term = schema::UniqueTerm(record.source, record.id);
       if (record.deleted) {
@@ -61,8 +61,9 @@ class GenerationWriter {
       if (mapping == nullptr) continue;  // the source is gone; its records go with it
       auto doc = mapper_.Map(record, *mapping);
       if (!doc.ok()) {
-        log::Warn("index.record_skipped", {{"source", record.source}, {"id", record.id},
-                                           {"reason", doc.status().message()}});
+        log::Warn(
+            "index.record_skipped",
+            {{"source", record.source}, {"id", record.id}, {"reason", doc.status().message()}});
         continue;
       }
       db_.replace_document(term, *doc);
@@ -97,10 +98,11 @@ class GenerationWriter {
 };
 
 Result<std::string> ReadDatabaseId(const Database& db) {
-  return WithConnection(db, "reading the database id", [](pqxx::connection& c) -> Result<std::string> {
-    pqxx::read_transaction tx(c);
-    return tx.exec1(kDatabaseId)[0].as<std::string>();
-  });
+  return WithConnection(db, "reading the database id",
+                        [](pqxx::connection& c) -> Result<std::string> {
+                          pqxx::read_transaction tx(c);
+                          return tx.exec1(kDatabaseId)[0].as<std::string>();
+                        });
 }
 
 Status FromXapian(const Xapian::Error& e, const std::string& context) {
@@ -139,11 +141,12 @@ Status IndexFollower::Open() {
     auto current = CurrentGeneration(s.index_dir);
     if (current) {
       s.writer.reset();
-      s.writer = std::make_unique<GenerationWriter>(s.index_dir / *current, Xapian::DB_CREATE_OR_OPEN);
+      s.writer =
+          std::make_unique<GenerationWriter>(s.index_dir / *current, Xapian::DB_CREATE_OR_OPEN);
       s.generation = *current;
       if (s.writer->database_id() == s.database_id) return Status::Ok();
-      log::Warn("index.foreign", {{"generation", *current},
-                                  {"reason", "built from another database; rebuilding"}});
+      log::Warn("index.foreign",
+                {{"generation", *current}, {"reason", "built from another database; rebuilding"}});
       s.writer.reset();
     }
     s.generation = NextGeneration(s.index_dir);
@@ -184,8 +187,10 @@ Result<std::int64_t> IndexFollower::CatchUp() {
 void IndexFollower::Run(std::stop_token stop) {
   class Wakeup : public pqxx::notification_receiver {
    public:
-    Wakeup(pqxx::connection& c, bool& flag) : notification_receiver(c, kRecordsChannel), flag_(flag) {}
+    Wakeup(pqxx::connection& c, bool& flag)
+        : notification_receiver(c, kRecordsChannel), flag_(flag) {}
     void operator()(const std::string&, int) override { flag_ = true; }
+
    private:
     bool& flag_;
   };
@@ -242,17 +247,18 @@ Result<std::int64_t> RebuildIndex(const Database& db, const fs::path& index_dir)
   fs::create_directories(index_dir, ec);
   if (ec) return FailedPrecondition("cannot create " + index_dir.string() + ": " + ec.message());
   const std::string generation = NextGeneration(index_dir);
-  auto built = WithConnection(db, "rebuilding the index", [&](pqxx::connection& c) -> Result<std::int64_t> {
-    try {
-      GenerationWriter writer(index_dir / generation, Xapian::DB_CREATE);
-      writer.set_database_id(*id);
-      std::int64_t total = 0;
-      while (std::int64_t n = writer.ApplyNextBatch(c, 5000)) total += n;
-      return total;
-    } catch (const Xapian::Error& e) {
-      return FromXapian(e, "rebuilding the index");
-    }
-  });
+  auto built =
+      WithConnection(db, "rebuilding the index", [&](pqxx::connection& c) -> Result<std::int64_t> {
+        try {
+          GenerationWriter writer(index_dir / generation, Xapian::DB_CREATE);
+          writer.set_database_id(*id);
+          std::int64_t total = 0;
+          while (std::int64_t n = writer.ApplyNextBatch(c, 5000)) total += n;
+          return total;
+        } catch (const Xapian::Error& e) {
+          return FromXapian(e, "rebuilding the index");
+        }
+      });
   if (!built.ok()) {
     fs::remove_all(index_dir / generation, ec);
     return built.status();

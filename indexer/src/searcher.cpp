@@ -1,13 +1,12 @@
 #include "octohub/indexer/searcher.h"
 
+#include <simdjson.h>
 #include <sys/stat.h>
-
-#include <chrono>
-#include <mutex>
+#include <xapian.h>
 
 #include <boost/json.hpp>
-#include <simdjson.h>
-#include <xapian.h>
+#include <chrono>
+#include <mutex>
 
 #include "generations.h"
 #include "index_schema.h"
@@ -72,8 +71,9 @@ class XapianSearcher final : public Searcher {
     }
     Release(std::move(*reader));
     if (result.ok()) {
-      result->took_ms = std::chrono::duration<double, std::milli>(
-                            std::chrono::steady_clock::now() - started).count();
+      result->took_ms =
+          std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started)
+              .count();
     }
     return result;
   }
@@ -133,7 +133,8 @@ class XapianSearcher final : public Searcher {
     }
     Xapian::Enquire enquire(db);
     enquire.set_query(query);
-    const Xapian::doccount offset = static_cast<Xapian::doccount>((request.page - 1) * request.per_page);
+    const Xapian::doccount offset =
+        static_cast<Xapian::doccount>((request.page - 1) * request.per_page);
     const Xapian::doccount check_at_least = request.exact_total ? db.get_doccount() : 0;
     Xapian::MSet mset = enquire.get_mset(offset, request.per_page, check_at_least);
 
@@ -155,10 +156,10 @@ class XapianSearcher final : public Searcher {
       hit.updated_at = json::value_to<std::string>(stored.at("updated_at"));
       hit.fields = stored.at("fields").as_object();
       const std::string text = json::value_to<std::string>(stored.at("text"));
-      hit.snippet = mset.snippet(text.empty() ? hit.title : text, kSnippetLength, stemmer,
-                                 Xapian::MSet::SNIPPET_BACKGROUND_MODEL |
-                                     Xapian::MSet::SNIPPET_EXHAUSTIVE,
-                                 "<mark>", "</mark>", "…");
+      hit.snippet =
+          mset.snippet(text.empty() ? hit.title : text, kSnippetLength, stemmer,
+                       Xapian::MSet::SNIPPET_BACKGROUND_MODEL | Xapian::MSet::SNIPPET_EXHAUSTIVE,
+                       "<mark>", "</mark>", "…");
       response.hits.push_back(std::move(hit));
     }
     const std::string corrected = parser.get_corrected_query_string();
@@ -192,7 +193,8 @@ json::object SearchResponseToJson(const SearchResponse& response) {
           {"per_page", response.per_page},
           {"hits", std::move(hits)},
           {"facets", response.facets},
-          {"suggestion", response.suggestion ? json::value(*response.suggestion) : json::value(nullptr)}};
+          {"suggestion",
+           response.suggestion ? json::value(*response.suggestion) : json::value(nullptr)}};
 }
 
 std::unique_ptr<Searcher> OpenSearcher(const fs::path& index_dir) {

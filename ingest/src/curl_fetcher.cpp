@@ -80,8 +80,8 @@ class CurlFetcher final : public HttpFetcher {
                         std::to_string(options_.max_body_bytes) + " bytes");
     }
     if (code != CURLE_OK) {
-      StatusCode status_code =
-          code == CURLE_OPERATION_TIMEDOUT ? StatusCode::kDeadlineExceeded : StatusCode::kUnavailable;
+      StatusCode status_code = code == CURLE_OPERATION_TIMEDOUT ? StatusCode::kDeadlineExceeded
+                                                                : StatusCode::kUnavailable;
       return Status(status_code,
                     request.method + " " + request.url + ": " + curl_easy_strerror(code));
     }

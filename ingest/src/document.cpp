@@ -29,7 +29,8 @@ Result<json::value> ParseJson(std::string_view text) {
     // Whatever follows the document must be whitespace.
     size_t rest = text.find_first_not_of(" \t\r\n", used);
     if (rest != std::string_view::npos) {
-      return InvalidArgument("invalid JSON at " + Position(text, rest) + ": text after the document");
+      return InvalidArgument("invalid JSON at " + Position(text, rest) +
+                             ": text after the document");
     }
     parser.finish(ec);
   }
@@ -83,8 +84,8 @@ Result<json::value> ParseDocument(std::string_view text, std::string_view format
     }
     return FromYaml(node);
   } catch (const YAML::Exception& e) {
-    return InvalidArgument("invalid YAML at line " + std::to_string(e.mark.line + 1) +
-                           ", column " + std::to_string(e.mark.column + 1) + ": " + e.msg);
+    return InvalidArgument("invalid YAML at line " + std::to_string(e.mark.line + 1) + ", column " +
+                           std::to_string(e.mark.column + 1) + ": " + e.msg);
   }
 }
 

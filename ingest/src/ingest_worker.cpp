@@ -1,6 +1,5 @@
 #include <chrono>
 #include <cstdlib>
-
 #include <pqxx/pqxx>
 
 #include "octohub/core/log.h"
@@ -19,14 +18,16 @@ constexpr const char* kLease = "interval '2 minutes'";
 
 const std::string kClaimNext = std::string(R"(
   UPDATE runs SET status = 'running', started_at = now(), lease_owner = $1,
-                  lease_expires_at = now() + )") + kLease + R"(
+                  lease_expires_at = now() + )") +
+                               kLease + R"(
   WHERE id = (SELECT id FROM runs WHERE status = 'queued' ORDER BY id
               FOR UPDATE SKIP LOCKED LIMIT 1)
   RETURNING id)";
 
 const std::string kClaimOne = std::string(R"(
   UPDATE runs SET status = 'running', started_at = now(), lease_owner = $2,
-                  lease_expires_at = now() + )") + kLease + R"(
+                  lease_expires_at = now() + )") +
+                              kLease + R"(
   WHERE id = $1 AND status = 'queued'
   RETURNING id)";
 
@@ -35,7 +36,8 @@ const std::string kRecordPage = std::string(R"(
                   records_new = records_new + $4, records_updated = records_updated + $5,
                   records_unchanged = records_unchanged + $6,
                   records_skipped = records_skipped + $7, bytes = bytes + $8,
-                  lease_expires_at = now() + )") + kLease + R"(
+                  lease_expires_at = now() + )") +
+                                kLease + R"(
   WHERE id = $1 AND lease_owner = $2 AND status = 'running')";
 
 constexpr const char* kFinish = R"(
@@ -67,7 +69,8 @@ Status PrepareRequest(const SourceSpec& spec, HttpRequest& request, NamedValues&
   query = spec.query;
   const auto& auth = spec.auth;
   switch (auth.type) {
-    case AuthSpec::Type::kNone: break;
+    case AuthSpec::Type::kNone:
+      break;
     case AuthSpec::Type::kBearer: {
       auto token = Reveal(auth.token, "/auth/token");
       if (!token.ok()) return token.status();
@@ -86,8 +89,10 @@ Status PrepareRequest(const SourceSpec& spec, HttpRequest& request, NamedValues&
     case AuthSpec::Type::kQuery: {
       auto value = Reveal(auth.value, "/auth/value");
       if (!value.ok()) return value.status();
-      if (auth.type == AuthSpec::Type::kHeader) request.headers.emplace_back(auth.name, *value);
-      else query.emplace_back(auth.name, *value);
+      if (auth.type == AuthSpec::Type::kHeader)
+        request.headers.emplace_back(auth.name, *value);
+      else
+        query.emplace_back(auth.name, *value);
       break;
     }
   }
@@ -103,12 +108,13 @@ IngestWorker::IngestWorker(const Database& db, std::unique_ptr<HttpFetcher> fetc
 IngestWorker::~IngestWorker() = default;
 
 Result<std::optional<Run>> IngestWorker::RunNextQueued(std::stop_token stop) {
-  auto claimed = WithConnection(db_, "claiming a run", [&](pqxx::connection& c) -> Result<std::int64_t> {
-    pqxx::work tx(c);
-    auto rows = tx.exec_params(kClaimNext, worker_id_);
-    tx.commit();
-    return rows.empty() ? std::int64_t{0} : rows[0][0].as<std::int64_t>();
-  });
+  auto claimed =
+      WithConnection(db_, "claiming a run", [&](pqxx::connection& c) -> Result<std::int64_t> {
+        pqxx::work tx(c);
+        auto rows = tx.exec_params(kClaimNext, worker_id_);
+        tx.commit();
+        return rows.empty() ? std::int64_t{0} : rows[0][0].as<std::int64_t>();
+      });
   if (!claimed.ok()) return claimed.status();
   if (*claimed == 0) return std::optional<Run>();
   auto run = Execute(*claimed, stop);
@@ -116,8 +122,7 @@ Result<std::optional<Run>> IngestWorker::RunNextQueued(std::stop_token stop) {
   return std::optional<Run>(*run);
 }
 
-Result<std::optional<Run>> IngestWorker::RunIfQueued(std::int64_t run_id,
-                                                     std::stop_token stop) {
+Result<std::optional<Run>> IngestWorker::RunIfQueued(std::int64_t run_id, std::stop_token stop) {
   auto claimed = WithConnection(db_, "claiming a run", [&](pqxx::connection& c) -> Result<bool> {
     pqxx::work tx(c);
     auto rows = tx.exec_params(kClaimOne, run_id, worker_id_);
@@ -146,7 +151,8 @@ Result<Run> IngestWorker::Execute(std::int64_t run_id, std::stop_token stop) {
       pqxx::read_transaction tx(c);
       auto row = tx.exec_params1(
           "SELECT r.source, s.cursor FROM runs r JOIN sources s ON s.name = r.source "
-          "WHERE r.id = $1", run_id);
+          "WHERE r.id = $1",
+          run_id);
       source = row[0].as<std::string>();
       if (!row[1].is_null()) cursor = row[1].as<std::string>();
     }
@@ -166,12 +172,11 @@ Result<Run> IngestWorker::Execute(std::int64_t run_id, std::stop_token stop) {
       while (true) {
         auto response = fetcher_->Fetch(request);
         if (!response.ok()) return response.status();
-        const std::string where = "page " + std::to_string(planner.pages_planned()) + " (" +
-                                  request.url + ")";
+        const std::string where =
+            "page " + std::to_string(planner.pages_planned()) + " (" + request.url + ")";
         if (response->status < 200 || response->status > 299) {
           return Unavailable(where + ": the upstream answered HTTP " +
-                             std::to_string(response->status) + ": " +
-                             BodyExcerpt(response->body));
+                             std::to_string(response->status) + ": " + BodyExcerpt(response->body));
         }
         auto page = extractor->Extract(response->body);
         if (!page.ok()) return page.status().WithContext(where);
@@ -181,10 +186,10 @@ Result<Run> IngestWorker::Execute(std::int64_t run_id, std::stop_token stop) {
         }
         pqxx::work tx(c);
         WriteCounts counts = WriteRecords(tx, source, page->records);
-        auto updated = tx.exec_params(kRecordPage, run_id, worker_id_,
-                                      page->array_size - page->skipped, counts.inserted,
-                                      counts.updated, counts.unchanged, page->skipped,
-                                      static_cast<std::int64_t>(response->body.size()));
+        auto updated =
+            tx.exec_params(kRecordPage, run_id, worker_id_, page->array_size - page->skipped,
+                           counts.inserted, counts.updated, counts.unchanged, page->skipped,
+                           static_cast<std::int64_t>(response->body.size()));
         if (updated.affected_rows() == 0) {
           return FailedPrecondition("the run's lease was lost to another worker");
         }
@@ -193,9 +198,9 @@ Result<Run> IngestWorker::Execute(std::int64_t run_id, std::stop_token stop) {
         if (!next.ok()) return next.status();
         if (!*next) return Status::Ok();
         if (stop.stop_requested()) {
-          return Status(StatusCode::kCancelled,
-                        "stopped by shutdown after page " + std::to_string(planner.pages_planned() - 1) +
-                            "; the next run starts over");
+          return Status(StatusCode::kCancelled, "stopped by shutdown after page " +
+                                                    std::to_string(planner.pages_planned() - 1) +
+                                                    "; the next run starts over");
         }
         request.url = **next;
       }
@@ -207,7 +212,7 @@ Result<Run> IngestWorker::Execute(std::int64_t run_id, std::stop_token stop) {
   // Finish on a fresh connection: the one above may be the reason the run failed.
   auto finished = WithConnection(db_, "finishing a run", [&](pqxx::connection& fc) -> Result<Run> {
     pqxx::work tx(fc);
-    const char* status = outcome.ok()                                    ? "succeeded"
+    const char* status = outcome.ok()                               ? "succeeded"
                          : outcome.code() == StatusCode::kCancelled ? "cancelled"
                                                                     : "failed";
     tx.exec_params(kFinish, run_id, worker_id_, status,
@@ -216,8 +221,8 @@ Result<Run> IngestWorker::Execute(std::int64_t run_id, std::stop_token stop) {
     if (outcome.ok() && max_cursor && (!cursor || CursorGreater(*max_cursor, *cursor))) {
       tx.exec_params(kAdvanceCursor, source, *max_cursor);
     }
-    Run run = ReadRun(tx.exec_params1(std::string("SELECT ") + kRunColumns +
-                                          " FROM runs WHERE id = $1", run_id));
+    Run run = ReadRun(
+        tx.exec_params1(std::string("SELECT ") + kRunColumns + " FROM runs WHERE id = $1", run_id));
     tx.commit();
     return run;
   });

@@ -9,12 +9,18 @@ namespace {
 
 const char* TypeName(simdjson::dom::element_type type) {
   switch (type) {
-    case simdjson::dom::element_type::ARRAY: return "an array";
-    case simdjson::dom::element_type::OBJECT: return "an object";
-    case simdjson::dom::element_type::STRING: return "a string";
-    case simdjson::dom::element_type::NULL_VALUE: return "null";
-    case simdjson::dom::element_type::BOOL: return "a boolean";
-    default: return "a number";
+    case simdjson::dom::element_type::ARRAY:
+      return "an array";
+    case simdjson::dom::element_type::OBJECT:
+      return "an object";
+    case simdjson::dom::element_type::STRING:
+      return "a string";
+    case simdjson::dom::element_type::NULL_VALUE:
+      return "null";
+    case simdjson::dom::element_type::BOOL:
+      return "a boolean";
+    default:
+      return "a number";
   }
 }
 
@@ -90,8 +96,8 @@ Result<ExtractedPage> PageExtractor::Extract(std::string_view body) {
   }
   auto found = records_.Find(root);
   if (!found) {
-    return InvalidArgument("the response has nothing at the records pointer \"" +
-                           records_.text() + "\": " + BodyExcerpt(body));
+    return InvalidArgument("the response has nothing at the records pointer \"" + records_.text() +
+                           "\": " + BodyExcerpt(body));
   }
   simdjson::dom::element records = *found;
   if (!records.is_array()) {

@@ -2,13 +2,13 @@
 // reusable simdjson parser).
 #pragma once
 
+#include <simdjson.h>
+
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <simdjson.h>
 
 #include "octohub/core/json_pointer.h"
 #include "octohub/core/source_spec.h"
@@ -23,11 +23,11 @@ struct ExtractedRecord {
 };
 
 struct ExtractedPage {
-  std::vector<ExtractedRecord> records;  // unique ids; a later duplicate in the page wins
-  std::int64_t array_size = 0;           // elements in the records array (0 = empty page)
-  std::int64_t skipped = 0;              // elements that are not objects or lack a usable id
-  std::optional<std::string> next_cursor;  // cursor pagination
-  std::optional<std::string> next_url;     // next_url pagination
+  std::vector<ExtractedRecord> records;        // unique ids; a later duplicate in the page wins
+  std::int64_t array_size = 0;                 // elements in the records array (0 = empty page)
+  std::int64_t skipped = 0;                    // elements that are not objects or lack a usable id
+  std::optional<std::string> next_cursor;      // cursor pagination
+  std::optional<std::string> next_url;         // next_url pagination
   std::optional<std::string> max_incremental;  // largest incremental cursor value seen
 };
 

@@ -1,8 +1,7 @@
 #include "page_planner.h"
 
-#include <cctype>
-
 #include <boost/url.hpp>
+#include <cctype>
 
 namespace octohub::ingest {
 namespace {
@@ -34,18 +33,18 @@ std::optional<std::string> NextLink(std::string_view header) {
     if (close == std::string_view::npos) return std::nullopt;
     std::string_view target = header.substr(open + 1, close - open - 1);
     size_t end = header.find('<', close);  // parameters run to the next link
-    std::string params = Lower(header.substr(close + 1, end == std::string_view::npos
-                                                             ? std::string_view::npos
-                                                             : end - close - 1));
-    for (size_t rel = params.find("rel"); rel != std::string::npos; rel = params.find("rel", rel + 3)) {
+    std::string params = Lower(header.substr(
+        close + 1, end == std::string_view::npos ? std::string_view::npos : end - close - 1));
+    for (size_t rel = params.find("rel"); rel != std::string::npos;
+         rel = params.find("rel", rel + 3)) {
       size_t eq = params.find_first_not_of(" \t", rel + 3);
       if (eq == std::string::npos || params[eq] != '=') continue;
       size_t value_start = params.find_first_not_of(" \t\"", eq + 1);
       if (value_start == std::string::npos) continue;
       size_t value_end = params.find_first_of("\";,", value_start);
-      std::string value = params.substr(value_start, value_end == std::string::npos
-                                                         ? std::string::npos
-                                                         : value_end - value_start);
+      std::string value =
+          params.substr(value_start, value_end == std::string::npos ? std::string::npos
+                                                                    : value_end - value_start);
       // rel may hold several space-separated relation types.
       for (size_t p = 0; p <= value.size();) {
         size_t space = value.find(' ', p);
@@ -68,7 +67,8 @@ PagePlanner::PagePlanner(const SourceSpec& spec, NamedValues resolved_query,
     query_.emplace_back(spec.incremental->param, *incremental_cursor);
   }
   const auto& p = spec.pagination;
-  if (!p.size_param.empty() && p.size > 0) query_.emplace_back(p.size_param, std::to_string(p.size));
+  if (!p.size_param.empty() && p.size > 0)
+    query_.emplace_back(p.size_param, std::to_string(p.size));
 }
 
 Result<std::string> PagePlanner::BuildUrl(const NamedValues& paging) const {
@@ -127,8 +127,8 @@ Result<std::optional<std::string>> PagePlanner::NextUrl(const ExtractedPage& pag
       }
       if (!link) return std::optional<std::string>();
       // Relative links resolve against the page they came from.
-      auto base = boost::urls::parse_uri(response.final_url.empty() ? current_url_
-                                                                    : response.final_url);
+      auto base =
+          boost::urls::parse_uri(response.final_url.empty() ? current_url_ : response.final_url);
       auto ref = boost::urls::parse_uri_reference(*link);
       if (!base || !ref) return InvalidArgument("the next link \"" + *link + "\" is not a URL");
       boost::urls::url resolved;

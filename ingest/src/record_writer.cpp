@@ -45,7 +45,8 @@ WriteCounts WriteRecords(pqxx::work& tx, const std::string& source,
   if (records.empty()) return counts;
   tx.exec0(kCreateStaging);
   {
-    pqxx::stream_to copy(tx, "ingest_staging", std::vector<std::string>{"id", "data", "content_hash"});
+    pqxx::stream_to copy(tx, "ingest_staging",
+                         std::vector<std::string>{"id", "data", "content_hash"});
     for (const auto& record : records) {
       copy << std::make_tuple(record.id, record.json, record.content_hash);
     }

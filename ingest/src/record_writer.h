@@ -4,10 +4,9 @@
 #pragma once
 
 #include <cstdint>
+#include <pqxx/transaction>
 #include <string>
 #include <vector>
-
-#include <pqxx/transaction>
 
 #include "page_extractor.h"
 

@@ -59,14 +59,14 @@ Result<Run> RunQueue::Enqueue(const std::string& source, const std::string& trig
     auto inserted = tx.exec_params(
         std::string("INSERT INTO runs (source, trigger) VALUES ($1, $2) "
                     "ON CONFLICT (source) WHERE status IN ('queued', 'running') DO NOTHING "
-                    "RETURNING ") + kRunColumns,
+                    "RETURNING ") +
+            kRunColumns,
         source, trigger);
-    auto row = inserted.empty()
-                   ? tx.exec_params1(std::string("SELECT ") + kRunColumns +
-                                         " FROM runs WHERE source = $1 AND status IN "
-                                         "('queued', 'running')",
-                                     source)
-                   : inserted[0];
+    auto row = inserted.empty() ? tx.exec_params1(std::string("SELECT ") + kRunColumns +
+                                                      " FROM runs WHERE source = $1 AND status IN "
+                                                      "('queued', 'running')",
+                                                  source)
+                                : inserted[0];
     Run run = ReadRun(row);
     tx.exec_params("SELECT pg_notify('octohub_runs', $1)", source);
     tx.commit();
@@ -77,7 +77,8 @@ Result<Run> RunQueue::Enqueue(const std::string& source, const std::string& trig
 Result<Run> RunQueue::Get(std::int64_t id) {
   return WithConnection(db_, "reading a run", [&](pqxx::connection& c) -> Result<Run> {
     pqxx::read_transaction tx(c);
-    auto rows = tx.exec_params(std::string("SELECT ") + kRunColumns + " FROM runs WHERE id = $1", id);
+    auto rows =
+        tx.exec_params(std::string("SELECT ") + kRunColumns + " FROM runs WHERE id = $1", id);
     if (rows.empty()) return NotFound("no run " + std::to_string(id));
     return ReadRun(rows[0]);
   });
@@ -87,9 +88,10 @@ Result<std::vector<Run>> RunQueue::ListForSource(const std::string& source, int 
   return WithConnection(db_, "listing runs", [&](pqxx::connection& c) -> Result<std::vector<Run>> {
     pqxx::read_transaction tx(c);
     std::vector<Run> runs;
-    for (const auto& row : tx.exec_params(std::string("SELECT ") + kRunColumns +
-                                              " FROM runs WHERE source = $1 ORDER BY id DESC LIMIT $2",
-                                          source, limit)) {
+    for (const auto& row :
+         tx.exec_params(std::string("SELECT ") + kRunColumns +
+                            " FROM runs WHERE source = $1 ORDER BY id DESC LIMIT $2",
+                        source, limit)) {
       runs.push_back(ReadRun(row));
     }
     return runs;
@@ -113,7 +115,8 @@ Result<int> RunQueue::EnqueueDue() {
       auto schedule = Schedule::Parse(row[1].is_null() ? "" : row[1].as<std::string>());
       std::optional<double> next;
       if (schedule.ok()) next = EpochSeconds(schedule->Next(std::chrono::system_clock::now()));
-      tx.exec_params("UPDATE sources SET next_run_at = to_timestamp($2) WHERE name = $1", source, next);
+      tx.exec_params("UPDATE sources SET next_run_at = to_timestamp($2) WHERE name = $1", source,
+                     next);
       if (!schedule.ok()) continue;
       auto inserted = tx.exec_params(
           "INSERT INTO runs (source, trigger) VALUES ($1, 'schedule') "

@@ -2,7 +2,6 @@
 #pragma once
 
 #include <chrono>
-
 #include <pqxx/row>
 
 #include "octohub/ingest/ingest.h"

@@ -1,6 +1,5 @@
-#include <pqxx/pqxx>
-
 #include <boost/json.hpp>
+#include <pqxx/pqxx>
 
 #include "octohub/core/schedule.h"
 #include "octohub/ingest/ingest.h"
@@ -24,7 +23,8 @@ const std::string kListSources = std::string(R"(
          (SELECT count(*) FROM records r WHERE r.source = s.name AND NOT r.deleted),
          )" OCTOHUB_RFC3339("s.next_run_at") R"(, last.*
   FROM sources s
-  LEFT JOIN LATERAL (SELECT )") + kRunColumns + R"( FROM runs WHERE runs.source = s.name
+  LEFT JOIN LATERAL (SELECT )") + kRunColumns +
+                                 R"( FROM runs WHERE runs.source = s.name
                      ORDER BY id DESC LIMIT 1) last ON true
   ORDER BY s.name)";
 
@@ -56,8 +56,8 @@ Result<SourceSpec> SourceRegistry::Get(const std::string& name) {
     json::value stored = json::parse(rows[0][0].as<std::string>(), ec);
     if (ec) return Internal("the stored source \"" + name + "\" is not JSON");
     auto spec = ParseSourceSpec(stored);
-    if (!spec.ok()) return Internal("the stored source \"" + name + "\" is invalid: " +
-                                    spec.status().ToString());
+    if (!spec.ok())
+      return Internal("the stored source \"" + name + "\" is invalid: " + spec.status().ToString());
     return spec;
   });
 }
@@ -65,19 +65,19 @@ Result<SourceSpec> SourceRegistry::Get(const std::string& name) {
 Result<std::vector<SourceSummary>> SourceRegistry::List() {
   return WithConnection(db_, "listing sources",
                         [&](pqxx::connection& c) -> Result<std::vector<SourceSummary>> {
-    pqxx::read_transaction tx(c);
-    std::vector<SourceSummary> out;
-    for (const auto& row : tx.exec(kListSources)) {
-      SourceSummary summary;
-      summary.name = row[0].as<std::string>();
-      summary.schedule = row[1].as<std::string>();
-      summary.records = row[2].as<std::int64_t>();
-      if (!row[3].is_null()) summary.next_run_at = row[3].as<std::string>();
-      if (!row[4].is_null()) summary.last_run = ReadRun(row, 4);
-      out.push_back(std::move(summary));
-    }
-    return out;
-  });
+                          pqxx::read_transaction tx(c);
+                          std::vector<SourceSummary> out;
+                          for (const auto& row : tx.exec(kListSources)) {
+                            SourceSummary summary;
+                            summary.name = row[0].as<std::string>();
+                            summary.schedule = row[1].as<std::string>();
+                            summary.records = row[2].as<std::int64_t>();
+                            if (!row[3].is_null()) summary.next_run_at = row[3].as<std::string>();
+                            if (!row[4].is_null()) summary.last_run = ReadRun(row, 4);
+                            out.push_back(std::move(summary));
+                          }
+                          return out;
+                        });
 }
 
 }  // namespace octohub::ingest

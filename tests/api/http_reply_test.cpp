@@ -1,9 +1,8 @@
 #include "http_reply.h"
 
-#include <string>
-
 #include <boost/json.hpp>
 #include <catch2/catch.hpp>
+#include <string>
 
 namespace octohub::api {
 namespace {
@@ -34,10 +33,14 @@ TEST_CASE("A problem reply lists field errors with pointer and reason", "[unit]"
 }
 
 TEST_CASE("Problem titles follow the HTTP status", "[unit]") {
-  auto [status, title] = GENERATE(table<int, std::string>({
-      {400, "Bad Request"}, {405, "Method Not Allowed"}, {409, "Conflict"},
-      {429, "Too Many Requests"}, {500, "Internal Server Error"}, {502, "Internal Server Error"},
-      {503, "Service Unavailable"}, {418, "Error"}}));
+  auto [status, title] = GENERATE(table<int, std::string>({{400, "Bad Request"},
+                                                           {405, "Method Not Allowed"},
+                                                           {409, "Conflict"},
+                                                           {429, "Too Many Requests"},
+                                                           {500, "Internal Server Error"},
+                                                           {502, "Internal Server Error"},
+                                                           {503, "Service Unavailable"},
+                                                           {418, "Error"}}));
   CHECK(BodyOf(ProblemReply(status, "d")).at("title").as_string() == title);
 }
 

@@ -1,9 +1,8 @@
 #include "router.h"
 
+#include <catch2/catch.hpp>
 #include <string>
 #include <vector>
-
-#include <catch2/catch.hpp>
 
 namespace octohub::api {
 namespace {
@@ -11,8 +10,8 @@ namespace {
 using Strings = std::vector<std::string>;
 
 Route MakeRoute(std::string method, std::string pattern) {
-  return Route{std::move(method), std::move(pattern),
-               [](const RequestView&) { return Reply{}; }, true};
+  return Route{std::move(method), std::move(pattern), [](const RequestView&) { return Reply{}; },
+               true};
 }
 
 Router TestRouter() {

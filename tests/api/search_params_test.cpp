@@ -1,9 +1,8 @@
 #include "search_params.h"
 
+#include <catch2/catch.hpp>
 #include <string>
 #include <vector>
-
-#include <catch2/catch.hpp>
 
 namespace octohub::api {
 namespace {
@@ -66,16 +65,16 @@ TEST_CASE("source takes a comma-separated list and may repeat", "[unit]") {
 }
 
 TEST_CASE("prefix and exact_total read true, 1, empty, false and 0", "[unit]") {
-  auto [value, flag] = GENERATE(table<std::string, bool>({
-      {"true", true}, {"1", true}, {"", true}, {"false", false}, {"0", false}}));
+  auto [value, flag] = GENERATE(table<std::string, bool>(
+      {{"true", true}, {"1", true}, {"", true}, {"false", false}, {"0", false}}));
   CHECK(ParseOk({{"prefix", value}}).prefix == flag);
   CHECK(ParseOk({{"exact_total", value}}).exact_total == flag);
   CHECK_FALSE(ParseOk({{"prefix", value}}).exact_total);
 }
 
 TEST_CASE("A boolean parameter with another value is an invalid argument naming it", "[unit]") {
-  auto [name, value] = GENERATE(table<std::string, std::string>({
-      {"prefix", "yes"}, {"exact_total", "TRUE"}, {"prefix", "2"}}));
+  auto [name, value] = GENERATE(table<std::string, std::string>(
+      {{"prefix", "yes"}, {"exact_total", "TRUE"}, {"prefix", "2"}}));
   auto request = ParseSearchParams({{name, value}});
   REQUIRE_FALSE(request.ok());
   CHECK_THAT(request.status().message(), Catch::StartsWith("\"" + name + "\""));
@@ -86,12 +85,16 @@ TEST_CASE("sort=relevance is accepted as the default order", "[unit]") {
 }
 
 TEST_CASE("Facets, filters and other sorts are rejected as unsupported", "[unit]") {
-  auto [name, value] = GENERATE(table<std::string, std::string>({
-      {"sort", "-date"}, {"sort", ""}, {"facets", "state"}, {"filter.state", "open"}, {"filter.", "x"}}));
+  auto [name, value] = GENERATE(table<std::string, std::string>({{"sort", "-date"},
+                                                                 {"sort", ""},
+                                                                 {"facets", "state"},
+                                                                 {"filter.state", "open"},
+                                                                 {"filter.", "x"}}));
   auto request = ParseSearchParams({{name, value}});
   REQUIRE_FALSE(request.ok());
   CHECK(request.status().code() == StatusCode::kInvalidArgument);
-  CHECK(request.status().message() == "\"" + name + "\" is not supported by this version of octohub");
+  CHECK(request.status().message() ==
+        "\"" + name + "\" is not supported by this version of octohub");
 }
 
 TEST_CASE("Unknown parameters are ignored", "[unit]") {

@@ -66,7 +66,8 @@ struct RunningServer {
   TestDatabase database;
   TempDir dir;
   octohub::indexer::IndexFollower follower{database.db(), dir / "index"};
-  std::unique_ptr<octohub::indexer::Searcher> searcher = octohub::indexer::OpenSearcher(dir / "index");
+  std::unique_ptr<octohub::indexer::Searcher> searcher =
+      octohub::indexer::OpenSearcher(dir / "index");
   std::unique_ptr<ApiServer> server;
 
   explicit RunningServer(std::size_t max_body = 1 << 20) {
@@ -74,7 +75,8 @@ struct RunningServer {
     ServerOptions options;
     options.listen = "127.0.0.1:0";
     options.max_body_bytes = max_body;
-    server = std::make_unique<ApiServer>(options, octohub::api::ServerDependencies{database.db(), *searcher});
+    server = std::make_unique<ApiServer>(
+        options, octohub::api::ServerDependencies{database.db(), *searcher});
     REQUIRE(server->Start().ok());
   }
   std::string url(const std::string& path) const {
@@ -111,7 +113,8 @@ TEST_CASE("search answers in the documented shape", "[pg][http]") {
   json::object body = json::parse(response.body).as_object();
   CHECK(body.at("query").as_string() == "hello world");
   CHECK(body.at("per_page").as_int64() == 5);
-  for (const char* key : {"total", "total_exact", "took_ms", "page", "hits", "facets", "suggestion"}) {
+  for (const char* key :
+       {"total", "total_exact", "took_ms", "page", "hits", "facets", "suggestion"}) {
     CHECK(body.contains(key));
   }
 }
@@ -174,8 +177,10 @@ TEST_CASE("the web UI is served from memory with its MIME type and an ETag", "[p
 TEST_CASE("every file of the web UI is served with its own MIME type", "[pg][http]") {
   RunningServer s;
   Client client;
-  for (const auto& [path, type] : std::vector<std::pair<std::string, std::string>>{
-           {"/index.html", "text/html"}, {"/app.js", "text/javascript"}, {"/style.css", "text/css"}}) {
+  for (const auto& [path, type] :
+       std::vector<std::pair<std::string, std::string>>{{"/index.html", "text/html"},
+                                                        {"/app.js", "text/javascript"},
+                                                        {"/style.css", "text/css"}}) {
     auto response = client.Get(s.url(path));
     INFO(path);
     CHECK(response.status == 200);

@@ -1,8 +1,7 @@
 #include "octohub/core/content_hash.h"
 
-#include <string>
-
 #include <catch2/catch.hpp>
+#include <string>
 
 namespace octohub {
 namespace {

@@ -1,9 +1,8 @@
 #include "octohub/core/json_pointer.h"
 
+#include <catch2/catch.hpp>
 #include <string>
 #include <vector>
-
-#include <catch2/catch.hpp>
 
 namespace octohub {
 namespace {
@@ -16,7 +15,8 @@ std::vector<std::string> Reached(const std::string& json, const std::string& poi
   auto parsed = JsonPointer::Parse(pointer, allow_wildcard);
   REQUIRE(parsed.ok());
   std::vector<std::string> out;
-  parsed->Visit(root, [&](simdjson::dom::element value) { out.push_back(simdjson::minify(value)); });
+  parsed->Visit(root,
+                [&](simdjson::dom::element value) { out.push_back(simdjson::minify(value)); });
   return out;
 }
 

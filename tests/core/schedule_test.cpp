@@ -31,7 +31,11 @@ TEST_CASE("an interval schedule is due at once and then every interval", "[unit]
 }
 
 TEST_CASE("cron schedules find their next matching minute", "[unit]") {
-  struct Case { const char* cron; Schedule::TimePoint after; Schedule::TimePoint next; };
+  struct Case {
+    const char* cron;
+    Schedule::TimePoint after;
+    Schedule::TimePoint next;
+  };
   // 2024-05-01 is a Wednesday.
   for (const Case& c : std::vector<Case>{
            {"*/15 * * * *", At(2024, 5, 1, 10, 7), At(2024, 5, 1, 10, 15)},
@@ -58,9 +62,9 @@ TEST_CASE("a cron date that never comes yields no next run", "[unit]") {
 }
 
 TEST_CASE("malformed schedules are rejected with the reason", "[unit]") {
-  for (const char* bad : {"every 0m", "every 5 weeks", "* * * *", "60 * * * *", "* 24 * * *",
-                          "* * 0 * *", "* * * 13 *", "* * * * 8", "5-1 * * * *", "*/0 * * * *",
-                          "nonsense", ""}) {
+  for (const char* bad :
+       {"every 0m", "every 5 weeks", "* * * *", "60 * * * *", "* 24 * * *", "* * 0 * *",
+        "* * * 13 *", "* * * * 8", "5-1 * * * *", "*/0 * * * *", "nonsense", ""}) {
     INFO(bad);
     CHECK_FALSE(Schedule::Parse(bad).ok());
   }

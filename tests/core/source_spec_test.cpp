@@ -1,10 +1,9 @@
 #include "octohub/core/source_spec.h"
 
-#include <string>
-#include <vector>
-
 #include <boost/json.hpp>
 #include <catch2/catch.hpp>
+#include <string>
+#include <vector>
 
 namespace octohub {
 namespace {
@@ -181,8 +180,8 @@ TEST_CASE("Unknown fields are rejected with their pointers", "[unit]") {
 }
 
 TEST_CASE("Names outside [a-z0-9_-]{1,64} are rejected", "[unit]") {
-  auto name = GENERATE(as<std::string>{}, "", "Issues", "has space", "a.b", "é",
-                       std::string(65, 'a'));
+  auto name =
+      GENERATE(as<std::string>{}, "", "Issues", "has space", "a.b", "é", std::string(65, 'a'));
   CHECK(Pointers(ParseWith("name", json::serialize(json::value(name)))) == Strings{"/name"});
 }
 
@@ -200,7 +199,8 @@ TEST_CASE("URLs that are not absolute http or https URLs are rejected", "[unit]"
 }
 
 TEST_CASE("http and https URLs are accepted", "[unit]") {
-  auto url = GENERATE(as<std::string>{}, "https://api.example.com/v1?x=1", "http://127.0.0.1:9000/");
+  auto url =
+      GENERATE(as<std::string>{}, "https://api.example.com/v1?x=1", "http://127.0.0.1:9000/");
   auto spec = ParseWith("url", json::serialize(json::value(url)));
   REQUIRE(spec.ok());
   CHECK(spec->url == url);
@@ -208,7 +208,8 @@ TEST_CASE("http and https URLs are accepted", "[unit]") {
 
 TEST_CASE("A body is only allowed with POST and is kept as serialized JSON", "[unit]") {
   CHECK(Pointers(ParseWith("body", R"({"q": 1})")) == Strings{"/body"});
-  auto spec = Parse(R"({"name": "s", "url": "http://h/", "method": "POST", "body": {"q": [1, "x"]}})");
+  auto spec =
+      Parse(R"({"name": "s", "url": "http://h/", "method": "POST", "body": {"q": [1, "x"]}})");
   REQUIRE(spec.ok());
   CHECK(spec->method == "POST");
   CHECK(spec->body == std::optional<std::string>(R"({"q":[1,"x"]})"));
@@ -219,10 +220,12 @@ TEST_CASE("Auth of every type parses its secrets literally or as environment nam
   auto [auth, expected] = GENERATE(table<std::string, AuthSpec>({
       {R"({"type": "none"})", AuthSpec{}},
       {R"({"type": "bearer", "token": "t0k"})", {T::kBearer, {"t0k", ""}, {}, {}, "", {}}},
-      {R"({"type": "bearer", "token_env": "GH_TOKEN"})", {T::kBearer, {"", "GH_TOKEN"}, {}, {}, "", {}}},
+      {R"({"type": "bearer", "token_env": "GH_TOKEN"})",
+       {T::kBearer, {"", "GH_TOKEN"}, {}, {}, "", {}}},
       {R"({"type": "basic", "username": "u", "password_env": "PW"})",
        {T::kBasic, {}, {"u", ""}, {"", "PW"}, "", {}}},
-      {R"({"type": "header", "name": "X-Key", "value": "v"})", {T::kHeader, {}, {}, {}, "X-Key", {"v", ""}}},
+      {R"({"type": "header", "name": "X-Key", "value": "v"})",
+       {T::kHeader, {}, {}, {}, "X-Key", {"v", ""}}},
       {R"({"type": "query", "name": "key", "value_env": "KEY"})",
        {T::kQuery, {}, {}, {}, "key", {"", "KEY"}}},
   }));
@@ -251,12 +254,14 @@ TEST_CASE("Each pagination type parses its fields", "[unit]") {
   using T = PaginationSpec::Type;
   auto [pagination, expected] = GENERATE(table<std::string, PaginationSpec>({
       {R"({"type": "none"})", PaginationSpec{}},
-      {R"({"type": "page", "start": 0, "size_param": "n", "size": 5})", {T::kPage, "page", 0, "n", 5, "", ""}},
+      {R"({"type": "page", "start": 0, "size_param": "n", "size": 5})",
+       {T::kPage, "page", 0, "n", 5, "", ""}},
       {R"({"type": "offset", "param": "skip", "size_param": "take", "size": 20})",
        {T::kOffset, "skip", 0, "take", 20, "", ""}},
       {R"({"type": "cursor", "param": "after", "cursor_path": "/meta/next"})",
        {T::kCursor, "after", 0, "", 0, "/meta/next", ""}},
-      {R"({"type": "next_url", "next_path": "/links/next"})", {T::kNextUrl, "", 0, "", 0, "", "/links/next"}},
+      {R"({"type": "next_url", "next_path": "/links/next"})",
+       {T::kNextUrl, "", 0, "", 0, "", "/links/next"}},
       {R"({"type": "link_header", "size_param": "per_page", "size": 100})",
        {T::kLinkHeader, "", 0, "per_page", 100, "", ""}},
   }));
@@ -288,8 +293,8 @@ TEST_CASE("Schedules of every N units and 5-field cron expressions are accepted"
 }
 
 TEST_CASE("Schedules that are neither every N units nor 5-field cron are rejected", "[unit]") {
-  auto schedule = GENERATE(as<std::string>{}, "every 0m", "every 15", "every 15 minutes",
-                           "hourly", "* * * *", "* * * * * *", "a b c d e", "every -1h");
+  auto schedule = GENERATE(as<std::string>{}, "every 0m", "every 15", "every 15 minutes", "hourly",
+                           "* * * *", "* * * * * *", "a b c d e", "every -1h");
   CHECK(Pointers(ParseWith("schedule", json::serialize(json::value(schedule)))) ==
         Strings{"/schedule"});
 }
@@ -340,7 +345,8 @@ TEST_CASE("Redacted JSON hides bearer, header and query secrets", "[unit]") {
 }
 
 TEST_CASE("Unredacted JSON parses back to an equal source", "[unit]") {
-  auto text = GENERATE(as<std::string>{}, kSpecExample, kMinimal,
+  auto text = GENERATE(
+      as<std::string>{}, kSpecExample, kMinimal,
       R"({"name": "p", "url": "https://h/x", "method": "POST", "body": {"q": [1, {"a": null}]},
           "auth": {"type": "header", "name": "X-Key", "value_env": "K"}, "mode": "full_refresh",
           "pagination": {"type": "cursor", "param": "after", "cursor_path": "/next", "size_param": "n", "size": 3},

@@ -4,11 +4,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <fstream>
-#include <thread>
-
 #include <boost/json.hpp>
 #include <catch2/catch.hpp>
+#include <fstream>
+#include <thread>
 
 #include "http_test_server.h"
 #include "octohub/ingest/http_fetcher.h"
@@ -78,10 +77,12 @@ TEST_CASE("a record harvested by serve is found over HTTP by a word of its text"
   TempDir dir;
   auto api = NotesApi();
   const std::string data = (dir / "data").string();
-  BackgroundProcess serve({OctohubBinary(), "serve", "--data-dir", data, "--listen", "127.0.0.1:0"});
+  BackgroundProcess serve(
+      {OctohubBinary(), "serve", "--data-dir", data, "--listen", "127.0.0.1:0"});
   const std::string address = ListenAddress(serve);
 
-  auto applied = Octohub({"sources", "apply", WriteSource(dir, api.url("/notes")).string(), "--data-dir", data});
+  auto applied = Octohub(
+      {"sources", "apply", WriteSource(dir, api.url("/notes")).string(), "--data-dir", data});
   INFO(applied.err);
   REQUIRE(applied.exit_code == 0);
   auto run = Octohub({"sources", "run", "notes", "--wait", "--json", "--data-dir", data});
@@ -114,7 +115,8 @@ TEST_CASE("serve killed outright takes its PostgreSQL down and the next start re
   const std::string data = (dir / "data").string();
   pid_t postgres = 0;
   {
-    BackgroundProcess serve({OctohubBinary(), "serve", "--data-dir", data, "--listen", "127.0.0.1:0"});
+    BackgroundProcess serve(
+        {OctohubBinary(), "serve", "--data-dir", data, "--listen", "127.0.0.1:0"});
     ListenAddress(serve);
     std::ifstream(dir / "data" / "pg" / "postmaster.pid") >> postgres;
     REQUIRE(postgres > 0);
@@ -170,7 +172,8 @@ TEST_CASE("a data dir that cannot be created is a clear error", "[e2e]") {
 
 TEST_CASE("missing PostgreSQL binaries are named with the package to install", "[e2e]") {
   TempDir dir;
-  auto result = Octohub({"migrate", "--data-dir", (dir / "data").string(), "--postgres-bin", "/nonexistent"});
+  auto result =
+      Octohub({"migrate", "--data-dir", (dir / "data").string(), "--postgres-bin", "/nonexistent"});
   CHECK(result.exit_code == 1);
   CHECK_THAT(result.err, Catch::Contains("postgresql"));
 }
@@ -180,17 +183,25 @@ TEST_CASE("flags win over environment variables, which win over the config file"
   auto config = dir.Write("octohub.yaml", "data_dir: /proc/from-config\nlog_level: warn\n");
   auto config_only = Octohub({"migrate", "--config", config.string()});
   CHECK_THAT(config_only.err, Catch::Contains("/proc/from-config"));
-  auto with_env = Octohub({"migrate", "--config", config.string()}, {"OCTOHUB_DATA_DIR=/proc/from-env"});
+  auto with_env =
+      Octohub({"migrate", "--config", config.string()}, {"OCTOHUB_DATA_DIR=/proc/from-env"});
   CHECK_THAT(with_env.err, Catch::Contains("/proc/from-env"));
-  auto with_flag = Octohub({"migrate", "--config", config.string(), "--data-dir", "/proc/from-flag"},
-                           {"OCTOHUB_DATA_DIR=/proc/from-env"});
+  auto with_flag =
+      Octohub({"migrate", "--config", config.string(), "--data-dir", "/proc/from-flag"},
+              {"OCTOHUB_DATA_DIR=/proc/from-env"});
   CHECK_THAT(with_flag.err, Catch::Contains("/proc/from-flag"));
 }
 
 TEST_CASE("every verb answers --help", "[e2e]") {
-  for (std::vector<std::string> verb : {std::vector<std::string>{}, {"serve"}, {"migrate"},
-                                        {"sources"}, {"sources", "apply"}, {"sources", "list"},
-                                        {"sources", "run"}, {"search"}, {"reindex"}}) {
+  for (std::vector<std::string> verb : {std::vector<std::string>{},
+                                        {"serve"},
+                                        {"migrate"},
+                                        {"sources"},
+                                        {"sources", "apply"},
+                                        {"sources", "list"},
+                                        {"sources", "run"},
+                                        {"search"},
+                                        {"reindex"}}) {
     verb.push_back("--help");
     auto result = Octohub(verb);
     INFO(verb.front());
@@ -222,7 +233,9 @@ TEST_CASE("reindex rebuilds the index and search finds what PostgreSQL holds", "
   TempDir dir;
   auto api = NotesApi();
   const std::string data = (dir / "data").string();
-  REQUIRE(Octohub({"sources", "apply", WriteSource(dir, api.url("/notes")).string(), "--data-dir", data}).exit_code == 0);
+  REQUIRE(Octohub({"sources", "apply", WriteSource(dir, api.url("/notes")).string(), "--data-dir",
+                   data})
+              .exit_code == 0);
   REQUIRE(Octohub({"sources", "run", "notes", "--wait", "--data-dir", data}).exit_code == 0);
   auto reindex = Octohub({"reindex", "--data-dir", data});
   INFO(reindex.err);
@@ -231,4 +244,15 @@ TEST_CASE("reindex rebuilds the index and search finds what PostgreSQL holds", "
   auto search = Octohub({"search", "xylophone", "--json", "--data-dir", data});
   REQUIRE(search.exit_code == 0);
   CHECK(json::parse(search.out).at("total").as_int64() == 1);
+}
+
+TEST_CASE("with a database URL no PostgreSQL of its own is started", "[e2e]") {
+  TestDatabase database;
+  TempDir dir;
+  auto result = Octohub(
+      {"migrate", "--database-url", database.conninfo(), "--data-dir", (dir / "data").string()});
+  INFO(result.err);
+  CHECK(result.exit_code == 0);
+  CHECK_FALSE(std::filesystem::exists(dir / "data" / "pg"));
+  CHECK_THAT(result.err, !Catch::Contains("postgres.started"));
 }

@@ -1,8 +1,7 @@
-#include <future>
-#include <vector>
-
 #include <catch2/catch.hpp>
+#include <future>
 #include <pqxx/pqxx>
+#include <vector>
 
 #include "octohub/hub/migrations.h"
 #include "octohub/sql/migrations.h"
@@ -32,7 +31,8 @@ TEST_CASE("migrations are applied once and recorded", "[pg]") {
   auto second = ApplyMigrations(database.db(), Project());
   REQUIRE(second.ok());
   CHECK(*second == 0);
-  CHECK(database.Scalar("SELECT count(*) FROM schema_migrations") == std::to_string(Project().size()));
+  CHECK(database.Scalar("SELECT count(*) FROM schema_migrations") ==
+        std::to_string(Project().size()));
   CHECK(database.Scalar("SELECT to_regclass('records')::text") == "records");
 }
 
@@ -40,7 +40,8 @@ TEST_CASE("processes migrating at once apply each migration exactly once", "[pg]
   TestDatabase database(false);
   std::vector<std::future<octohub::Result<int>>> runs;
   for (int i = 0; i < 4; ++i) {
-    runs.push_back(std::async(std::launch::async, [&] { return ApplyMigrations(database.db(), Project()); }));
+    runs.push_back(
+        std::async(std::launch::async, [&] { return ApplyMigrations(database.db(), Project()); }));
   }
   int applied = 0;
   for (auto& run : runs) {

@@ -4,11 +4,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <fstream>
-#include <thread>
-
 #include <catch2/catch.hpp>
+#include <fstream>
 #include <pqxx/pqxx>
+#include <thread>
 
 #include "temp_dir.h"
 
@@ -83,7 +82,8 @@ TEST_CASE("a stale pid file naming another live process is recovered", "[pg]") {
     _exit(0);
   }
   std::ofstream(dir / "pg" / "postmaster.pid")
-      << unrelated << "\n" << (dir / "pg").string() << "\n1700000000\n5432\n/tmp\n*\n  1 2\nready\n";
+      << unrelated << "\n"
+      << (dir / "pg").string() << "\n1700000000\n5432\n/tmp\n*\n  1 2\nready\n";
   auto server = EmbeddedPostgres::Start(OptionsFor(dir));
   kill(unrelated, SIGKILL);
   waitpid(unrelated, nullptr, 0);

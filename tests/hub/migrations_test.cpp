@@ -1,9 +1,8 @@
 #include "octohub/hub/migrations.h"
 
+#include <catch2/catch.hpp>
 #include <string>
 #include <vector>
-
-#include <catch2/catch.hpp>
 
 #include "octohub/core/content_hash.h"
 #include "octohub/sql/migrations.h"
@@ -12,8 +11,8 @@ namespace octohub::hub {
 namespace {
 
 TEST_CASE("Migrations are sorted by number with name, text and checksum", "[unit]") {
-  auto migrations = LoadMigrations({{"010_third.sql", "C;"}, {"001_first.sql", "A;"},
-                                    {"002_second_one.sql", "B;"}});
+  auto migrations = LoadMigrations(
+      {{"010_third.sql", "C;"}, {"001_first.sql", "A;"}, {"002_second_one.sql", "B;"}});
   REQUIRE(migrations.ok());
   REQUIRE(migrations->size() == 3);
   CHECK((*migrations)[0].version == 1);
@@ -41,8 +40,8 @@ TEST_CASE("Migration files not named NNN_name.sql are rejected", "[unit]") {
 }
 
 TEST_CASE("Two migrations with the same number are rejected", "[unit]") {
-  auto [first, second] = GENERATE(table<std::string, std::string>({
-      {"001_a.sql", "001_b.sql"}, {"002_a.sql", "0002_b.sql"}}));
+  auto [first, second] = GENERATE(
+      table<std::string, std::string>({{"001_a.sql", "001_b.sql"}, {"002_a.sql", "0002_b.sql"}}));
   auto migrations = LoadMigrations({{first, "A;"}, {"005_x.sql", "X;"}, {second, "B;"}});
   REQUIRE_FALSE(migrations.ok());
   CHECK_THAT(migrations.status().message(), Catch::Contains("share number"));

@@ -1,10 +1,9 @@
 #include "document_mapper.h"
 
-#include <set>
-#include <string>
-
 #include <boost/json.hpp>
 #include <catch2/catch.hpp>
+#include <set>
+#include <string>
 
 #include "index_schema.h"
 
@@ -97,8 +96,9 @@ TEST_CASE("The document data holds source, id, title, text, updated_at and field
 
 TEST_CASE("Missing mapped values leave the title, text and fields empty", "[unit]") {
   Xapian::Document doc = MapOk(IssueMapping(), R"({"id":1,"other":"x"})", "issues", "1");
-  CHECK(json::serialize(json::parse(doc.get_data())) ==
-        R"({"source":"issues","id":"1","title":"","text":"","updated_at":"2024-05-01T10:00:00Z","fields":{}})");
+  CHECK(
+      json::serialize(json::parse(doc.get_data())) ==
+      R"({"source":"issues","id":"1","title":"","text":"","updated_at":"2024-05-01T10:00:00Z","fields":{}})");
   CHECK(Terms(doc) == std::set<std::string>{"Qissues:1", "XSissues"});
 }
 

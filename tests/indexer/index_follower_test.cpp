@@ -1,7 +1,6 @@
-#include <thread>
-
 #include <catch2/catch.hpp>
 #include <pqxx/pqxx>
+#include <thread>
 
 #include "octohub/indexer/indexer.h"
 #include "octohub/indexer/searcher.h"
@@ -35,15 +34,20 @@ struct Store {
     tx.commit();
   }
   void Put(const std::string& id, const std::string& title, const std::string& body) const {
-    Exec("INSERT INTO records (source, id, data, content_hash, change_seq, fetched_at, updated_at) "
-         "VALUES ('notes', '" + id + "', json_build_object('id', '" + id + "', 'title', '" + title +
-         "', 'body', '" + body + "', 'kind', 'memo', 'tags', json_build_array('red', 'blue')), "
-         "gen_random_uuid(), nextval('record_change_seq'), now(), now()) "
-         "ON CONFLICT (source, id) DO UPDATE SET data = excluded.data, "
-         "change_seq = excluded.change_seq, deleted = false");
+    Exec(
+        "INSERT INTO records (source, id, data, content_hash, change_seq, fetched_at, updated_at) "
+        "VALUES ('notes', '" +
+        id + "', json_build_object('id', '" + id + "', 'title', '" + title + "', 'body', '" + body +
+        "', 'kind', 'memo', 'tags', json_build_array('red', 'blue')), "
+        "gen_random_uuid(), nextval('record_change_seq'), now(), now()) "
+        "ON CONFLICT (source, id) DO UPDATE SET data = excluded.data, "
+        "change_seq = excluded.change_seq, deleted = false");
   }
   void Delete(const std::string& id) const {
-    Exec("UPDATE records SET deleted = true, change_seq = nextval('record_change_seq') WHERE id = '" + id + "'");
+    Exec(
+        "UPDATE records SET deleted = true, change_seq = nextval('record_change_seq') WHERE id = "
+        "'" +
+        id + "'");
   }
 };
 
@@ -72,7 +76,8 @@ TEST_CASE("records past the checkpoint become searchable with title, text and sn
   auto indexed = follower.CatchUp();
   REQUIRE(indexed.ok());
   CHECK(*indexed == 2);
-  CHECK(follower.checkpoint() == std::stoll(database.Scalar("SELECT max(change_seq) FROM records")));
+  CHECK(follower.checkpoint() ==
+        std::stoll(database.Scalar("SELECT max(change_seq) FROM records")));
   auto searcher = OpenSearcher(dir / "index");
   CHECK(Ids(*searcher, "noodle") == std::vector<std::string>{"1"});  // stemmed: noodles
   CHECK(Ids(*searcher, "title:dinner") == std::vector<std::string>{"2"});
@@ -195,7 +200,8 @@ TEST_CASE("the running follower indexes a notified change promptly", "[pg]") {
   CHECK(found);
 }
 
-TEST_CASE("searching before any index exists is Unavailable, invalid UTF-8 is InvalidArgument", "[pg]") {
+TEST_CASE("searching before any index exists is Unavailable, invalid UTF-8 is InvalidArgument",
+          "[pg]") {
   TempDir dir;
   auto missing = OpenSearcher(dir / "none")->Search(SearchRequest{});
   REQUIRE_FALSE(missing.ok());

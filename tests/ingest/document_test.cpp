@@ -1,7 +1,6 @@
-#include <string>
-
 #include <boost/json.hpp>
 #include <catch2/catch.hpp>
+#include <string>
 
 #include "octohub/ingest/ingest.h"
 
@@ -49,7 +48,8 @@ TEST_CASE("Text after a JSON document is rejected with its position", "[unit]") 
 }
 
 TEST_CASE("A YAML mapping becomes a JSON object with nested lists and maps", "[unit]") {
-  json::value document = ParseOk("name: issues\nurl: http://h/api\nlist:\n  - a\n  - b\nnested:\n  k: v\n");
+  json::value document =
+      ParseOk("name: issues\nurl: http://h/api\nlist:\n  - a\n  - b\nnested:\n  k: v\n");
   CHECK(json::serialize(document) ==
         R"({"name":"issues","url":"http://h/api","list":["a","b"],"nested":{"k":"v"}})");
 }

@@ -1,10 +1,9 @@
 #include <stdlib.h>
 
 #include <atomic>
-#include <map>
-
 #include <boost/json.hpp>
 #include <catch2/catch.hpp>
+#include <map>
 
 #include "http_test_server.h"
 #include "octohub/ingest/ingest.h"
@@ -36,12 +35,14 @@ struct PagedApi {
 
   TestResponse Answer(const TestRequest& request) {
     int page = request.query.count("page") ? std::stoi(request.query.at("page")) : 1;
-    if (page == fail_page) return {500, "<html>upstream broke</html>", {{"Content-Type", "text/html"}}};
+    if (page == fail_page)
+      return {500, "<html>upstream broke</html>", {{"Content-Type", "text/html"}}};
     json::array items;
     int index = 0;
     for (const auto& [id, title] : titles) {
       if (index++ / 2 + 1 != page) continue;
-      items.push_back({{"id", id}, {"title", title}, {"updated", "2024-01-0" + std::to_string(id % 9 + 1)}});
+      items.push_back(
+          {{"id", id}, {"title", title}, {"updated", "2024-01-0" + std::to_string(id % 9 + 1)}});
     }
     return {200, json::serialize(json::object{{"data", items}})};
   }
@@ -50,7 +51,8 @@ struct PagedApi {
 SourceSpec Spec(const std::string& url, const std::string& extra = "") {
   auto document = json::parse(R"({"name": "things", "url": ")" + url +
                               R"(", "records": "/data", "id": "/id",
-      "pagination": {"type": "page"}, "index": {"title": "/title"})" + extra + "}");
+      "pagination": {"type": "page"}, "index": {"title": "/title"})" +
+                              extra + "}");
   auto spec = octohub::ParseSourceSpec(document);
   INFO(spec.status().ToString());
   REQUIRE(spec.ok());
@@ -85,7 +87,8 @@ TEST_CASE("a run stores every record of every page and counts them", "[pg][http]
   CHECK(database.Scalar("SELECT data->>'title' FROM records WHERE id = '3'") == "title 3");
 }
 
-TEST_CASE("unchanged records keep their change sequence and changed ones get a new one", "[pg][http]") {
+TEST_CASE("unchanged records keep their change sequence and changed ones get a new one",
+          "[pg][http]") {
   TestDatabase database;
   PagedApi api(4);
   REQUIRE(SourceRegistry(database.db()).Apply(Spec(api.server.url("/items"))).ok());
@@ -134,13 +137,17 @@ TEST_CASE("a page that is not JSON fails the run with the reason", "[pg][http]")
   REQUIRE(SourceRegistry(database.db()).Apply(Spec(api.url("/x"))).ok());
   Run run = RunOnce(database);
   CHECK(run.status == "failed");
-  CHECK_THAT(run.error.value_or(""), Catch::Contains("not valid JSON") && Catch::Contains("maintenance"));
+  CHECK_THAT(run.error.value_or(""),
+             Catch::Contains("not valid JSON") && Catch::Contains("maintenance"));
 }
 
 TEST_CASE("an unreachable upstream fails the run", "[pg][http]") {
   TestDatabase database;
   std::string url;
-  { HttpTestServer gone([](const TestRequest&) { return TestResponse{}; }); url = gone.url("/x"); }
+  {
+    HttpTestServer gone([](const TestRequest&) { return TestResponse{}; });
+    url = gone.url("/x");
+  }
   REQUIRE(SourceRegistry(database.db()).Apply(Spec(url)).ok());
   Run run = RunOnce(database);
   CHECK(run.status == "failed");
@@ -223,7 +230,9 @@ TEST_CASE("applying the same source twice reports it unchanged, a change as upda
 TEST_CASE("a scheduled source is queued when due, once, and its next run moves on", "[pg]") {
   TestDatabase database;
   RunQueue queue(database.db());
-  REQUIRE(SourceRegistry(database.db()).Apply(Spec("http://127.0.0.1:9/x", R"(, "schedule": "every 1h")")).ok());
+  REQUIRE(SourceRegistry(database.db())
+              .Apply(Spec("http://127.0.0.1:9/x", R"(, "schedule": "every 1h")"))
+              .ok());
   auto first = queue.EnqueueDue();
   REQUIRE(first.ok());
   CHECK(*first == 1);  // "every" schedules run at once

@@ -1,10 +1,9 @@
 #include "page_extractor.h"
 
+#include <catch2/catch.hpp>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <catch2/catch.hpp>
 
 #include "octohub/core/content_hash.h"
 
@@ -71,7 +70,8 @@ TEST_CASE("An id pointer may reach into nested objects", "[unit]") {
 }
 
 TEST_CASE("Elements that are not objects or have no usable id are counted as skipped", "[unit]") {
-  auto page = ExtractOk(Spec(""), R"([{"id":1},5,"s",null,[1],{"no":1},{"id":null},{"id":{}},{"id":""}])");
+  auto page =
+      ExtractOk(Spec(""), R"([{"id":1},5,"s",null,[1],{"no":1},{"id":null},{"id":{}},{"id":""}])");
   CHECK(Ids(page) == Strings{"1"});
   CHECK(page.array_size == 9);
   CHECK(page.skipped == 8);
@@ -94,8 +94,9 @@ TEST_CASE("A later record with the same id in one page replaces the earlier one"
 }
 
 TEST_CASE("A record is stored minified with its keys in the fetched order", "[unit]") {
-  auto page = ExtractOk(Spec("/items"), "{\"items\": [ {\"id\" : 1 ,\n \"z\" : [ 1, 2 ],\n"
-                                        "  \"a\" : {\"y\": true, \"b\": null}, \"s\": \"x y\" } ]}");
+  auto page = ExtractOk(Spec("/items"),
+                        "{\"items\": [ {\"id\" : 1 ,\n \"z\" : [ 1, 2 ],\n"
+                        "  \"a\" : {\"y\": true, \"b\": null}, \"s\": \"x y\" } ]}");
   REQUIRE(page.records.size() == 1);
   CHECK(page.records[0].json == R"({"id":1,"z":[1,2],"a":{"y":true,"b":null},"s":"x y"})");
 }

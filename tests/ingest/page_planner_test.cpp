@@ -1,12 +1,11 @@
 #include "page_planner.h"
 
-#include <optional>
-#include <string>
-#include <vector>
-
 #include <boost/json.hpp>
 #include <boost/url.hpp>
 #include <catch2/catch.hpp>
+#include <optional>
+#include <string>
+#include <vector>
 
 namespace octohub::ingest {
 namespace {
@@ -75,10 +74,11 @@ TEST_CASE("Without pagination only one page is fetched", "[unit]") {
 }
 
 TEST_CASE("Page pagination counts pages from the start and sends the size", "[unit]") {
-  SourceSpec spec = SpecFrom(R"({"pagination": {"type": "page", "size_param": "per_page", "size": 2}})");
-  CHECK(Plan(spec, {Page(2), Page(2), Page(0)}) ==
-        Strings{"http://h/api?per_page=2&page=1", "http://h/api?per_page=2&page=2",
-                "http://h/api?per_page=2&page=3"});
+  SourceSpec spec =
+      SpecFrom(R"({"pagination": {"type": "page", "size_param": "per_page", "size": 2}})");
+  CHECK(Plan(spec, {Page(2), Page(2), Page(0)}) == Strings{"http://h/api?per_page=2&page=1",
+                                                           "http://h/api?per_page=2&page=2",
+                                                           "http://h/api?per_page=2&page=3"});
 }
 
 TEST_CASE("Page pagination honours a start of 0 and a custom parameter", "[unit]") {
@@ -92,8 +92,8 @@ TEST_CASE("Offset pagination advances by the page size", "[unit]") {
       {"", {"0", "25", "50"}},
       {R"(, "start": 10)", {"10", "35", "60"}},
   }));
-  SourceSpec spec = SpecFrom(R"({"pagination": {"type": "offset", "size_param": "limit", "size": 25)" +
-                             start + "}}");
+  SourceSpec spec = SpecFrom(
+      R"({"pagination": {"type": "offset", "size_param": "limit", "size": 25)" + start + "}}");
   Strings urls = Plan(spec, {Page(25), Page(25), Page(0)});
   REQUIRE(urls.size() == 3);
   for (size_t i = 0; i < 3; ++i) CHECK(Param(urls[i], "offset") == offsets[i]);
@@ -101,13 +101,15 @@ TEST_CASE("Offset pagination advances by the page size", "[unit]") {
 }
 
 TEST_CASE("Cursor pagination sends the page's next cursor and stops without one", "[unit]") {
-  SourceSpec spec = SpecFrom(R"({"pagination": {"type": "cursor", "param": "after", "cursor_path": "/next"}})");
+  SourceSpec spec =
+      SpecFrom(R"({"pagination": {"type": "cursor", "param": "after", "cursor_path": "/next"}})");
   CHECK(Plan(spec, {Page(3, "c2"), Page(3, "c3"), Page(3)}) ==
         Strings{"http://h/api", "http://h/api?after=c2", "http://h/api?after=c3"});
 }
 
 TEST_CASE("A cursor with reserved characters reaches the upstream unchanged", "[unit]") {
-  SourceSpec spec = SpecFrom(R"({"pagination": {"type": "cursor", "param": "after", "cursor_path": "/next"}})");
+  SourceSpec spec =
+      SpecFrom(R"({"pagination": {"type": "cursor", "param": "after", "cursor_path": "/next"}})");
   auto cursor = GENERATE(as<std::string>{}, "a+b/c==", "x y&z=1", "50%#frag", "ünï", "k=v");
   Strings urls = Plan(spec, {Page(1, cursor), Page(0)});
   REQUIRE(urls.size() == 2);
@@ -115,7 +117,8 @@ TEST_CASE("A cursor with reserved characters reaches the upstream unchanged", "[
 }
 
 TEST_CASE("A cursor that comes back a second time is a pagination loop error", "[unit]") {
-  SourceSpec spec = SpecFrom(R"({"pagination": {"type": "cursor", "param": "after", "cursor_path": "/next"}})");
+  SourceSpec spec =
+      SpecFrom(R"({"pagination": {"type": "cursor", "param": "after", "cursor_path": "/next"}})");
   PagePlanner planner(spec, {}, std::nullopt);
   Plan(planner, {Page(1, "c2"), Page(1, "c3")});
   auto next = planner.NextUrl(Page(1, "c2"), Response());
@@ -138,7 +141,8 @@ TEST_CASE("A relative next URL resolves against the URL the page came from", "[u
       {"https://mirror.example/x/y?p=1", "z?p=2", "https://mirror.example/x/z?p=2"},
       {"https://mirror.example/x/y", "//cdn.example/p/2", "https://cdn.example/p/2"},
   }));
-  SourceSpec spec = SpecFrom(R"({"url": "http://h/api/v1/items", "pagination": {"type": "next_url", "next_path": "/n"}})");
+  SourceSpec spec = SpecFrom(
+      R"({"url": "http://h/api/v1/items", "pagination": {"type": "next_url", "next_path": "/n"}})");
   PagePlanner planner(spec, {}, std::nullopt);
   REQUIRE(planner.FirstUrl().ok());
   auto next = planner.NextUrl(Page(1, std::nullopt, link), Response(final_url));
@@ -177,10 +181,10 @@ TEST_CASE("Link header pagination follows rel=next and stops without it", "[unit
 }
 
 TEST_CASE("An empty page ends paging of every type", "[unit]") {
-  auto pagination = GENERATE(as<std::string>{}, R"({"type": "page"})",
-                             R"({"type": "offset", "size": 10})",
-                             R"({"type": "cursor", "param": "c", "cursor_path": "/c"})",
-                             R"({"type": "next_url", "next_path": "/n"})", R"({"type": "link_header"})");
+  auto pagination =
+      GENERATE(as<std::string>{}, R"({"type": "page"})", R"({"type": "offset", "size": 10})",
+               R"({"type": "cursor", "param": "c", "cursor_path": "/c"})",
+               R"({"type": "next_url", "next_path": "/n"})", R"({"type": "link_header"})");
   SourceSpec spec = SpecFrom(R"({"pagination": )" + pagination + "}");
   PagePlanner planner(spec, {}, std::nullopt);
   REQUIRE(planner.FirstUrl().ok());
@@ -202,10 +206,13 @@ TEST_CASE("The source's query and the incremental cursor are on every URL", "[un
   auto pagination = GENERATE(as<std::string>{}, R"({"type": "page"})",
                              R"({"type": "cursor", "param": "c", "cursor_path": "/c"})",
                              R"({"type": "next_url", "next_path": "/n"})");
-  SourceSpec spec = SpecFrom(R"({"query": {"state": "all"}, "incremental": {"cursor": "/u", "param": "since"},
-                                 "pagination": )" + pagination + "}");
+  SourceSpec spec =
+      SpecFrom(R"({"query": {"state": "all"}, "incremental": {"cursor": "/u", "param": "since"},
+                                 "pagination": )" +
+               pagination + "}");
   PagePlanner planner(spec, spec.query, std::string("2024-01-01T00:00:00+02:00"));
-  Strings urls = Plan(planner, {Page(1, "c2", "http://h/api?n=2"), Page(1, "c3", "/api?n=3"), Page(0)});
+  Strings urls =
+      Plan(planner, {Page(1, "c2", "http://h/api?n=2"), Page(1, "c3", "/api?n=3"), Page(0)});
   REQUIRE(urls.size() == 3);
   for (const auto& url : urls) {
     CHECK(Param(url, "state") == "all");
@@ -239,9 +246,10 @@ TEST_CASE("NextLink finds the rel=next target of a Link header", "[unit]") {
 }
 
 TEST_CASE("NextLink finds nothing without a rel=next link", "[unit]") {
-  auto header = GENERATE(as<std::string>{}, "", "garbage", R"(<http://a/1>; rel="last")",
-                         R"(<http://a/1>; rel="nextpage")", R"(<http://a/6>; title="next page"; rel="prev")",
-                         R"(<http://a/1>; rel="prev", <http://a/2>; rel="first")", "<http://a/1");
+  auto header =
+      GENERATE(as<std::string>{}, "", "garbage", R"(<http://a/1>; rel="last")",
+               R"(<http://a/1>; rel="nextpage")", R"(<http://a/6>; title="next page"; rel="prev")",
+               R"(<http://a/1>; rel="prev", <http://a/2>; rel="first")", "<http://a/1");
   CHECK_FALSE(NextLink(header).has_value());
 }
 

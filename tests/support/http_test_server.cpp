@@ -1,12 +1,11 @@
 #include "http_test_server.h"
 
 #include <atomic>
-#include <thread>
-
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/url/parse.hpp>
+#include <thread>
 
 namespace octohub::testing {
 namespace asio = boost::asio;

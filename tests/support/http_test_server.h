@@ -14,9 +14,9 @@ namespace octohub::testing {
 
 struct TestRequest {
   std::string method;
-  std::string target;  // path and query, as sent
-  std::string path;    // without the query
-  std::map<std::string, std::string> query;  // decoded
+  std::string target;                          // path and query, as sent
+  std::string path;                            // without the query
+  std::map<std::string, std::string> query;    // decoded
   std::map<std::string, std::string> headers;  // names in lower case
   std::string body;
 };

@@ -35,7 +35,8 @@ class BackgroundProcess {
   BackgroundProcess& operator=(const BackgroundProcess&) = delete;
 
   // The first stderr line containing needle, or nullopt if none came in time.
-  std::optional<std::string> WaitForLine(const std::string& needle, std::chrono::milliseconds timeout);
+  std::optional<std::string> WaitForLine(const std::string& needle,
+                                         std::chrono::milliseconds timeout);
   void Signal(int signal);
   // The exit code (128 + signal when killed), or nullopt if still running after timeout.
   std::optional<int> WaitExit(std::chrono::milliseconds timeout);

@@ -3,11 +3,10 @@
 #include <unistd.h>
 
 #include <atomic>
-#include <cstdlib>
-#include <random>
-
 #include <catch2/catch.hpp>
+#include <cstdlib>
 #include <pqxx/pqxx>
+#include <random>
 
 #include "octohub/hub/embedded_postgres.h"
 #include "octohub/hub/migrations.h"

@@ -18,8 +18,10 @@ int main(int argc, char** argv) {
     options.cluster_dir = dir;
     options.stop_with_parent = false;
     // A throwaway cluster: durability buys nothing here.
-    options.settings = {{"fsync", "off"}, {"synchronous_commit", "off"},
-                        {"full_page_writes", "off"}, {"max_connections", "300"}};
+    options.settings = {{"fsync", "off"},
+                        {"synchronous_commit", "off"},
+                        {"full_page_writes", "off"},
+                        {"max_connections", "300"}};
     auto cluster = octohub::hub::EmbeddedPostgres::Start(options);
     if (!cluster.ok()) {
       std::cerr << cluster.status().ToString() << "\n";

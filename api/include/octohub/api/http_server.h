@@ -4,14 +4,13 @@
 // reactor threads. Errors are application/problem+json.
 #pragma once
 
+#include <boost/json/value.hpp>
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
 #include <utility>
 #include <vector>
-
-#include <boost/json/value.hpp>
 
 #include "octohub/core/status.h"
 
@@ -35,13 +34,14 @@ struct Reply {
 
 Reply JsonReply(int status, const boost::json::value& body);
 // application/problem+json (RFC 9457): type, title, status, detail, and errors for fields.
-Reply ProblemReply(int status, const std::string& detail, const std::vector<FieldError>& errors = {});
+Reply ProblemReply(int status, const std::string& detail,
+                   const std::vector<FieldError>& errors = {});
 // The one place where domain statuses become HTTP statuses.
 Reply ReplyForStatus(const Status& status);
 
 struct Route {
   std::string method;
-  std::string pattern;  // "/api/v1/records/{source}/{id}"
+  std::string pattern;                               // "/api/v1/records/{source}/{id}"
   std::function<Reply(const RequestView&)> handler;  // must be thread-safe
   bool on_worker = true;  // blocks (PostgreSQL, index): run off the reactor thread
 };

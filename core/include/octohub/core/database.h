@@ -3,9 +3,8 @@
 #pragma once
 
 #include <memory>
-#include <string>
-
 #include <pqxx/connection>
+#include <string>
 
 #include "octohub/core/status.h"
 
@@ -26,14 +25,11 @@ class Database {
   std::string conninfo_;
 };
 
-// Runs fn(connection) and turns libpqxx exceptions into statuses with context.
-template <class Fn>
-auto WithConnection(const Database& db, const char* what, Fn&& fn) -> decltype(fn(
-    std::declval<pqxx::connection&>()));
-
 // Turns the exception in flight (inside a catch block) into a Status with context.
 Status StatusFromCurrentException(const std::string& context);
 
+// Opens a connection, runs fn(connection) -> Result<T> or Status, and turns libpqxx
+// exceptions into statuses that say what was being done.
 template <class Fn>
 auto WithConnection(const Database& db, const char* what, Fn&& fn)
     -> decltype(fn(std::declval<pqxx::connection&>())) {

@@ -2,13 +2,13 @@
 // element of an array ("/labels/*/name"). Pure; thread-safe.
 #pragma once
 
+#include <simdjson.h>
+
 #include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <simdjson.h>
 
 #include "octohub/core/status.h"
 

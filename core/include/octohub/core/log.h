@@ -2,9 +2,8 @@
 // Thread-safe. Secrets must never be passed as fields.
 #pragma once
 
-#include <string_view>
-
 #include <boost/json/object.hpp>
+#include <string_view>
 
 namespace octohub::log {
 
@@ -14,9 +13,17 @@ enum class Level { kDebug, kInfo, kWarn, kError };
 void SetLevel(std::string_view name);
 
 void Write(Level level, std::string_view event, boost::json::object fields = {});
-inline void Debug(std::string_view e, boost::json::object f = {}) { Write(Level::kDebug, e, std::move(f)); }
-inline void Info(std::string_view e, boost::json::object f = {}) { Write(Level::kInfo, e, std::move(f)); }
-inline void Warn(std::string_view e, boost::json::object f = {}) { Write(Level::kWarn, e, std::move(f)); }
-inline void Error(std::string_view e, boost::json::object f = {}) { Write(Level::kError, e, std::move(f)); }
+inline void Debug(std::string_view e, boost::json::object f = {}) {
+  Write(Level::kDebug, e, std::move(f));
+}
+inline void Info(std::string_view e, boost::json::object f = {}) {
+  Write(Level::kInfo, e, std::move(f));
+}
+inline void Warn(std::string_view e, boost::json::object f = {}) {
+  Write(Level::kWarn, e, std::move(f));
+}
+inline void Error(std::string_view e, boost::json::object f = {}) {
+  Write(Level::kError, e, std::move(f));
+}
 
 }  // namespace octohub::log

@@ -2,13 +2,12 @@
 // Shared by ingest (fetching) and indexer (the index mapping). Pure; thread-safe.
 #pragma once
 
+#include <boost/json/value.hpp>
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <utility>
 #include <vector>
-
-#include <boost/json/value.hpp>
 
 #include "octohub/core/status.h"
 
@@ -26,9 +25,9 @@ struct Secret {
 struct AuthSpec {
   enum class Type { kNone, kBearer, kBasic, kHeader, kQuery };
   Type type = Type::kNone;
-  Secret token;     // bearer
-  Secret username;  // basic
-  Secret password;  // basic
+  Secret token;      // bearer
+  Secret username;   // basic
+  Secret password;   // basic
   std::string name;  // header / query: the header or parameter name
   Secret value;      // header / query
   bool operator==(const AuthSpec&) const = default;
@@ -70,14 +69,14 @@ struct SourceSpec {
   NamedValues query;
   std::optional<std::string> body;  // serialized JSON, POST only
   AuthSpec auth;
-  std::string records;             // JSON Pointer; "" = the page is the array
-  std::optional<std::string> id;   // JSON Pointer; absent = hash of the record
+  std::string records;            // JSON Pointer; "" = the page is the array
+  std::optional<std::string> id;  // JSON Pointer; absent = hash of the record
   PaginationSpec pagination;
   std::optional<IncrementalSpec> incremental;
   enum class Mode { kIncremental, kFullRefresh };
   Mode mode = Mode::kIncremental;
-  std::string schedule;                // empty = manual only
-  double requests_per_second = 0;      // 0 = unlimited
+  std::string schedule;            // empty = manual only
+  double requests_per_second = 0;  // 0 = unlimited
   std::int64_t max_pages = 10000;
   double timeout_s = 30;
   IndexSpec index;

@@ -11,7 +11,7 @@ namespace octohub {
 
 enum class StatusCode {
   kOk,
-  kInvalidArgument,     // the caller's input is wrong (bad query, invalid document)
+  kInvalidArgument,  // the caller's input is wrong (bad query, invalid document)
   kNotFound,
   kAlreadyExists,
   kFailedPrecondition,  // the system is not in a state to do this
@@ -70,7 +70,7 @@ inline Status Internal(std::string m) { return {StatusCode::kInternal, std::move
 template <class T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : state_(std::move(value)) {}  // NOLINT(google-explicit-constructor)
+  Result(T value) : state_(std::move(value)) {}         // NOLINT(google-explicit-constructor)
   Result(Status status) : state_(std::move(status)) {}  // NOLINT(google-explicit-constructor)
 
   bool ok() const { return std::holds_alternative<T>(state_); }

@@ -20,7 +20,7 @@
 namespace octohub::indexer {
 
 struct FollowerOptions {
-  int batch_size = 2000;                       // records per Xapian commit
+  int batch_size = 2000;                          // records per Xapian commit
   std::chrono::milliseconds poll_interval{1000};  // fallback when no notification comes
 };
 

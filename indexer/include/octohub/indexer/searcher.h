@@ -1,14 +1,13 @@
 // The read side of the index: what api/ and `octohub search` use.
 #pragma once
 
+#include <boost/json/object.hpp>
 #include <cstdint>
 #include <filesystem>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <boost/json/object.hpp>
 
 #include "octohub/core/status.h"
 

@@ -4,6 +4,8 @@
 // calls unless noted, and are safe to use from one thread at a time.
 #pragma once
 
+#include <boost/json/object.hpp>
+#include <boost/json/value.hpp>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -11,9 +13,6 @@
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <boost/json/object.hpp>
-#include <boost/json/value.hpp>
 
 #include "octohub/core/database.h"
 #include "octohub/core/source_spec.h"
@@ -44,7 +43,9 @@ struct Run {
   std::int64_t bytes = 0;
   std::optional<std::string> error;
 
-  bool finished() const { return status == "succeeded" || status == "failed" || status == "cancelled"; }
+  bool finished() const {
+    return status == "succeeded" || status == "failed" || status == "cancelled";
+  }
 };
 
 boost::json::object RunToJson(const Run& run);
@@ -52,7 +53,7 @@ boost::json::object RunToJson(const Run& run);
 struct SourceSummary {
   std::string name;
   std::string schedule;
-  std::int64_t records = 0;           // stored and not deleted
+  std::int64_t records = 0;  // stored and not deleted
   std::optional<Run> last_run;
   std::optional<std::string> next_run_at;
 };
