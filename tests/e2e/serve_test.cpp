@@ -256,3 +256,17 @@ TEST_CASE("with a database URL no PostgreSQL of its own is started", "[e2e]") {
   CHECK_FALSE(std::filesystem::exists(dir / "data" / "pg"));
   CHECK_THAT(result.err, !Catch::Contains("postgres.started"));
 }
+
+TEST_CASE("a data dir the user may not write is a clear error", "[e2e]") {
+  if (geteuid() != 0) {
+    WARN("not root: cannot switch to another user to test permissions");
+    return;
+  }
+  TempDir dir;  // owned by root, mode 0755: nobody may enter but not create
+  auto result = RunProcess({"/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                            OctohubBinary(), "migrate", "--data-dir", (dir / "data").string()},
+                           60s);
+  CHECK(result.exit_code == 1);
+  CHECK_THAT(result.err, Catch::Contains("cannot create the data directory") &&
+                             Catch::Contains("Permission denied"));
+}
