@@ -91,6 +91,9 @@ void AddGlobalOptions(CLI::App& app, GlobalOptions& o) {
   option("workers", o.workers, "threads for the API's database and search work")
       ->check(CLI::Range(1, 256))
       ->capture_default_str();
+  option("ingest-workers", o.ingest_workers, "sources harvested at the same time by this process")
+      ->check(CLI::Range(1, 64))
+      ->capture_default_str();
   app.add_flag("--public-read", o.public_read, "let anonymous clients search and read records")
       ->envname(EnvNameFor("public-read"));
 }

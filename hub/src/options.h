@@ -21,6 +21,7 @@ struct GlobalOptions {
   std::size_t max_body = 8 * 1024 * 1024;
   int http_threads = 2;
   int workers = 4;
+  int ingest_workers = 2;
   bool public_read = false;
 
   std::filesystem::path cluster_dir() const { return data_dir / "pg"; }

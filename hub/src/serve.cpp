@@ -2,6 +2,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <pqxx/pqxx>
 #include <random>
 #include <thread>
@@ -16,15 +17,30 @@
 namespace octohub::hub {
 namespace {
 
-std::string WorkerId(const char* role) {
+std::string Hostname() {
   char host[256] = {};
   gethostname(host, sizeof(host) - 1);
-  return std::string(host) + ":" + std::to_string(getpid()) + ":" + role;
+  return host;
+}
+
+// Worker ids are "host:pid:role", so a crashed worker on this machine can be recognised.
+std::string WorkerId(const std::string& role) {
+  return Hostname() + ":" + std::to_string(getpid()) + ":" + role;
+}
+
+bool IsDeadLocalWorker(const std::string& owner) {
+  const auto first = owner.find(':');
+  const auto second = owner.find(':', first + 1);
+  if (first == std::string::npos || second == std::string::npos) return false;
+  if (owner.substr(0, first) != Hostname()) return false;  // elsewhere: wait for lease expiry
+  const pid_t pid = std::atoi(owner.substr(first + 1, second - first - 1).c_str());
+  return pid > 0 && pid != getpid() && kill(pid, 0) != 0 && errno == ESRCH;
 }
 
 // Takes queued runs one at a time; woken by NOTIFY when a run is queued, else polls.
-void IngestLoop(const Database& db, std::stop_token stop) {
-  ingest::IngestWorker worker(db, ingest::MakeCurlFetcher(), WorkerId("ingest"));
+void IngestLoop(const Database& db, int number, std::stop_token stop) {
+  ingest::IngestWorker worker(db, ingest::MakeCurlFetcher(),
+                              WorkerId("ingest-" + std::to_string(number)));
   ingest::RunQueue queue(db);
   class Wakeup : public pqxx::notification_receiver {
    public:
@@ -93,9 +109,18 @@ int RunServe(const GlobalOptions& options, const ServeReadyHook& on_ready) {
   }
   std::jthread index_thread;
   if (follower) index_thread = std::jthread([&](std::stop_token stop) { follower->Run(stop); });
-  std::jthread ingest_thread;
+  // Runs of different sources go in parallel, one per worker; one source never overlaps
+  // itself (one active run per source, claimed with a lease).
+  std::vector<std::jthread> ingest_threads;
   if (options.has_role("ingest")) {
-    ingest_thread = std::jthread([&](std::stop_token stop) { IngestLoop(db, stop); });
+    if (auto expired = ingest::RunQueue(db).ExpireLeasesOf(IsDeadLocalWorker); !expired.ok()) {
+      log::Warn("ingest.recovery_failed", {{"reason", expired.status().message()}});
+    } else if (*expired > 0) {
+      log::Info("ingest.recovered_runs", {{"runs", *expired}});
+    }
+    for (int i = 1; i <= options.ingest_workers; ++i) {
+      ingest_threads.emplace_back([&db, i](std::stop_token stop) { IngestLoop(db, i, stop); });
+    }
   }
   const std::string address = server ? options.listen.substr(0, options.listen.rfind(':')) + ":" +
                                            std::to_string(server->port())
@@ -122,7 +147,7 @@ int RunServe(const GlobalOptions& options, const ServeReadyHook& on_ready) {
   }).detach();
 
   if (server) server->Shutdown();
-  ingest_thread = {};  // requests stop and joins: the page in hand is stored first
+  ingest_threads.clear();  // requests stop and joins: the page in hand is stored first
   index_thread = {};
   follower.reset();  // the last batch is committed; the write lock is released
   if (Status s = (*runtime)->Close(); !s.ok()) return Fail(s);

@@ -1,12 +1,14 @@
 #include <chrono>
 #include <cstdlib>
 #include <pqxx/pqxx>
+#include <thread>
 
 #include "octohub/core/log.h"
 #include "octohub/ingest/ingest.h"
 #include "page_extractor.h"
 #include "page_planner.h"
 #include "record_writer.h"
+#include "retry_policy.h"
 #include "runs.h"
 
 namespace octohub::ingest {
@@ -16,12 +18,17 @@ namespace {
 // extending it, and the run can be taken over once it has expired.
 constexpr const char* kLease = "interval '2 minutes'";
 
+// Claims the oldest queued run, or a running one whose worker stopped renewing its lease;
+// a run taken over starts again from its first page (stored pages come back unchanged).
 const std::string kClaimNext = std::string(R"(
   UPDATE runs SET status = 'running', started_at = now(), lease_owner = $1,
                   lease_expires_at = now() + )") +
-                               kLease + R"(
-  WHERE id = (SELECT id FROM runs WHERE status = 'queued' ORDER BY id
-              FOR UPDATE SKIP LOCKED LIMIT 1)
+                               kLease + R"(,
+                  pages = 0, records_seen = 0, records_new = 0, records_updated = 0,
+                  records_unchanged = 0, records_deleted = 0, records_skipped = 0, bytes = 0
+  WHERE id = (SELECT id FROM runs
+              WHERE status = 'queued' OR (status = 'running' AND lease_expires_at < now())
+              ORDER BY id FOR UPDATE SKIP LOCKED LIMIT 1)
   RETURNING id)";
 
 const std::string kClaimOne = std::string(R"(
@@ -44,6 +51,12 @@ constexpr const char* kFinish = R"(
   UPDATE runs SET status = $3, error = $4, finished_at = now(),
                   lease_owner = NULL, lease_expires_at = NULL
   WHERE id = $1 AND lease_owner = $2)";
+
+const std::string kRenewLease = std::string("UPDATE runs SET lease_expires_at = now() + ") +
+                                kLease +
+                                " WHERE id = $1 AND lease_owner = $2 AND status = 'running'";
+
+constexpr const char* kRecordDeleted = "UPDATE runs SET records_deleted = $2 WHERE id = $1";
 
 constexpr const char* kAdvanceCursor = "UPDATE sources SET cursor = $2 WHERE name = $1";
 
@@ -99,11 +112,149 @@ Status PrepareRequest(const SourceSpec& spec, HttpRequest& request, NamedValues&
   return Status::Ok();
 }
 
+// Sleeps in short slices so that a stop request is honoured promptly; false if stopped.
+bool SleepUnlessStopped(Millis wait, const std::stop_token& stop) {
+  const auto until = std::chrono::steady_clock::now() + wait;
+  while (std::chrono::steady_clock::now() < until) {
+    if (stop.stop_requested()) return false;
+    std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(
+        Millis(100), until - std::chrono::steady_clock::now()));
+  }
+  return !stop.stop_requested();
+}
+
+Status Stopped(std::int64_t pages_stored) {
+  return Status(StatusCode::kCancelled, "stopped by shutdown after " +
+                                            std::to_string(pages_stored) +
+                                            " pages; the next run starts over");
+}
+
 }  // namespace
 
+// One run in progress on its own connection.
+struct IngestWorker::Execution {
+  IngestWorker& worker;
+  pqxx::connection& c;
+  std::int64_t run_id;
+  std::string source;
+  std::optional<std::string> cursor;      // stored before the run
+  std::optional<std::string> max_cursor;  // largest seen in this run
+  std::stop_token stop;
+
+  Status RenewLease() {
+    pqxx::work tx(c);
+    auto renewed = tx.exec_params(kRenewLease, run_id, worker.worker_id_);
+    tx.commit();
+    if (renewed.affected_rows() == 0) {
+      return FailedPrecondition("the run's lease was lost to another worker");
+    }
+    return Status::Ok();
+  }
+
+  // Fetches one page, retrying what is worth retrying, within the source's rate limit.
+  Result<HttpResponse> Fetch(const HttpRequest& request, RateLimiter& limiter, std::int64_t page) {
+    const RetryPolicy& policy = worker.retry_;
+    for (int attempt = 1;; ++attempt) {
+      if (Status s = RenewLease(); !s.ok()) return s;
+      if (!SleepUnlessStopped(limiter.Reserve(RateLimiter::Clock::now()), stop)) {
+        return Stopped(page - 1);
+      }
+      auto outcome = worker.fetcher_->Fetch(request);
+      if (outcome.ok() && outcome->status >= 200 && outcome->status <= 299) return outcome;
+      const std::string where = "page " + std::to_string(page) + " (" + request.url + ")";
+      const std::string tries =
+          attempt == 1 ? "" : " (after " + std::to_string(attempt) + " attempts)";
+      if (!IsRetryable(outcome) || attempt >= policy.max_attempts) {
+        if (!outcome.ok()) return outcome.status().WithContext(where + tries);
+        return Unavailable(where + ": the upstream answered HTTP " +
+                           std::to_string(outcome->status) + tries + ": " +
+                           BodyExcerpt(outcome->body));
+      }
+      std::optional<Millis> retry_after;
+      if (outcome.ok()) {
+        if (auto header = outcome->Header("retry-after")) {
+          retry_after = ParseRetryAfter(*header, std::chrono::system_clock::now());
+        }
+      }
+      const Millis delay = RetryDelay(policy, attempt, retry_after, worker.random_);
+      log::Warn("fetch.retry", {{"run", run_id},
+                                {"source", source},
+                                {"page", page},
+                                {"attempt", attempt},
+                                {"delay_ms", delay.count()},
+                                {"reason", outcome.ok() ? "HTTP " + std::to_string(outcome->status)
+                                                        : outcome.status().message()}});
+      if (!SleepUnlessStopped(delay, stop)) return Stopped(page - 1);
+    }
+  }
+
+  // Every page, each stored with the run's counters in one transaction.
+  Status Harvest() {
+    auto spec = SourceRegistry(worker.db_).Get(source);
+    if (!spec.ok()) return spec.status();
+    HttpRequest request;
+    NamedValues query;
+    if (Status s = PrepareRequest(*spec, request, query); !s.ok()) return s;
+    auto extractor = PageExtractor::ForSpec(*spec);
+    if (!extractor.ok()) return extractor.status();
+    const bool full_refresh = spec->mode == SourceSpec::Mode::kFullRefresh;
+    PagePlanner planner(*spec, query, full_refresh ? std::nullopt : cursor);
+    RateLimiter limiter(spec->requests_per_second);
+    auto url = planner.FirstUrl();
+    if (!url.ok()) return url.status();
+    request.url = *url;
+    if (full_refresh) {
+      pqxx::work tx(c);
+      ForgetSeen(tx);
+      tx.commit();
+    }
+    while (true) {
+      const std::int64_t page_number = planner.pages_planned();
+      auto response = Fetch(request, limiter, page_number);
+      if (!response.ok()) return response.status();
+      auto page = extractor->Extract(response->body);
+      if (!page.ok()) {
+        return page.status().WithContext("page " + std::to_string(page_number) + " (" +
+                                         request.url + ")");
+      }
+      if (page->max_incremental &&
+          (!max_cursor || CursorGreater(*page->max_incremental, *max_cursor))) {
+        max_cursor = page->max_incremental;
+      }
+      pqxx::work tx(c);
+      WriteCounts counts = WriteRecords(tx, source, page->records);
+      if (full_refresh && !page->records.empty()) RememberSeen(tx);
+      auto updated =
+          tx.exec_params(kRecordPage, run_id, worker.worker_id_, page->array_size - page->skipped,
+                         counts.inserted, counts.updated, counts.unchanged, page->skipped,
+                         static_cast<std::int64_t>(response->body.size()));
+      if (updated.affected_rows() == 0) {
+        return FailedPrecondition("the run's lease was lost to another worker");
+      }
+      tx.commit();
+      auto next = planner.NextUrl(*page, *response);
+      if (!next.ok()) return next.status();
+      if (!*next) break;
+      if (stop.stop_requested()) return Stopped(page_number);
+      request.url = **next;
+    }
+    // Only a complete pass knows which records the upstream no longer has.
+    if (full_refresh && !planner.truncated()) {
+      pqxx::work tx(c);
+      tx.exec_params(kRecordDeleted, run_id, MarkUnseenDeleted(tx, source));
+      tx.commit();
+    }
+    return Status::Ok();
+  }
+};
+
 IngestWorker::IngestWorker(const Database& db, std::unique_ptr<HttpFetcher> fetcher,
-                           std::string worker_id)
-    : db_(db), fetcher_(std::move(fetcher)), worker_id_(std::move(worker_id)) {}
+                           std::string worker_id, RetryPolicy retry)
+    : db_(db),
+      fetcher_(std::move(fetcher)),
+      worker_id_(std::move(worker_id)),
+      retry_(retry),
+      random_(std::random_device{}()) {}
 
 IngestWorker::~IngestWorker() = default;
 
@@ -145,6 +296,7 @@ Result<Run> IngestWorker::Execute(std::int64_t run_id, std::stop_token stop) {
   std::string source;
   std::optional<std::string> cursor;
   std::optional<std::string> max_cursor;
+  std::optional<Execution> execution;
   Status outcome;
   try {
     {
@@ -157,54 +309,9 @@ Result<Run> IngestWorker::Execute(std::int64_t run_id, std::stop_token stop) {
       if (!row[1].is_null()) cursor = row[1].as<std::string>();
     }
     log::Info("run.started", {{"run", run_id}, {"source", source}, {"worker", worker_id_}});
-    outcome = [&]() -> Status {
-      auto spec = SourceRegistry(db_).Get(source);
-      if (!spec.ok()) return spec.status();
-      HttpRequest request;
-      NamedValues query;
-      if (Status s = PrepareRequest(*spec, request, query); !s.ok()) return s;
-      auto extractor = PageExtractor::ForSpec(*spec);
-      if (!extractor.ok()) return extractor.status();
-      PagePlanner planner(*spec, query, cursor);
-      auto url = planner.FirstUrl();
-      if (!url.ok()) return url.status();
-      request.url = *url;
-      while (true) {
-        auto response = fetcher_->Fetch(request);
-        if (!response.ok()) return response.status();
-        const std::string where =
-            "page " + std::to_string(planner.pages_planned()) + " (" + request.url + ")";
-        if (response->status < 200 || response->status > 299) {
-          return Unavailable(where + ": the upstream answered HTTP " +
-                             std::to_string(response->status) + ": " + BodyExcerpt(response->body));
-        }
-        auto page = extractor->Extract(response->body);
-        if (!page.ok()) return page.status().WithContext(where);
-        if (page->max_incremental &&
-            (!max_cursor || CursorGreater(*page->max_incremental, *max_cursor))) {
-          max_cursor = page->max_incremental;
-        }
-        pqxx::work tx(c);
-        WriteCounts counts = WriteRecords(tx, source, page->records);
-        auto updated =
-            tx.exec_params(kRecordPage, run_id, worker_id_, page->array_size - page->skipped,
-                           counts.inserted, counts.updated, counts.unchanged, page->skipped,
-                           static_cast<std::int64_t>(response->body.size()));
-        if (updated.affected_rows() == 0) {
-          return FailedPrecondition("the run's lease was lost to another worker");
-        }
-        tx.commit();
-        auto next = planner.NextUrl(*page, *response);
-        if (!next.ok()) return next.status();
-        if (!*next) return Status::Ok();
-        if (stop.stop_requested()) {
-          return Status(StatusCode::kCancelled, "stopped by shutdown after page " +
-                                                    std::to_string(planner.pages_planned() - 1) +
-                                                    "; the next run starts over");
-        }
-        request.url = **next;
-      }
-    }();
+    execution.emplace(Execution{*this, c, run_id, source, cursor, std::nullopt, stop});
+    outcome = execution->Harvest();
+    max_cursor = execution->max_cursor;
   } catch (...) {
     outcome = StatusFromCurrentException("run " + std::to_string(run_id));
   }

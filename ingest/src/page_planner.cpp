@@ -99,9 +99,7 @@ Result<std::optional<std::string>> PagePlanner::NextUrl(const ExtractedPage& pag
                                                         const HttpResponse& response) {
   using Type = PaginationSpec::Type;
   const auto& p = spec_.pagination;
-  if (p.type == Type::kNone || page.array_size == 0 || pages_ >= spec_.max_pages) {
-    return std::optional<std::string>();
-  }
+  if (p.type == Type::kNone || page.array_size == 0) return std::optional<std::string>();
   Result<std::string> next = std::string();
   switch (p.type) {
     case Type::kPage:
@@ -154,6 +152,10 @@ Result<std::optional<std::string>> PagePlanner::NextUrl(const ExtractedPage& pag
       break;
   }
   if (!next.ok()) return next.status();
+  if (pages_ >= spec_.max_pages) {
+    truncated_ = true;
+    return std::optional<std::string>();
+  }
   ++pages_;
   current_url_ = *next;
   return std::optional<std::string>(*next);

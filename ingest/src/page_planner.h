@@ -30,6 +30,8 @@ class PagePlanner {
                                              const HttpResponse& response);
 
   std::int64_t pages_planned() const { return pages_; }
+  // Whether paging stopped at max_pages while the upstream had more: not a complete pass.
+  bool truncated() const { return truncated_; }
 
  private:
   Result<std::string> BuildUrl(const NamedValues& paging) const;
@@ -37,6 +39,7 @@ class PagePlanner {
   const SourceSpec& spec_;
   NamedValues query_;
   std::int64_t pages_ = 0;
+  bool truncated_ = false;
   std::string current_url_;
   std::set<std::string> seen_;  // cursors or URLs already followed
 };

@@ -37,7 +37,36 @@ constexpr const char* kUpsert = R"(
          (SELECT count(*) FROM written)
   FROM changed)";
 
+constexpr const char* kCreateSeen =
+    "CREATE TEMP TABLE IF NOT EXISTS run_seen (id text PRIMARY KEY)";
+
+constexpr const char* kMarkUnseenDeleted = R"(
+  UPDATE records r SET deleted = true, change_seq = nextval('record_change_seq'),
+                       updated_at = now()
+  WHERE r.source = $1 AND NOT r.deleted
+    AND NOT EXISTS (SELECT 1 FROM run_seen s WHERE s.id = r.id))";
+
 }  // namespace
+
+void ForgetSeen(pqxx::work& tx) {
+  tx.exec0(kCreateSeen);
+  tx.exec0("TRUNCATE run_seen");
+}
+
+void RememberSeen(pqxx::work& tx) {
+  tx.exec0(kCreateSeen);
+  tx.exec0(kCreateStaging);
+  tx.exec0("INSERT INTO run_seen SELECT id FROM ingest_staging ON CONFLICT DO NOTHING");
+}
+
+std::int64_t MarkUnseenDeleted(pqxx::work& tx, const std::string& source) {
+  tx.exec0(kCreateSeen);
+  tx.exec(kLockChangeFeed);
+  auto result = tx.exec_params0(kMarkUnseenDeleted, source);
+  const auto deleted = static_cast<std::int64_t>(result.affected_rows());
+  if (deleted > 0) tx.exec_params("SELECT pg_notify($1, $2)", kRecordsChannel, source);
+  return deleted;
+}
 
 WriteCounts WriteRecords(pqxx::work& tx, const std::string& source,
                          const std::vector<ExtractedRecord>& records) {

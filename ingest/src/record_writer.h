@@ -22,6 +22,15 @@ struct WriteCounts {
 WriteCounts WriteRecords(pqxx::work& tx, const std::string& source,
                          const std::vector<ExtractedRecord>& records);
 
+// For full_refresh runs: remembers, on this connection, the ids of the page just written
+// (call after WriteRecords, in the same transaction).
+void RememberSeen(pqxx::work& tx);
+// Starts a full pass: forgets the ids remembered on this connection.
+void ForgetSeen(pqxx::work& tx);
+// After a complete full pass: marks every stored record of the source that the pass did not
+// see as deleted (with a new change sequence, so the index drops it). Returns how many.
+std::int64_t MarkUnseenDeleted(pqxx::work& tx, const std::string& source);
+
 // Notification channel the indexer listens on; sent by WriteRecords, delivered at commit.
 inline constexpr const char* kRecordsChannel = "octohub_records";
 

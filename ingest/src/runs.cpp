@@ -131,3 +131,27 @@ Result<int> RunQueue::EnqueueDue() {
 }
 
 }  // namespace octohub::ingest
+
+namespace octohub::ingest {
+
+Result<int> RunQueue::ExpireLeasesOf(const std::function<bool(const std::string& owner)>& is_dead) {
+  return WithConnection(
+      db_, "expiring dead workers' leases", [&](pqxx::connection& c) -> Result<int> {
+        pqxx::work tx(c);
+        int expired = 0;
+        for (const auto& row : tx.exec("SELECT id, lease_owner FROM runs WHERE status = 'running' "
+                                       "AND lease_owner IS NOT NULL "
+                                       "FOR UPDATE SKIP LOCKED")) {
+          if (!is_dead(row[1].as<std::string>())) continue;
+          tx.exec_params(
+              "UPDATE runs SET lease_expires_at = now() - interval '1 second' WHERE id = $1",
+              row[0].as<std::int64_t>());
+          ++expired;
+        }
+        if (expired > 0) tx.exec("SELECT pg_notify('octohub_runs', '')");
+        tx.commit();
+        return expired;
+      });
+}
+
+}  // namespace octohub::ingest

@@ -4,6 +4,7 @@
 #include <boost/json.hpp>
 #include <catch2/catch.hpp>
 #include <map>
+#include <thread>
 
 #include "http_test_server.h"
 #include "octohub/ingest/ingest.h"
@@ -27,6 +28,10 @@ namespace {
 struct PagedApi {
   std::map<int, std::string> titles;  // id -> title
   std::atomic<int> fail_page{0};      // answer 500 for this page
+  std::atomic<int> fail_times{1000};  // ...this many times, then answer normally
+  std::atomic<int> fail_status{500};
+  std::string retry_after;      // sent with the failures when set
+  std::atomic<int> slow_ms{0};  // delay of the first answer
   HttpTestServer server{[this](const TestRequest& r) { return Answer(r); }};
 
   explicit PagedApi(int items) {
@@ -35,8 +40,14 @@ struct PagedApi {
 
   TestResponse Answer(const TestRequest& request) {
     int page = request.query.count("page") ? std::stoi(request.query.at("page")) : 1;
-    if (page == fail_page)
-      return {500, "<html>upstream broke</html>", {{"Content-Type", "text/html"}}};
+    if (int ms = slow_ms.exchange(0); ms > 0)
+      std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+    if (page == fail_page && fail_times-- > 0) {
+      TestResponse failure{
+          fail_status, "<html>upstream broke</html>", {{"Content-Type", "text/html"}}};
+      if (!retry_after.empty()) failure.headers.emplace_back("Retry-After", retry_after);
+      return failure;
+    }
     json::array items;
     int index = 0;
     for (const auto& [id, title] : titles) {
@@ -59,10 +70,14 @@ SourceSpec Spec(const std::string& url, const std::string& extra = "") {
   return *spec;
 }
 
+// Short waits so that retry tests take milliseconds, not seconds.
+const octohub::ingest::RetryPolicy kQuickRetries{3, std::chrono::milliseconds(10),
+                                                 std::chrono::milliseconds(3000)};
+
 Run RunOnce(const TestDatabase& database) {
   auto queued = RunQueue(database.db()).Enqueue("things", "manual");
   REQUIRE(queued.ok());
-  IngestWorker worker(database.db(), MakeCurlFetcher(), "test-worker");
+  IngestWorker worker(database.db(), MakeCurlFetcher(), "test-worker", kQuickRetries);
   auto run = worker.RunNextQueued();
   REQUIRE(run.ok());
   REQUIRE(run->has_value());
@@ -250,4 +265,171 @@ TEST_CASE("a source without a schedule is never queued by the scheduler", "[pg]"
   REQUIRE(due.ok());
   CHECK(*due == 0);
   CHECK(database.Scalar("SELECT count(*) FROM runs") == "0");
+}
+
+TEST_CASE("a burst of 503s is retried and the run succeeds", "[pg][http]") {
+  TestDatabase database;
+  PagedApi api(4);
+  api.fail_page = 2;
+  api.fail_times = 2;
+  api.fail_status = 503;
+  REQUIRE(SourceRegistry(database.db()).Apply(Spec(api.server.url("/items"))).ok());
+  Run run = RunOnce(database);
+  INFO(run.error.value_or(""));
+  CHECK(run.status == "succeeded");
+  CHECK(run.records_new == 4);
+  CHECK(api.server.requests().size() == 5);  // pages 1, 2 (x3), 3 (empty)
+}
+
+TEST_CASE("429 with Retry-After waits as long as the server asks", "[pg][http]") {
+  TestDatabase database;
+  PagedApi api(2);
+  api.fail_page = 1;
+  api.fail_times = 1;
+  api.fail_status = 429;
+  api.retry_after = "1";
+  REQUIRE(SourceRegistry(database.db()).Apply(Spec(api.server.url("/items"))).ok());
+  const auto start = std::chrono::steady_clock::now();
+  CHECK(RunOnce(database).status == "succeeded");
+  // Without Retry-After the quick policy would wait at most 10 ms.
+  CHECK(std::chrono::steady_clock::now() - start >= std::chrono::milliseconds(900));
+}
+
+TEST_CASE("the retry budget ends the run with the status and a body excerpt", "[pg][http]") {
+  TestDatabase database;
+  PagedApi api(2);
+  api.fail_page = 1;
+  REQUIRE(SourceRegistry(database.db()).Apply(Spec(api.server.url("/items"))).ok());
+  Run run = RunOnce(database);
+  CHECK(run.status == "failed");
+  CHECK_THAT(run.error.value_or(""), Catch::Contains("HTTP 500") &&
+                                         Catch::Contains("after 3 attempts") &&
+                                         Catch::Contains("upstream broke"));
+  CHECK(api.server.requests().size() == 3);
+}
+
+TEST_CASE("a client error is not retried", "[pg][http]") {
+  TestDatabase database;
+  PagedApi api(2);
+  api.fail_page = 1;
+  api.fail_status = 404;
+  REQUIRE(SourceRegistry(database.db()).Apply(Spec(api.server.url("/items"))).ok());
+  CHECK(RunOnce(database).status == "failed");
+  CHECK(api.server.requests().size() == 1);
+}
+
+TEST_CASE("a response slower than the timeout is retried", "[pg][http]") {
+  TestDatabase database;
+  PagedApi api(2);
+  api.slow_ms = 1500;
+  REQUIRE(SourceRegistry(database.db())
+              .Apply(Spec(api.server.url("/items"), R"(, "timeout_s": 0.5)"))
+              .ok());
+  Run run = RunOnce(database);
+  INFO(run.error.value_or(""));
+  CHECK(run.status == "succeeded");
+  CHECK(run.records_new == 2);
+}
+
+TEST_CASE("the rate limit spaces a source's requests", "[pg][http]") {
+  TestDatabase database;
+  PagedApi api(6);  // 3 pages and the empty one: 4 requests, 3 gaps of 200 ms
+  REQUIRE(
+      SourceRegistry(database.db())
+          .Apply(Spec(api.server.url("/items"), R"(, "rate_limit": {"requests_per_second": 5})"))
+          .ok());
+  const auto start = std::chrono::steady_clock::now();
+  CHECK(RunOnce(database).status == "succeeded");
+  CHECK(std::chrono::steady_clock::now() - start >= std::chrono::milliseconds(580));
+}
+
+TEST_CASE("full_refresh marks records missing from a complete pass as deleted", "[pg][http]") {
+  TestDatabase database;
+  PagedApi api(6);
+  REQUIRE(SourceRegistry(database.db())
+              .Apply(Spec(api.server.url("/items"), R"(, "mode": "full_refresh")"))
+              .ok());
+  REQUIRE(RunOnce(database).status == "succeeded");
+  api.titles.erase(2);
+  api.titles.erase(5);
+  Run second = RunOnce(database);
+  CHECK(second.status == "succeeded");
+  CHECK(second.records_deleted == 2);
+  CHECK(database.Scalar("SELECT string_agg(id, ',' ORDER BY id) FROM records WHERE deleted") ==
+        "2,5");
+  api.titles[2] = "back again";
+  Run third = RunOnce(database);
+  CHECK(third.records_deleted == 0);
+  CHECK(database.Scalar("SELECT deleted FROM records WHERE id = '2'") == "f");
+}
+
+TEST_CASE("a full pass cut short by max_pages or a failure deletes nothing", "[pg][http]") {
+  TestDatabase database;
+  PagedApi api(6);
+  REQUIRE(SourceRegistry(database.db())
+              .Apply(Spec(api.server.url("/items"), R"(, "mode": "full_refresh")"))
+              .ok());
+  REQUIRE(RunOnce(database).status == "succeeded");
+  REQUIRE(SourceRegistry(database.db())
+              .Apply(Spec(api.server.url("/items"), R"(, "mode": "full_refresh", "max_pages": 1)"))
+              .ok());
+  Run capped = RunOnce(database);
+  CHECK(capped.status == "succeeded");
+  CHECK(capped.records_deleted == 0);
+  api.fail_page = 2;
+  REQUIRE(SourceRegistry(database.db())
+              .Apply(Spec(api.server.url("/items"), R"(, "mode": "full_refresh")"))
+              .ok());
+  CHECK(RunOnce(database).status == "failed");
+  CHECK(database.Scalar("SELECT count(*) FROM records WHERE deleted") == "0");
+}
+
+TEST_CASE("a run whose lease expired is taken over and started again", "[pg][http]") {
+  TestDatabase database;
+  PagedApi api(3);
+  REQUIRE(SourceRegistry(database.db()).Apply(Spec(api.server.url("/items"))).ok());
+  database.Scalar(
+      "INSERT INTO runs (source, trigger, status, started_at, pages, lease_owner, "
+      "lease_expires_at) "
+      "VALUES ('things', 'manual', 'running', now(), 7, 'elsewhere:1:ingest', now() - interval "
+      "'1s') "
+      "RETURNING id");
+  IngestWorker worker(database.db(), MakeCurlFetcher(), "taker", kQuickRetries);
+  auto run = worker.RunNextQueued();
+  REQUIRE(run.ok());
+  REQUIRE(run->has_value());
+  CHECK((*run)->status == "succeeded");
+  CHECK((*run)->pages == 3);  // counted afresh
+  CHECK(database.Scalar("SELECT count(*) FROM records") == "3");
+}
+
+TEST_CASE("a live lease is not taken over", "[pg]") {
+  TestDatabase database;
+  REQUIRE(SourceRegistry(database.db()).Apply(Spec("http://127.0.0.1:9/x")).ok());
+  database.Scalar(
+      "INSERT INTO runs (source, trigger, status, lease_owner, lease_expires_at) "
+      "VALUES ('things', 'manual', 'running', 'busy:1:ingest', now() + interval '1 minute') "
+      "RETURNING id");
+  IngestWorker worker(database.db(), MakeCurlFetcher(), "taker", kQuickRetries);
+  auto run = worker.RunNextQueued();
+  REQUIRE(run.ok());
+  CHECK_FALSE(run->has_value());
+}
+
+TEST_CASE("leases of workers known to be dead are expired at once", "[pg]") {
+  TestDatabase database;
+  REQUIRE(SourceRegistry(database.db()).Apply(Spec("http://127.0.0.1:9/x")).ok());
+  database.Scalar(
+      "INSERT INTO runs (source, trigger, status, lease_owner, lease_expires_at) "
+      "VALUES ('things', 'manual', 'running', 'gone:42:ingest', now() + interval '1 minute') "
+      "RETURNING id");
+  RunQueue queue(database.db());
+  auto alive = queue.ExpireLeasesOf([](const std::string&) { return false; });
+  REQUIRE(alive.ok());
+  CHECK(*alive == 0);
+  auto dead =
+      queue.ExpireLeasesOf([](const std::string& owner) { return owner == "gone:42:ingest"; });
+  REQUIRE(dead.ok());
+  CHECK(*dead == 1);
+  CHECK(database.Scalar("SELECT lease_expires_at < now() FROM runs") == "t");
 }

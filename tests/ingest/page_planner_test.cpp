@@ -255,3 +255,25 @@ TEST_CASE("NextLink finds nothing without a rel=next link", "[unit]") {
 
 }  // namespace
 }  // namespace octohub::ingest
+
+namespace octohub::ingest {
+
+TEST_CASE("stopping at max_pages marks the pass incomplete; a natural end does not", "[unit]") {
+  SourceSpec capped = SpecFrom(R"({"pagination": {"type": "page"}, "max_pages": 2})");
+  PagePlanner cut(capped, {}, std::nullopt);
+  REQUIRE(cut.FirstUrl().ok());
+  REQUIRE(cut.NextUrl(Page(5), Response()).value().has_value());
+  auto after_cap = cut.NextUrl(Page(5), Response());
+  REQUIRE(after_cap.ok());
+  CHECK_FALSE(after_cap->has_value());
+  CHECK(cut.truncated());
+
+  PagePlanner whole(capped, {}, std::nullopt);
+  REQUIRE(whole.FirstUrl().ok());
+  auto end = whole.NextUrl(Page(0), Response());
+  REQUIRE(end.ok());
+  CHECK_FALSE(end->has_value());
+  CHECK_FALSE(whole.truncated());
+}
+
+}  // namespace octohub::ingest

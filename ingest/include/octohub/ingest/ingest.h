@@ -6,9 +6,12 @@
 
 #include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
+#include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
+#include <random>
 #include <stop_token>
 #include <string>
 #include <string_view>
@@ -82,10 +85,21 @@ class RunQueue {
   // Queues a "schedule" run for every source whose next run is due and moves its next run
   // on; safe to call from several processes at once. Returns how many were queued.
   Result<int> EnqueueDue();
+  // Expires at once the leases of running runs whose owner is_dead says has died (a worker
+  // on this machine that crashed), so they are taken over without waiting for expiry.
+  Result<int> ExpireLeasesOf(const std::function<bool(const std::string& owner)>& is_dead);
   Result<std::vector<Run>> ListForSource(const std::string& source, int limit);
 
  private:
   const Database& db_;
+};
+
+// How a worker retries a page: connection errors, timeouts, 408, 429 and 5xx are retried
+// with exponential backoff and full jitter, or after the server's Retry-After.
+struct RetryPolicy {
+  int max_attempts = 5;                        // per page, the first try included
+  std::chrono::milliseconds base_delay{500};   // doubles each attempt
+  std::chrono::milliseconds max_delay{30000};  // also caps what Retry-After may ask for
 };
 
 // Claims queued runs (with a lease, so several workers never take the same one) and
@@ -93,7 +107,8 @@ class RunQueue {
 // together with the run's counters.
 class IngestWorker {
  public:
-  IngestWorker(const Database& db, std::unique_ptr<HttpFetcher> fetcher, std::string worker_id);
+  IngestWorker(const Database& db, std::unique_ptr<HttpFetcher> fetcher, std::string worker_id,
+               RetryPolicy retry = {});
   ~IngestWorker();
 
   // Runs the oldest queued run, if any; returns it finished, or nullopt when none was queued.
@@ -103,11 +118,14 @@ class IngestWorker {
   Result<std::optional<Run>> RunIfQueued(std::int64_t run_id, std::stop_token stop = {});
 
  private:
+  struct Execution;
   Result<Run> Execute(std::int64_t run_id, std::stop_token stop);
 
   const Database& db_;
   std::unique_ptr<HttpFetcher> fetcher_;
   std::string worker_id_;
+  RetryPolicy retry_;
+  std::mt19937_64 random_;  // backoff jitter
 };
 
 }  // namespace octohub::ingest

@@ -1,0 +1,43 @@
+// When and how long to wait before fetching a page again, and how fast a source may be
+// asked. Pure; thread-compatible.
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <random>
+#include <string_view>
+
+#include "octohub/core/status.h"
+#include "octohub/ingest/http_fetcher.h"
+#include "octohub/ingest/ingest.h"
+
+namespace octohub::ingest {
+
+using Millis = std::chrono::milliseconds;
+
+// Connection errors, timeouts, 408, 429 and 5xx are worth another try; nothing else is.
+bool IsRetryable(const Result<HttpResponse>& outcome);
+
+// Retry-After as delay-seconds or an HTTP-date (IMF-fixdate); nullopt when unreadable.
+std::optional<Millis> ParseRetryAfter(std::string_view value,
+                                      std::chrono::system_clock::time_point now);
+
+// The wait before attempt `attempt + 1` (attempt counts from 1): what the server asked for,
+// if it asked, else a random delay in [0, base * 2^(attempt-1)]; never over max_delay.
+Millis RetryDelay(const RetryPolicy& policy, int attempt, std::optional<Millis> retry_after,
+                  std::mt19937_64& random);
+
+// Spaces requests evenly at requests_per_second (0 = unlimited).
+class RateLimiter {
+ public:
+  using Clock = std::chrono::steady_clock;
+  explicit RateLimiter(double requests_per_second);
+  // How long to wait, from now, before the next request may go; reserves that slot.
+  Millis Reserve(Clock::time_point now);
+
+ private:
+  std::chrono::nanoseconds interval_{0};
+  Clock::time_point next_{};
+};
+
+}  // namespace octohub::ingest

@@ -1,0 +1,213 @@
+#!/usr/bin/env bash
+# Ingest benchmark, run by hand (never by ctest):
+#   tests/bench/ingest/run.sh
+# Octohub harvests 200,000 issue-like records of about 1 KB from a loopback API in pages of
+# 1,000 (once into an empty database, once more with nothing changed), and PostgreSQL's COPY
+# loads the same rows into a JSONB table with a primary key: the ceiling. Everything runs in
+# one throwaway cluster, removed on exit. The last number on the last line is
+# records/s ours ÷ records/s COPY for the first run.
+# Goals: first run >= 0.5 x COPY, unchanged re-run >= 2 x COPY, peak RSS < 200 MB.
+# BENCH_RECORDS=N changes the record count (for a quick try; figures are for 200,000).
+set -euo pipefail
+cd "$(dirname "$0")/../../.."
+
+readonly RECORDS="${BENCH_RECORDS:-200000}"
+readonly PAGE_SIZE=1000
+readonly OCTOHUB=build/hub/octohub
+readonly TEST_PG=build/tests/octohub-test-pg
+readonly BENCH_API=build/tests/bench/octohub-bench-api
+
+work=""
+api_pid=""
+pg_started=""
+
+log() { echo "bench: $*" >&2; }
+die() {
+  log "$*"
+  exit 1
+}
+
+cleanup() {
+  if [ -n "$api_pid" ]; then
+    kill "$api_pid" 2>/dev/null || true
+    wait "$api_pid" 2>/dev/null || true
+  fi
+  if [ -n "$pg_started" ]; then
+    "$TEST_PG" stop "$work/pg" >/dev/null 2>&1 || log "could not stop the cluster in $work/pg"
+  fi
+  if [ -n "$work" ]; then rm -rf "$work"; fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM # run the EXIT trap on Ctrl-C too
+
+build() {
+  scripts/setup octohub >/dev/null
+  cmake --build build --target octohub-test-pg octohub-bench-api -j2 >/dev/null
+  [ -x /usr/bin/time ] || die "GNU time is missing (Debian package 'time', in docker/packages.txt)"
+  command -v psql >/dev/null || die "psql is missing (Debian package postgresql-client)"
+}
+
+# A fresh cluster with fsync off, as the tests use. The server runs as user postgres under
+# root, so the directory must be traversable; mktemp makes it 0700.
+start_cluster() {
+  work="$(mktemp -d /tmp/ohbench-XXXX)"
+  chmod 755 "$work"
+  local out
+  out="$("$TEST_PG" start "$work/pg" 2>"$work/pg-start.log")" ||
+    die "the cluster did not start: $(tail -5 "$work/pg-start.log")"
+  pg_started=1
+  conninfo="${out#PostgreSQL for tests: }"
+  copy_conninfo="${conninfo/dbname=octohub/dbname=bench_copy}"
+}
+
+sql() { psql "$1" -X -q -v ON_ERROR_STOP=1 -At -c "$2"; }
+
+# Real prose from this machine when apt has an index: one package synopsis a line. Without
+# it the generator falls back to its own small vocabulary. Never committed.
+gather_sentences() {
+  apt-cache dumpavail 2>/dev/null | sed -n 's/^Description: //p' >"$work/sentences.txt" || true
+  log "$(wc -l <"$work/sentences.txt") sentences of real text from apt-cache dumpavail"
+}
+
+start_api() {
+  "$BENCH_API" --records "$RECORDS" --page-size "$PAGE_SIZE" --sentences "$work/sentences.txt" \
+    serve >"$work/api.out" 2>"$work/api.log" &
+  api_pid=$!
+  for _ in $(seq 300); do
+    grep -q '^port ' "$work/api.out" && break
+    kill -0 "$api_pid" 2>/dev/null || die "the API did not start: $(tail -3 "$work/api.log")"
+    sleep 0.1
+  done
+  api_port="$(awk '/^port / {print $2}' "$work/api.out")"
+  [ -n "$api_port" ] || die "the API did not print its port"
+  api_url="http://127.0.0.1:$api_port/items"
+}
+
+now() { date +%s.%N; }
+elapsed() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.3f", b - a}'; }
+
+# How long fetching every page takes with nothing else to do: the API's share of a run.
+time_api_alone() {
+  local urls=() start
+  for page in $(seq 1 $((RECORDS / PAGE_SIZE + 1))); do urls+=("$api_url?page=$page"); done
+  start="$(now)"
+  curl -sf "${urls[@]}" >/dev/null || die "fetching the pages with curl failed"
+  api_seconds="$(elapsed "$start" "$(now)")"
+}
+
+# Time spent writing pages out of earlier phases (200 MB) should not land in the next one.
+checkpoint() { sql "$conninfo" "CHECKPOINT"; }
+
+# The ceiling: the same rows as CSV (id, data), COPY'd into an empty JSONB table with a
+# primary key, in a database of its own on the same cluster. Only the COPY is timed (psql
+# \timing: the statement's round trip, not psql's start).
+run_copy() {
+  local stats
+  stats="$("$BENCH_API" --records "$RECORDS" --sentences "$work/sentences.txt" \
+    csv "$work/records.csv")"
+  average_bytes="$(awk '{print $4}' <<<"$stats")"
+  sql "$conninfo" "CREATE DATABASE bench_copy"
+  sql "$copy_conninfo" "CREATE TABLE bench_copy (id text PRIMARY KEY, data jsonb NOT NULL)"
+  checkpoint
+  local out
+  out="$(psql "$copy_conninfo" -X -v ON_ERROR_STOP=1 <<SQL
+\timing on
+\copy bench_copy (id, data) from '$work/records.csv' with (format csv)
+SQL
+  )"
+  copy_seconds="$(awk '/^Time: / {printf "%.3f", $2 / 1000}' <<<"$out")"
+  [ -n "$copy_seconds" ] || die "COPY printed no timing: $out"
+  local rows
+  rows="$(sql "$copy_conninfo" "SELECT count(*) FROM bench_copy")"
+  [ "$rows" = "$RECORDS" ] || die "COPY loaded $rows rows, not $RECORDS"
+  rm -f "$work/records.csv"
+}
+
+apply_source() {
+  cat >"$work/bench.yaml" <<YAML
+name: bench
+url: $api_url
+records: /items
+id: /id
+pagination: {type: page}
+index:
+  title: /title
+  text: [/body, /author/name, /labels/*/name]
+YAML
+  "$OCTOHUB" sources apply "$work/bench.yaml" --database-url "$conninfo" >/dev/null \
+    2>"$work/apply.log" || die "sources apply failed: $(tail -5 "$work/apply.log")"
+}
+
+# One `sources run --wait` under GNU time. Sets run_seconds (the run's own started_at to
+# finished_at), command_seconds (the whole process) and rss_mb; checks the counts.
+octohub_run() {
+  local name="$1" expect_field="$2"
+  checkpoint
+  local start
+  start="$(now)"
+  /usr/bin/time -v -o "$work/$name.time" \
+    "$OCTOHUB" sources run bench --wait --json --database-url "$conninfo" \
+    >"$work/$name.json" 2>"$work/$name.log" ||
+    die "$name run failed: $(cat "$work/$name.json") $(tail -5 "$work/$name.log")"
+  command_seconds="$(elapsed "$start" "$(now)")"
+  local json="$work/$name.json" count
+  count="$(jq -r ".$expect_field" "$json")"
+  [ "$(jq -r .status "$json")" = succeeded ] && [ "$count" = "$RECORDS" ] ||
+    die "$name run: expected $RECORDS $expect_field, got: $(cat "$json")"
+  run_seconds="$(elapsed "$(date -d "$(jq -r .started_at "$json")" +%s.%N)" \
+    "$(date -d "$(jq -r .finished_at "$json")" +%s.%N)")"
+  rss_mb="$(awk -F': ' '/Maximum resident set size/ {printf "%.0f", $2 / 1024}' \
+    "$work/$name.time")"
+  cpu_seconds="$(awk -F': ' '/(User|System) time/ {s += $2} END {printf "%.2f", s}' \
+    "$work/$name.time")"
+}
+
+rate() { awk -v n="$RECORDS" -v s="$1" 'BEGIN {printf "%.0f", n / s}'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", a / b}'; }
+
+report() {
+  local copy_rate first_rate unchanged_rate
+  copy_rate="$(rate "$copy_seconds")"
+  first_rate="$(rate "$first_seconds")"
+  unchanged_rate="$(rate "$unchanged_seconds")"
+  echo
+  echo "ingest: $RECORDS records of $average_bytes bytes on average, pages of $PAGE_SIZE," \
+    "$(nproc) cores"
+  printf '%-32s %8s %10s %9s %9s %10s\n' "" "run s" "records/s" "command s" "client" \
+    "peak RSS"
+  printf '%-32s %8s %10s %9s %8ss %7s MB\n' "octohub, first run (all new)" "$first_seconds" \
+    "$first_rate" "$first_command" "$first_cpu" "$first_rss"
+  printf '%-32s %8s %10s %9s %8ss %7s MB\n' "octohub, unchanged re-run" "$unchanged_seconds" \
+    "$unchanged_rate" "$unchanged_command" "$unchanged_cpu" "$unchanged_rss"
+  printf '%-32s %8s %10s\n' "PostgreSQL COPY (ceiling)" "$copy_seconds" "$copy_rate"
+  printf '%-32s %8s\n' "fetching every page alone (curl)" "$api_seconds"
+  echo "(run s: the run's started_at to finished_at; command s: the whole process;"
+  echo " client: CPU seconds of the octohub process, user + system)"
+  local first_ratio unchanged_ratio
+  first_ratio="$(ratio "$first_rate" "$copy_rate")"
+  unchanged_ratio="$(ratio "$unchanged_rate" "$copy_rate")"
+  echo "ratio ours/COPY: first $first_ratio unchanged $unchanged_ratio => $first_ratio"
+}
+
+main() {
+  build
+  start_cluster
+  gather_sentences
+  start_api
+  time_api_alone
+  log "API on $api_url: every page fetched in $api_seconds s"
+  run_copy
+  log "COPY: $copy_seconds s"
+  apply_source
+  octohub_run first records_new
+  first_seconds="$run_seconds" first_command="$command_seconds" first_rss="$rss_mb"
+  first_cpu="$cpu_seconds"
+  log "first run: $first_seconds s"
+  octohub_run unchanged records_unchanged
+  unchanged_seconds="$run_seconds" unchanged_command="$command_seconds"
+  unchanged_rss="$rss_mb" unchanged_cpu="$cpu_seconds"
+  log "unchanged run: $unchanged_seconds s"
+  report
+}
+
+main "$@"
