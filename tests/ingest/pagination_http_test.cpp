@@ -1,0 +1,243 @@
+// Every pagination style and upstream misbehaviour, over real HTTP into PostgreSQL.
+#include <zlib.h>
+
+#include <boost/json.hpp>
+#include <catch2/catch.hpp>
+
+#include "http_test_server.h"
+#include "octohub/ingest/ingest.h"
+#include "test_database.h"
+
+namespace json = boost::json;
+using octohub::ingest::IngestWorker;
+using octohub::ingest::MakeCurlFetcher;
+using octohub::ingest::Run;
+using octohub::ingest::RunQueue;
+using octohub::ingest::SourceRegistry;
+using octohub::testing::HttpTestServer;
+using octohub::testing::TestDatabase;
+using octohub::testing::TestRequest;
+using octohub::testing::TestResponse;
+
+namespace {
+
+json::array Items(int first, int last) {
+  json::array items;
+  for (int id = first; id <= last; ++id)
+    items.push_back({{"id", id}, {"text", "item " + std::to_string(id)}});
+  return items;
+}
+
+int Param(const TestRequest& request, const std::string& name, int fallback) {
+  auto it = request.query.find(name);
+  return it == request.query.end() ? fallback : std::stoi(it->second);
+}
+
+Run Harvest(const TestDatabase& database, const std::string& source_json) {
+  auto spec = octohub::ParseSourceSpec(json::parse(source_json));
+  INFO(spec.status().ToString());
+  REQUIRE(spec.ok());
+  REQUIRE(SourceRegistry(database.db()).Apply(*spec).ok());
+  auto queued = RunQueue(database.db()).Enqueue(spec->name, "manual");
+  REQUIRE(queued.ok());
+  IngestWorker worker(database.db(), MakeCurlFetcher(), "test",
+                      {2, std::chrono::milliseconds(5), std::chrono::milliseconds(50)});
+  auto run = worker.RunNextQueued();
+  REQUIRE(run.ok());
+  REQUIRE(run->has_value());
+  return **run;
+}
+
+std::string Source(const std::string& url, const std::string& rest) {
+  return R"({"name": "s", "url": ")" + url + R"(", "records": "/items", "id": "/id", )" + rest +
+         "}";
+}
+
+std::string Gzip(const std::string& text) {
+  z_stream stream{};
+  deflateInit2(&stream, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY);
+  std::string out(deflateBound(&stream, text.size()), '\0');
+  stream.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(text.data()));
+  stream.avail_in = static_cast<uInt>(text.size());
+  stream.next_out = reinterpret_cast<Bytef*>(out.data());
+  stream.avail_out = static_cast<uInt>(out.size());
+  deflate(&stream, Z_FINISH);
+  out.resize(stream.total_out);
+  deflateEnd(&stream);
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("offset pagination walks offsets by the page size", "[pg][http]") {
+  TestDatabase database;
+  HttpTestServer api([](const TestRequest& r) {
+    int offset = Param(r, "offset", 0), limit = Param(r, "limit", 0);
+    return TestResponse{
+        200,
+        json::serialize(json::object{{"items", Items(offset + 1, std::min(offset + limit, 7))}})};
+  });
+  Run run = Harvest(
+      database, Source(api.url("/items"),
+                       R"("pagination": {"type": "offset", "size_param": "limit", "size": 3})"));
+  CHECK(run.status == "succeeded");
+  CHECK(run.records_new == 7);
+  CHECK(run.pages == 4);
+}
+
+TEST_CASE("cursor pagination follows the cursor until it is absent", "[pg][http]") {
+  TestDatabase database;
+  HttpTestServer api([](const TestRequest& r) {
+    int at = r.query.count("after") ? std::stoi(r.query.at("after")) : 0;
+    json::object page{{"items", Items(at + 1, at + 2)}};
+    if (at < 4) page["meta"] = {{"next", std::to_string(at + 2)}};
+    return TestResponse{200, json::serialize(page)};
+  });
+  Run run = Harvest(
+      database,
+      Source(api.url("/items"),
+             R"("pagination": {"type": "cursor", "param": "after", "cursor_path": "/meta/next"})"));
+  CHECK(run.status == "succeeded");
+  CHECK(run.records_new == 6);
+}
+
+TEST_CASE("a cursor that comes back fails the run as a loop", "[pg][http]") {
+  TestDatabase database;
+  HttpTestServer api([](const TestRequest&) {
+    return TestResponse{200, R"({"items": [{"id": 1}], "next": "again"})"};
+  });
+  Run run =
+      Harvest(database,
+              Source(api.url("/items"),
+                     R"("pagination": {"type": "cursor", "param": "c", "cursor_path": "/next"})"));
+  CHECK(run.status == "failed");
+  CHECK_THAT(run.error.value_or(""), Catch::Contains("pagination loop"));
+  CHECK(database.Scalar("SELECT count(*) FROM records") == "1");  // what came before is kept
+}
+
+TEST_CASE("next_url pagination follows relative links", "[pg][http]") {
+  TestDatabase database;
+  HttpTestServer api([](const TestRequest& r) {
+    int page = Param(r, "p", 1);
+    json::object body{{"items", Items(page * 2 - 1, page * 2)}};
+    if (page < 3) body["links"] = {{"next", "/items?p=" + std::to_string(page + 1)}};
+    return TestResponse{200, json::serialize(body)};
+  });
+  Run run = Harvest(database,
+                    Source(api.url("/items"),
+                           R"("pagination": {"type": "next_url", "next_path": "/links/next"})"));
+  CHECK(run.status == "succeeded");
+  CHECK(run.records_new == 6);
+}
+
+TEST_CASE("link_header pagination follows rel=next", "[pg][http]") {
+  TestDatabase database;
+  HttpTestServer* self = nullptr;
+  HttpTestServer api([&self](const TestRequest& r) {
+    int page = Param(r, "p", 1);
+    TestResponse response{200,
+                          json::serialize(json::object{{"items", Items(page * 2 - 1, page * 2)}})};
+    if (page < 4) {
+      response.headers.emplace_back(
+          "Link", "<" + self->url("/items?p=" + std::to_string(page + 1)) + ">; rel=\"next\", <" +
+                      self->url("/items?p=4") + ">; rel=\"last\"");
+    }
+    return response;
+  });
+  self = &api;
+  Run run =
+      Harvest(database, Source(api.url("/items"), R"("pagination": {"type": "link_header"})"));
+  CHECK(run.status == "succeeded");
+  CHECK(run.records_new == 8);
+}
+
+TEST_CASE("a POST source sends its body", "[pg][http]") {
+  TestDatabase database;
+  HttpTestServer api([](const TestRequest& r) {
+    if (r.method != "POST" || json::parse(r.body).at("filter").as_string() != "open") {
+      return TestResponse{400, R"({"error": "bad request"})"};
+    }
+    return TestResponse{200, json::serialize(json::object{{"items", Items(1, 2)}})};
+  });
+  Run run = Harvest(database,
+                    Source(api.url("/search"), R"("method": "POST", "body": {"filter": "open"})"));
+  INFO(run.error.value_or(""));
+  CHECK(run.status == "succeeded");
+  CHECK(run.records_new == 2);
+  CHECK(api.requests().front().headers.at("content-type") == "application/json");
+}
+
+TEST_CASE("truncated JSON fails the run and keeps earlier pages", "[pg][http]") {
+  TestDatabase database;
+  HttpTestServer api([](const TestRequest& r) {
+    if (Param(r, "page", 1) == 2) return TestResponse{200, R"({"items": [{"id": 3}, {"id": )"};
+    return TestResponse{200, json::serialize(json::object{{"items", Items(1, 2)}})};
+  });
+  Run run = Harvest(database, Source(api.url("/items"), R"("pagination": {"type": "page"})"));
+  CHECK(run.status == "failed");
+  CHECK_THAT(run.error.value_or(""),
+             Catch::Contains("page 2") && Catch::Contains("not valid JSON"));
+  CHECK(database.Scalar("SELECT count(*) FROM records") == "2");
+}
+
+TEST_CASE("an id repeated on a later page is stored once", "[pg][http]") {
+  TestDatabase database;
+  HttpTestServer api([](const TestRequest& r) {
+    int page = Param(r, "page", 1);
+    if (page > 2) return TestResponse{200, R"({"items": []})"};
+    return TestResponse{200, json::serialize(json::object{{"items", Items(page, page + 1)}})};
+  });
+  Run run = Harvest(database, Source(api.url("/items"), R"("pagination": {"type": "page"})"));
+  CHECK(run.status == "succeeded");
+  CHECK(run.records_seen == 4);
+  CHECK(run.records_new == 3);
+  CHECK(run.records_unchanged == 1);
+  CHECK(database.Scalar("SELECT count(*) FROM records") == "3");
+}
+
+TEST_CASE("non-object records and records without an id are skipped and counted", "[pg][http]") {
+  TestDatabase database;
+  HttpTestServer api([](const TestRequest&) {
+    return TestResponse{
+        200, R"({"items": [{"id": 1}, 42, "text", {"no_id": true}, {"id": null}, {"id": "b"}]})"};
+  });
+  Run run = Harvest(database, Source(api.url("/items"), R"("pagination": {"type": "none"})"));
+  CHECK(run.status == "succeeded");
+  CHECK(run.records_new == 2);
+  CHECK(run.records_skipped == 4);
+}
+
+TEST_CASE("a 50 MB page is harvested whole", "[pg][http]") {
+  TestDatabase database;
+  std::string body = "{\"items\": [";
+  const std::string filler(960, 'x');
+  for (int id = 1; id <= 50000; ++id) {
+    body += (id > 1 ? "," : "") + std::string("{\"id\":") + std::to_string(id) + ",\"text\":\"" +
+            filler + "\"}";
+  }
+  body += "]}";
+  REQUIRE(body.size() > 48'000'000);
+  HttpTestServer api([&body](const TestRequest&) { return TestResponse{200, body}; });
+  Run run = Harvest(database, Source(api.url("/big"), R"("pagination": {"type": "none"})"));
+  INFO(run.error.value_or(""));
+  CHECK(run.status == "succeeded");
+  CHECK(run.records_new == 50000);
+  CHECK(run.bytes == static_cast<std::int64_t>(body.size()));
+}
+
+TEST_CASE("a gzip-encoded page is decoded", "[pg][http]") {
+  TestDatabase database;
+  const std::string plain = json::serialize(json::object{{"items", Items(1, 5)}});
+  HttpTestServer api([&plain](const TestRequest& r) {
+    auto accept = r.headers.find("accept-encoding");
+    if (accept == r.headers.end() || accept->second.find("gzip") == std::string::npos) {
+      return TestResponse{406, "{}"};
+    }
+    return TestResponse{
+        200, Gzip(plain), {{"Content-Type", "application/json"}, {"Content-Encoding", "gzip"}}};
+  });
+  Run run = Harvest(database, Source(api.url("/items"), R"("pagination": {"type": "none"})"));
+  INFO(run.error.value_or(""));
+  CHECK(run.status == "succeeded");
+  CHECK(run.records_new == 5);
+}
