@@ -75,6 +75,13 @@ Result<RequestView> ViewOf(const Http::Request& request) {
   }
   view.body = request.body();
   if (auto etag = request.headers().tryGetRaw("If-None-Match")) view.if_none_match = etag->value();
+  // Registered headers are parsed into typed ones and are not found raw.
+  if (auto auth = request.headers().tryGet<Http::Header::Authorization>()) {
+    view.authorization = auth->value();
+  }
+  if (auto type = request.headers().tryGet<Http::Header::ContentType>()) {
+    view.content_type = type->mime().toString();
+  }
   return view;
 }
 
@@ -136,7 +143,7 @@ struct HttpServer::Impl {
     }
     view.path_params = std::move(match.params);
     const Route* route = match.route;
-    if (!route->on_worker) {
+    if (!route->on_worker && route->role == Role::kPublic) {
       return Finish(writer, view, route->pattern, route->handler(view), keep_alive, started_at);
     }
     {
@@ -147,7 +154,13 @@ struct HttpServer::Impl {
                               keep_alive, started_at]() mutable {
       Reply reply;
       try {
-        reply = route->handler(view);
+        std::optional<Reply> denied;
+        if (route->role != Role::kPublic) {
+          denied = options.authorize
+                       ? options.authorize(route->role, view)
+                       : std::optional<Reply>(ProblemReply(403, "no keys configured"));
+        }
+        reply = denied ? std::move(*denied) : route->handler(view);
       } catch (const std::exception& e) {
         log::Error("http.handler_failed", {{"route", route->pattern}, {"reason", e.what()}});
         reply = ProblemReply(500, "internal error");

@@ -1,7 +1,10 @@
 #include "routes.h"
 
 #include <boost/json.hpp>
+#include <charconv>
 #include <pqxx/pqxx>
+
+#include "octohub/ingest/ingest.h"
 
 namespace octohub::api {
 namespace json = boost::json;
@@ -13,6 +16,24 @@ Reply Search(const ServerDependencies& deps, const RequestView& request) {
   auto response = deps.searcher.Search(*params);
   if (!response.ok()) return ReplyForStatus(response.status());
   return JsonReply(200, indexer::SearchResponseToJson(*response));
+}
+
+Reply Record(const ServerDependencies& deps, const RequestView& request) {
+  auto record = ingest::ReadRecord(deps.db, request.path_params[0], request.path_params[1]);
+  if (!record.ok()) return ReplyForStatus(record.status());
+  const std::string etag = "\"" + record->content_hash + (record->deleted ? "-d" : "") + "\"";
+  if (request.if_none_match == etag) return Reply{304, "application/json", "", {{"ETag", etag}}};
+  json::error_code ec;
+  json::value data = json::parse(record->data, ec);
+  if (ec) return ProblemReply(500, "the stored record is not JSON");
+  Reply reply = JsonReply(200, json::object{{"source", record->source},
+                                            {"id", record->id},
+                                            {"data", std::move(data)},
+                                            {"fetched_at", record->fetched_at},
+                                            {"updated_at", record->updated_at},
+                                            {"deleted", record->deleted}});
+  reply.headers.emplace_back("ETag", etag);
+  return reply;
 }
 
 Reply Ready(const ServerDependencies& deps) {
@@ -42,9 +63,86 @@ Reply Asset(const StaticAssets& assets, const RequestView& request) {
   return reply;
 }
 
+Reply CreateKey(KeyStore& keys, const RequestView& request) {
+  json::value body;
+  if (auto bad = ParseBody(request, false, body)) return *bad;
+  std::vector<FieldError> errors;
+  const json::object* fields = body.if_object();
+  if (fields == nullptr)
+    return ProblemReply(422, "the body must be a JSON object", {{"", "must be an object"}});
+  std::optional<Role> role;
+  const json::value* role_value = fields->if_contains("role");
+  if (role_value == nullptr || !role_value->is_string() ||
+      !(role = ParseRole(role_value->get_string()))) {
+    errors.push_back({"/role", "must be read, write or admin"});
+  }
+  std::string name = "key";
+  if (const json::value* n = fields->if_contains("name")) {
+    if (!n->is_string() || n->get_string().empty() || n->get_string().size() > 100) {
+      errors.push_back({"/name", "must be a string of 1-100 characters"});
+    } else {
+      name = std::string(n->get_string());
+    }
+  }
+  for (const auto& member : *fields) {
+    if (member.key() != "role" && member.key() != "name") {
+      errors.push_back({"/" + std::string(member.key()), "unknown field"});
+    }
+  }
+  if (!errors.empty()) return ProblemReply(422, "invalid key request", errors);
+  auto created = keys.Create(*role, name);
+  if (!created.ok()) return ReplyForStatus(created.status());
+  json::object out = ApiKeyToJson(created->key);
+  out["key"] = created->secret;
+  Reply reply = JsonReply(201, out);
+  reply.headers.emplace_back("Location", "/api/v1/keys/" + std::to_string(created->key.id));
+  return reply;
+}
+
+Reply ListKeys(KeyStore& keys) {
+  auto list = keys.List();
+  if (!list.ok()) return ReplyForStatus(list.status());
+  json::array out;
+  for (const auto& key : *list) out.push_back(ApiKeyToJson(key));
+  return JsonReply(200, json::object{{"keys", std::move(out)}});
+}
+
+Reply RevokeKey(KeyStore& keys, const RequestView& request) {
+  const std::string& text = request.path_params[0];
+  std::int64_t id = 0;
+  auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), id);
+  if (error != std::errc() || end != text.data() + text.size()) {
+    return ProblemReply(404, "no API key " + text);
+  }
+  Status revoked = keys.Revoke(id);
+  if (!revoked.ok()) return ReplyForStatus(revoked);
+  return Reply{204, "application/json", "", {}};
+}
+
 }  // namespace
 
-std::vector<Route> BuildRoutes(const ServerDependencies& deps, const StaticAssets& assets) {
+std::optional<Reply> ParseBody(const RequestView& request, bool yaml_allowed, json::value& out) {
+  std::string type = request.content_type.substr(0, request.content_type.find(';'));
+  std::string format;
+  if (type.empty() || type == "application/json" || type.ends_with("+json")) {
+    format = "json";
+  } else if (yaml_allowed &&
+             (type == "application/yaml" || type == "application/x-yaml" || type == "text/yaml")) {
+    format = "yaml";
+  } else {
+    return ProblemReply(415, "send the body as application/json" +
+                                 std::string(yaml_allowed ? " or application/yaml" : "") +
+                                 ", not " + type);
+  }
+  if (request.body.empty()) return ProblemReply(400, "the request has no body");
+  auto parsed = ingest::ParseDocument(request.body, format);
+  if (!parsed.ok()) return ProblemReply(400, parsed.status().message());
+  out = std::move(*parsed);
+  return std::nullopt;
+}
+
+std::vector<Route> BuildRoutes(const ServerDependencies& deps, KeyStore& keys,
+                               const StaticAssets& assets) {
   std::vector<Route> routes;
   routes.push_back({"GET", "/healthz",
                     [](const RequestView&) {
@@ -52,8 +150,19 @@ std::vector<Route> BuildRoutes(const ServerDependencies& deps, const StaticAsset
                     },
                     false});
   routes.push_back({"GET", "/readyz", [&deps](const RequestView&) { return Ready(deps); }});
-  routes.push_back(
-      {"GET", "/api/v1/search", [&deps](const RequestView& r) { return Search(deps, r); }});
+  routes.push_back({"GET", "/api/v1/search",
+                    [&deps](const RequestView& r) { return Search(deps, r); }, true, Role::kRead});
+  routes.push_back({"GET", "/api/v1/records/{source}/{id}",
+                    [&deps](const RequestView& r) { return Record(deps, r); }, true, Role::kRead});
+  routes.push_back({"GET", "/api/v1/keys", [&keys](const RequestView&) { return ListKeys(keys); },
+                    true, Role::kAdmin});
+  routes.push_back({"POST", "/api/v1/keys",
+                    [&keys](const RequestView& r) { return CreateKey(keys, r); }, true,
+                    Role::kAdmin});
+  routes.push_back({"DELETE", "/api/v1/keys/{id}",
+                    [&keys](const RequestView& r) { return RevokeKey(keys, r); }, true,
+                    Role::kAdmin});
+  AddSourceRoutes(routes, deps);
   // The web UI: a fixed set of files, so each gets its own route and everything else is 404.
   auto paths = assets.Paths();
   if (assets.Find("/") != nullptr) paths.push_back("/");

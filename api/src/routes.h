@@ -1,8 +1,11 @@
 // The route table of the API. Private to api/.
 #pragma once
 
+#include <boost/json/value.hpp>
+#include <optional>
 #include <vector>
 
+#include "octohub/api/keys.h"
 #include "octohub/api/server.h"
 #include "router.h"
 #include "search_params.h"
@@ -10,6 +13,15 @@
 
 namespace octohub::api {
 
-std::vector<Route> BuildRoutes(const ServerDependencies& deps, const StaticAssets& assets);
+std::vector<Route> BuildRoutes(const ServerDependencies& deps, KeyStore& keys,
+                               const StaticAssets& assets);
+
+// /api/v1/sources and /api/v1/runs.
+void AddSourceRoutes(std::vector<Route>& routes, const ServerDependencies& deps);
+
+// A JSON (or, for sources, YAML) request body; the reply to send when it is unusable:
+// 415 for another media type, 400 for a body that does not parse.
+std::optional<Reply> ParseBody(const RequestView& request, bool yaml_allowed,
+                               boost::json::value& out);
 
 }  // namespace octohub::api

@@ -57,6 +57,16 @@ int RunCli(int argc, char** argv) {
   search->add_flag("--json", search_command.as_json, "print the API's JSON response");
   search->callback([&] { code = RunSearch(options, search_command); });
 
+  auto* keys = app.add_subcommand("keys", "manage API keys");
+  keys->require_subcommand(1);
+  std::string key_role, key_name = "key";
+  auto* create_key = keys->add_subcommand("create", "create an API key and print it (once)");
+  create_key->add_option("--role", key_role, "read, write or admin")
+      ->required()
+      ->check(CLI::IsMember({"read", "write", "admin"}));
+  create_key->add_option("--name", key_name, "what the key is for")->capture_default_str();
+  create_key->callback([&] { code = RunKeysCreate(options, key_role, key_name); });
+
   auto* reindex = app.add_subcommand("reindex", "rebuild the search index from PostgreSQL");
   reindex->callback([&] { code = RunReindex(options); });
 

@@ -10,6 +10,7 @@
 #include <sstream>
 #include <thread>
 
+#include "octohub/api/keys.h"
 #include "octohub/core/log.h"
 #include "octohub/hub/migrations.h"
 #include "octohub/indexer/indexer.h"
@@ -214,6 +215,19 @@ int RunReindex(const GlobalOptions& options) {
   std::cout << fmt::format(
       "indexed {} records in {:.1f} s\n", *indexed,
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+  return (*runtime)->Close().ok() ? 0 : 1;
+}
+
+int RunKeysCreate(const GlobalOptions& options, const std::string& role, const std::string& name) {
+  auto parsed = api::ParseRole(role);
+  if (!parsed) return Fail(InvalidArgument("--role must be read, write or admin"));
+  auto runtime = Runtime::Open(options);
+  if (!runtime.ok()) return Fail(runtime.status());
+  auto created = api::KeyStore((*runtime)->db()).Create(*parsed, name);
+  if (!created.ok()) return Fail(created.status());
+  std::cout << created->secret << "\n";
+  std::cerr << "octohub: created " << role << " key \"" << name << "\" (id " << created->key.id
+            << "); it is shown only this once\n";
   return (*runtime)->Close().ok() ? 0 : 1;
 }
 

@@ -30,6 +30,7 @@ struct SearchCommand {
 };
 int RunSearch(const GlobalOptions& options, const SearchCommand& command);
 int RunReindex(const GlobalOptions& options);
+int RunKeysCreate(const GlobalOptions& options, const std::string& role, const std::string& name);
 
 // Prints a failure for a person on stderr (and as a log line) and returns exit code 1.
 int Fail(const Status& status);

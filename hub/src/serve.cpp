@@ -3,11 +3,13 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <iostream>
 #include <pqxx/pqxx>
 #include <random>
 #include <thread>
 
 #include "commands.h"
+#include "octohub/api/keys.h"
 #include "octohub/api/server.h"
 #include "octohub/core/log.h"
 #include "octohub/indexer/indexer.h"
@@ -101,8 +103,18 @@ int RunServe(const GlobalOptions& options, const ServeReadyHook& on_ready) {
   auto searcher = indexer::OpenSearcher(options.index_dir());
   std::unique_ptr<api::ApiServer> server;
   if (options.has_role("api")) {
-    api::ServerOptions server_options{options.listen, options.http_threads, options.workers,
-                                      options.max_body};
+    // With no key at all, the first start makes an admin key and shows it once.
+    api::KeyStore keys(db);
+    auto has_keys = keys.HasActiveKeys();
+    if (!has_keys.ok()) return Fail(has_keys.status());
+    if (!*has_keys) {
+      auto created = keys.Create(api::Role::kAdmin, "initial-admin");
+      if (!created.ok()) return Fail(created.status());
+      std::cerr << "octohub: admin key (shown once): " << created->secret << std::endl;
+    }
+    api::ServerOptions server_options{
+        {options.listen, options.http_threads, options.workers, options.max_body, nullptr},
+        options.public_read};
     server =
         std::make_unique<api::ApiServer>(server_options, api::ServerDependencies{db, *searcher});
     if (Status s = server->Start(); !s.ok()) return Fail(s);

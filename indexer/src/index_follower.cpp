@@ -17,10 +17,16 @@ namespace fs = std::filesystem;
 namespace json = boost::json;
 namespace {
 
+// Record changes and source deletions, in the order they were numbered.
 constexpr const char* kChangesPast = R"(
-  SELECT source, id, data::text, deleted,
-         to_char(updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'), change_seq
-  FROM records WHERE change_seq > $1 ORDER BY change_seq LIMIT $2)";
+  SELECT source, id, data, deleted, updated_at, change_seq FROM (
+    SELECT source, id, data::text AS data, deleted,
+           to_char(updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS updated_at,
+           change_seq
+    FROM records WHERE change_seq > $1
+    UNION ALL
+    SELECT source, NULL, NULL, true, NULL, change_seq FROM source_tombstones WHERE change_seq > $1
+  ) changes ORDER BY change_seq LIMIT $2)";
 constexpr const char* kMappings = "SELECT name, spec::text FROM sources";
 constexpr const char* kDatabaseId = "SELECT value FROM octohub_meta WHERE key = 'database_id'";
 constexpr const char* kRecordsChannel = "octohub_records";

@@ -223,7 +223,7 @@ struct IngestWorker::Execution {
       }
       pqxx::work tx(c);
       WriteCounts counts = WriteRecords(tx, source, page->records);
-      if (full_refresh && !page->records.empty()) RememberSeen(tx);
+      if (full_refresh) RememberSeen(tx, page->records);
       auto updated =
           tx.exec_params(kRecordPage, run_id, worker.worker_id_, page->array_size - page->skipped,
                          counts.inserted, counts.updated, counts.unchanged, page->skipped,

@@ -1,6 +1,7 @@
 #include "record_writer.h"
 
 #include <pqxx/pqxx>
+#include <unordered_map>
 
 namespace octohub::ingest {
 namespace {
@@ -15,27 +16,23 @@ constexpr const char* kCreateStaging = R"(
 // therefore take this transaction-level lock just before numbering and hold it to commit.
 constexpr const char* kLockChangeFeed = "SELECT pg_advisory_xact_lock(7022136337812264771)";
 
+// What is stored for a page's ids: one primary-key probe per id, no writes.
+constexpr const char* kStoredHashes = R"(
+  SELECT r.id, replace(r.content_hash::text, '-', ''), r.deleted
+  FROM unnest($2::text[]) AS page(id) JOIN records r ON r.source = $1 AND r.id = page.id)";
+
+// Only records known to be new or changed reach this; the WHERE keeps a record that a
+// concurrent writer stored meanwhile with the same content from being renumbered.
 constexpr const char* kUpsert = R"(
-  WITH changed AS (
-    SELECT s.id, s.data, s.content_hash, r.id IS NULL AS is_new
-    FROM ingest_staging s
-    LEFT JOIN records r ON r.source = $1 AND r.id = s.id
-    WHERE r.id IS NULL OR r.content_hash <> s.content_hash OR r.deleted
-    ORDER BY s.id
-  ), written AS (
-    INSERT INTO records AS r
-      (source, id, data, content_hash, change_seq, fetched_at, updated_at, deleted)
-    SELECT $1, id, data::json, content_hash, nextval('record_change_seq'), now(), now(), false
-    FROM changed
-    ON CONFLICT (source, id) DO UPDATE SET
-      data = excluded.data, content_hash = excluded.content_hash,
-      change_seq = excluded.change_seq, fetched_at = excluded.fetched_at,
-      updated_at = excluded.updated_at, deleted = false
-    RETURNING 1
-  )
-  SELECT count(*) FILTER (WHERE is_new), count(*) FILTER (WHERE NOT is_new),
-         (SELECT count(*) FROM written)
-  FROM changed)";
+  INSERT INTO records AS r
+    (source, id, data, content_hash, change_seq, fetched_at, updated_at, deleted)
+  SELECT $1, id, data::json, content_hash, nextval('record_change_seq'), now(), now(), false
+  FROM ingest_staging
+  ON CONFLICT (source, id) DO UPDATE SET
+    data = excluded.data, content_hash = excluded.content_hash,
+    change_seq = excluded.change_seq, fetched_at = excluded.fetched_at,
+    updated_at = excluded.updated_at, deleted = false
+  WHERE r.content_hash <> excluded.content_hash OR r.deleted)";
 
 constexpr const char* kCreateSeen =
     "CREATE TEMP TABLE IF NOT EXISTS run_seen (id text PRIMARY KEY)";
@@ -46,17 +43,87 @@ constexpr const char* kMarkUnseenDeleted = R"(
   WHERE r.source = $1 AND NOT r.deleted
     AND NOT EXISTS (SELECT 1 FROM run_seen s WHERE s.id = r.id))";
 
+// The page's ids as a PostgreSQL text[] literal: {"a","b\"c"}.
+std::string IdArray(const std::vector<ExtractedRecord>& records) {
+  std::string out = "{";
+  for (const auto& record : records) {
+    if (out.size() > 1) out += ',';
+    out += '"';
+    for (char c : record.id) {
+      if (c == '"' || c == '\\') out += '\\';
+      out += c;
+    }
+    out += '"';
+  }
+  out += '}';
+  return out;
+}
+
 }  // namespace
+
+WriteCounts WriteRecords(pqxx::work& tx, const std::string& source,
+                         const std::vector<ExtractedRecord>& records) {
+  WriteCounts counts;
+  if (records.empty()) return counts;
+  struct Stored {
+    std::string hash;
+    bool deleted;
+  };
+  // A page is small and the source may hold millions of records: always probe the primary
+  // key, once per id. Left to itself, the planner (with no statistics yet on a freshly
+  // filled table) filters every stored record of the source instead, on every page.
+  tx.exec0("SET LOCAL enable_hashjoin = off");
+  tx.exec0("SET LOCAL enable_mergejoin = off");
+  tx.exec0("SET LOCAL enable_seqscan = off");
+  std::unordered_map<std::string, Stored> stored;
+  for (const auto& row : tx.exec_params(kStoredHashes, source, IdArray(records))) {
+    stored.emplace(row[0].as<std::string>(), Stored{row[1].as<std::string>(), row[2].as<bool>()});
+  }
+  tx.exec0("RESET enable_hashjoin");
+  tx.exec0("RESET enable_mergejoin");
+  tx.exec0("RESET enable_seqscan");
+  std::vector<const ExtractedRecord*> changed;
+  for (const auto& record : records) {
+    auto it = stored.find(record.id);
+    if (it == stored.end()) {
+      ++counts.inserted;
+    } else if (it->second.hash != record.content_hash || it->second.deleted) {
+      ++counts.updated;
+    } else {
+      ++counts.unchanged;
+      continue;
+    }
+    changed.push_back(&record);
+  }
+  if (changed.empty()) return counts;  // the common case of a re-run: nothing is written
+
+  tx.exec0(kCreateStaging);
+  {
+    pqxx::stream_to copy(tx, "ingest_staging",
+                         std::vector<std::string>{"id", "data", "content_hash"});
+    for (const ExtractedRecord* record : changed) {
+      copy << std::make_tuple(record->id, record->json, record->content_hash);
+    }
+    copy.complete();
+  }
+  tx.exec(kLockChangeFeed);
+  tx.exec_params0(kUpsert, source);
+  tx.exec_params("SELECT pg_notify($1, $2)", kRecordsChannel, source);
+  return counts;
+}
+
+void LockChangeFeed(pqxx::work& tx) { tx.exec(kLockChangeFeed); }
 
 void ForgetSeen(pqxx::work& tx) {
   tx.exec0(kCreateSeen);
   tx.exec0("TRUNCATE run_seen");
 }
 
-void RememberSeen(pqxx::work& tx) {
+void RememberSeen(pqxx::work& tx, const std::vector<ExtractedRecord>& records) {
+  if (records.empty()) return;
   tx.exec0(kCreateSeen);
-  tx.exec0(kCreateStaging);
-  tx.exec0("INSERT INTO run_seen SELECT id FROM ingest_staging ON CONFLICT DO NOTHING");
+  tx.exec_params0("INSERT INTO run_seen SELECT unnest($1::text[]) ON CONFLICT DO NOTHING",
+                  IdArray(records));
 }
 
 std::int64_t MarkUnseenDeleted(pqxx::work& tx, const std::string& source) {
@@ -66,30 +133,6 @@ std::int64_t MarkUnseenDeleted(pqxx::work& tx, const std::string& source) {
   const auto deleted = static_cast<std::int64_t>(result.affected_rows());
   if (deleted > 0) tx.exec_params("SELECT pg_notify($1, $2)", kRecordsChannel, source);
   return deleted;
-}
-
-WriteCounts WriteRecords(pqxx::work& tx, const std::string& source,
-                         const std::vector<ExtractedRecord>& records) {
-  WriteCounts counts;
-  if (records.empty()) return counts;
-  tx.exec0(kCreateStaging);
-  {
-    pqxx::stream_to copy(tx, "ingest_staging",
-                         std::vector<std::string>{"id", "data", "content_hash"});
-    for (const auto& record : records) {
-      copy << std::make_tuple(record.id, record.json, record.content_hash);
-    }
-    copy.complete();
-  }
-  tx.exec(kLockChangeFeed);
-  auto row = tx.exec_params1(kUpsert, source);
-  counts.inserted = row[0].as<std::int64_t>();
-  counts.updated = row[1].as<std::int64_t>();
-  counts.unchanged = static_cast<std::int64_t>(records.size()) - counts.inserted - counts.updated;
-  if (counts.inserted + counts.updated > 0) {
-    tx.exec_params("SELECT pg_notify($1, $2)", kRecordsChannel, source);
-  }
-  return counts;
 }
 
 }  // namespace octohub::ingest

@@ -1,6 +1,8 @@
-// Writes a page of records into PostgreSQL: COPY into a staging table, then one statement
-// that inserts new records and updates changed ones. Unchanged records are not touched, so
-// they keep their change sequence and are neither re-indexed nor re-forwarded.
+// Writes a page of records into PostgreSQL. The stored hashes of the page's ids are read
+// first (one indexed lookup); only new and changed records are then sent (COPY into a
+// staging table) and written by one INSERT ... ON CONFLICT. Unchanged records are not
+// touched, so they keep their change sequence and are neither re-indexed nor re-forwarded,
+// and a page with no change writes nothing.
 #pragma once
 
 #include <cstdint>
@@ -22,14 +24,17 @@ struct WriteCounts {
 WriteCounts WriteRecords(pqxx::work& tx, const std::string& source,
                          const std::vector<ExtractedRecord>& records);
 
-// For full_refresh runs: remembers, on this connection, the ids of the page just written
-// (call after WriteRecords, in the same transaction).
-void RememberSeen(pqxx::work& tx);
+// For full_refresh runs: remembers, on this connection, the ids of a page.
+void RememberSeen(pqxx::work& tx, const std::vector<ExtractedRecord>& records);
 // Starts a full pass: forgets the ids remembered on this connection.
 void ForgetSeen(pqxx::work& tx);
 // After a complete full pass: marks every stored record of the source that the pass did not
 // see as deleted (with a new change sequence, so the index drops it). Returns how many.
 std::int64_t MarkUnseenDeleted(pqxx::work& tx, const std::string& source);
+
+// Takes the lock under which change sequences are handed out (see record_writer.cpp);
+// held until the transaction ends.
+void LockChangeFeed(pqxx::work& tx);
 
 // Notification channel the indexer listens on; sent by WriteRecords, delivered at commit.
 inline constexpr const char* kRecordsChannel = "octohub_records";

@@ -3,6 +3,7 @@
 
 #include "octohub/core/schedule.h"
 #include "octohub/ingest/ingest.h"
+#include "record_writer.h"
 #include "runs.h"
 
 namespace octohub::ingest {
@@ -19,31 +20,85 @@ constexpr const char* kUpsertSource = R"(
   RETURNING (xmax = 0) AS created)";
 
 const std::string kListSources = std::string(R"(
-  SELECT s.name, coalesce(s.spec->>'schedule', ''),
+  SELECT s.spec::text, s.name, coalesce(s.spec->>'schedule', ''),
          (SELECT count(*) FROM records r WHERE r.source = s.name AND NOT r.deleted),
          )" OCTOHUB_RFC3339("s.next_run_at") R"(, last.*
   FROM sources s
   LEFT JOIN LATERAL (SELECT )") + kRunColumns +
                                  R"( FROM runs WHERE runs.source = s.name
                      ORDER BY id DESC LIMIT 1) last ON true
+  WHERE $1::text IS NULL OR s.name = $1
   ORDER BY s.name)";
+
+// When a newly saved schedule first runs (seconds since the epoch), or none.
+Result<std::optional<double>> FirstRun(const SourceSpec& spec) {
+  if (spec.schedule.empty()) return std::optional<double>();
+  auto schedule = Schedule::Parse(spec.schedule);
+  if (!schedule.ok()) return schedule.status();
+  return std::optional<double>(EpochSeconds(schedule->FirstRun(std::chrono::system_clock::now())));
+}
+
+Result<SourceSpec> SpecFromText(const std::string& name, const std::string& text) {
+  json::error_code ec;
+  json::value stored = json::parse(text, ec);
+  if (ec) return Internal("the stored source \"" + name + "\" is not JSON");
+  auto spec = ParseSourceSpec(stored);
+  if (!spec.ok()) {
+    return Internal("the stored source \"" + name + "\" is invalid: " + spec.status().ToString());
+  }
+  return spec;
+}
+
+Result<std::vector<SourceSummary>> Summaries(const Database& db, std::optional<std::string> name) {
+  return WithConnection(db, "listing sources",
+                        [&](pqxx::connection& c) -> Result<std::vector<SourceSummary>> {
+                          pqxx::read_transaction tx(c);
+                          std::vector<SourceSummary> out;
+                          for (const auto& row : tx.exec_params(kListSources, name)) {
+                            SourceSummary summary;
+                            summary.name = row[1].as<std::string>();
+                            auto spec = SpecFromText(summary.name, row[0].as<std::string>());
+                            if (!spec.ok()) return spec.status();
+                            summary.spec = std::move(*spec);
+                            summary.schedule = row[2].as<std::string>();
+                            summary.records = row[3].as<std::int64_t>();
+                            if (!row[4].is_null()) summary.next_run_at = row[4].as<std::string>();
+                            if (!row[5].is_null()) summary.last_run = ReadRun(row, 5);
+                            out.push_back(std::move(summary));
+                          }
+                          return out;
+                        });
+}
 
 }  // namespace
 
 Result<SourceRegistry::Applied> SourceRegistry::Apply(const SourceSpec& spec) {
   return WithConnection(db_, "saving a source", [&](pqxx::connection& c) -> Result<Applied> {
-    std::optional<double> first_run;
-    if (!spec.schedule.empty()) {
-      auto schedule = Schedule::Parse(spec.schedule);
-      if (!schedule.ok()) return schedule.status();
-      first_run = EpochSeconds(schedule->FirstRun(std::chrono::system_clock::now()));
-    }
+    auto first_run = FirstRun(spec);
+    if (!first_run.ok()) return first_run.status();
     pqxx::work tx(c);
     auto rows = tx.exec_params(kUpsertSource, spec.name,
-                               json::serialize(SourceSpecToJson(spec, false)), first_run);
+                               json::serialize(SourceSpecToJson(spec, false)), *first_run);
     tx.commit();
     if (rows.empty()) return Applied::kUnchanged;
     return rows[0][0].as<bool>() ? Applied::kCreated : Applied::kUpdated;
+  });
+}
+
+Status SourceRegistry::Create(const SourceSpec& spec) {
+  auto first_run = FirstRun(spec);
+  if (!first_run.ok()) return first_run.status();
+  return WithConnection(db_, "creating a source", [&](pqxx::connection& c) -> Status {
+    pqxx::work tx(c);
+    auto inserted = tx.exec_params(
+        "INSERT INTO sources (name, spec, next_run_at) VALUES ($1, $2::jsonb, to_timestamp($3)) "
+        "ON CONFLICT (name) DO NOTHING RETURNING 1",
+        spec.name, json::serialize(SourceSpecToJson(spec, false)), *first_run);
+    tx.commit();
+    if (inserted.empty()) {
+      return Status(StatusCode::kAlreadyExists, "a source named \"" + spec.name + "\" exists");
+    }
+    return Status::Ok();
   });
 }
 
@@ -52,32 +107,53 @@ Result<SourceSpec> SourceRegistry::Get(const std::string& name) {
     pqxx::read_transaction tx(c);
     auto rows = tx.exec_params("SELECT spec::text FROM sources WHERE name = $1", name);
     if (rows.empty()) return NotFound("no source named \"" + name + "\"");
-    json::error_code ec;
-    json::value stored = json::parse(rows[0][0].as<std::string>(), ec);
-    if (ec) return Internal("the stored source \"" + name + "\" is not JSON");
-    auto spec = ParseSourceSpec(stored);
-    if (!spec.ok())
-      return Internal("the stored source \"" + name + "\" is invalid: " + spec.status().ToString());
-    return spec;
+    return SpecFromText(name, rows[0][0].as<std::string>());
   });
 }
 
-Result<std::vector<SourceSummary>> SourceRegistry::List() {
-  return WithConnection(db_, "listing sources",
-                        [&](pqxx::connection& c) -> Result<std::vector<SourceSummary>> {
-                          pqxx::read_transaction tx(c);
-                          std::vector<SourceSummary> out;
-                          for (const auto& row : tx.exec(kListSources)) {
-                            SourceSummary summary;
-                            summary.name = row[0].as<std::string>();
-                            summary.schedule = row[1].as<std::string>();
-                            summary.records = row[2].as<std::int64_t>();
-                            if (!row[3].is_null()) summary.next_run_at = row[3].as<std::string>();
-                            if (!row[4].is_null()) summary.last_run = ReadRun(row, 4);
-                            out.push_back(std::move(summary));
-                          }
-                          return out;
-                        });
+Result<SourceSummary> SourceRegistry::Describe(const std::string& name) {
+  auto found = Summaries(db_, name);
+  if (!found.ok()) return found.status();
+  if (found->empty()) return NotFound("no source named \"" + name + "\"");
+  return std::move(found->front());
+}
+
+Result<std::vector<SourceSummary>> SourceRegistry::List() { return Summaries(db_, std::nullopt); }
+
+Status SourceRegistry::Delete(const std::string& name) {
+  return WithConnection(db_, "deleting a source", [&](pqxx::connection& c) -> Status {
+    pqxx::work tx(c);
+    LockChangeFeed(tx);
+    auto deleted = tx.exec_params0("DELETE FROM sources WHERE name = $1", name);
+    if (deleted.affected_rows() == 0) return NotFound("no source named \"" + name + "\"");
+    tx.exec_params0(
+        "INSERT INTO source_tombstones (source, change_seq) VALUES ($1, "
+        "nextval('record_change_seq'))",
+        name);
+    tx.exec_params("SELECT pg_notify($1, $2)", kRecordsChannel, name);
+    tx.commit();
+    return Status::Ok();
+  });
+}
+
+Result<StoredRecord> ReadRecord(const Database& db, const std::string& source,
+                                const std::string& id) {
+  return WithConnection(db, "reading a record", [&](pqxx::connection& c) -> Result<StoredRecord> {
+    pqxx::read_transaction tx(c);
+    auto rows = tx.exec_params(
+        "SELECT data::text, content_hash::text, " OCTOHUB_RFC3339("fetched_at") ", " OCTOHUB_RFC3339(
+            "updated_at") ", deleted FROM records WHERE source = $1 AND id = $2",
+        source, id);
+    if (rows.empty()) return NotFound("no record \"" + id + "\" in source \"" + source + "\"");
+    const auto& row = rows[0];
+    return StoredRecord{source,
+                        id,
+                        row[0].as<std::string>(),
+                        row[1].as<std::string>(),
+                        row[2].as<std::string>(),
+                        row[3].as<std::string>(),
+                        row[4].as<bool>()};
+  });
 }
 
 }  // namespace octohub::ingest

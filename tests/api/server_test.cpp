@@ -1,90 +1,16 @@
 #include "octohub/api/server.h"
 
-#include <curl/curl.h>
-
 #include <boost/json.hpp>
 #include <catch2/catch.hpp>
 
-#include "octohub/indexer/indexer.h"
-#include "temp_dir.h"
-#include "test_database.h"
+#include "running_server.h"
 
 namespace json = boost::json;
 using octohub::api::ApiServer;
 using octohub::api::ServerOptions;
+using octohub::testing::Client;
+using octohub::testing::RunningServer;
 using octohub::testing::TempDir;
-using octohub::testing::TestDatabase;
-
-namespace {
-
-struct Response {
-  long status = 0;
-  std::string body;
-  std::string headers;
-  long new_connections = 0;
-};
-
-// A libcurl client that keeps its connection between requests, as a plain `curl` would.
-class Client {
- public:
-  Client() : curl_(curl_easy_init()) {}
-  ~Client() { curl_easy_cleanup(curl_); }
-
-  Response Get(const std::string& url, const std::vector<std::string>& headers = {},
-               const std::string& method = "GET", const std::string& body = "") {
-    Response response;
-    curl_easy_setopt(curl_, CURLOPT_URL, url.c_str());
-    curl_easy_setopt(curl_, CURLOPT_CUSTOMREQUEST, method.c_str());
-    curl_easy_setopt(curl_, CURLOPT_WRITEFUNCTION, &Append);
-    curl_easy_setopt(curl_, CURLOPT_WRITEDATA, &response.body);
-    curl_easy_setopt(curl_, CURLOPT_HEADERFUNCTION, &Append);
-    curl_easy_setopt(curl_, CURLOPT_HEADERDATA, &response.headers);
-    if (!body.empty()) {
-      curl_easy_setopt(curl_, CURLOPT_POSTFIELDS, body.c_str());
-      curl_easy_setopt(curl_, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
-    }
-    curl_slist* list = nullptr;
-    for (const auto& h : headers) list = curl_slist_append(list, h.c_str());
-    curl_easy_setopt(curl_, CURLOPT_HTTPHEADER, list);
-    CURLcode code = curl_easy_perform(curl_);
-    curl_slist_free_all(list);
-    REQUIRE(code == CURLE_OK);
-    curl_easy_getinfo(curl_, CURLINFO_RESPONSE_CODE, &response.status);
-    curl_easy_getinfo(curl_, CURLINFO_NUM_CONNECTS, &response.new_connections);
-    return response;
-  }
-
- private:
-  static size_t Append(char* data, size_t size, size_t count, void* out) {
-    static_cast<std::string*>(out)->append(data, size * count);
-    return size * count;
-  }
-  CURL* curl_;
-};
-
-struct RunningServer {
-  TestDatabase database;
-  TempDir dir;
-  octohub::indexer::IndexFollower follower{database.db(), dir / "index"};
-  std::unique_ptr<octohub::indexer::Searcher> searcher =
-      octohub::indexer::OpenSearcher(dir / "index");
-  std::unique_ptr<ApiServer> server;
-
-  explicit RunningServer(std::size_t max_body = 1 << 20) {
-    REQUIRE(follower.Open().ok());
-    ServerOptions options;
-    options.listen = "127.0.0.1:0";
-    options.max_body_bytes = max_body;
-    server = std::make_unique<ApiServer>(
-        options, octohub::api::ServerDependencies{database.db(), *searcher});
-    REQUIRE(server->Start().ok());
-  }
-  std::string url(const std::string& path) const {
-    return "http://127.0.0.1:" + std::to_string(server->port()) + path;
-  }
-};
-
-}  // namespace
 
 TEST_CASE("a plain HTTP/1.1 client reuses one connection for several requests", "[pg][http]") {
   RunningServer s;
@@ -151,7 +77,7 @@ TEST_CASE("readiness reports PostgreSQL and the index", "[pg][http]") {
   TempDir empty;
   auto no_index = octohub::indexer::OpenSearcher(empty / "missing");
   ServerOptions options;
-  options.listen = "127.0.0.1:0";
+  options.http.listen = "127.0.0.1:0";
   ApiServer unready(options, {s.database.db(), *no_index});
   REQUIRE(unready.Start().ok());
   auto response = Client().Get("http://127.0.0.1:" + std::to_string(unready.port()) + "/readyz");
@@ -198,7 +124,7 @@ TEST_CASE("a body over the limit is refused", "[pg][http]") {
 TEST_CASE("a port that is already in use is a clear error", "[pg][http]") {
   RunningServer s;
   ServerOptions options;
-  options.listen = "127.0.0.1:" + std::to_string(s.server->port());
+  options.http.listen = "127.0.0.1:" + std::to_string(s.server->port());
   ApiServer second(options, {s.database.db(), *s.searcher});
   auto started = second.Start();
   REQUIRE_FALSE(started.ok());

@@ -63,9 +63,17 @@ std::string ListenAddress(BackgroundProcess& serve) {
   return std::string(json::parse(*line).at("listen").as_string());
 }
 
-json::object Search(const std::string& address, const std::string& q) {
+// The admin key a first start prints once, on a line of its own.
+std::string AdminKey(BackgroundProcess& serve) {
+  auto line = serve.WaitForLine("octohub: admin key (shown once): ", 10s);
+  REQUIRE(line);
+  return line->substr(line->rfind(' ') + 1);
+}
+
+json::object Search(const std::string& address, const std::string& q, const std::string& key) {
   auto fetcher = octohub::ingest::MakeCurlFetcher();
-  auto response = fetcher->Fetch({.url = "http://" + address + "/api/v1/search?q=" + q});
+  auto response = fetcher->Fetch({.url = "http://" + address + "/api/v1/search?q=" + q,
+                                  .headers = {{"Authorization", "Bearer " + key}}});
   REQUIRE(response.ok());
   REQUIRE(response->status == 200);
   return json::parse(response->body).as_object();
@@ -80,6 +88,7 @@ TEST_CASE("a record harvested by serve is found over HTTP by a word of its text"
   BackgroundProcess serve(
       {OctohubBinary(), "serve", "--data-dir", data, "--listen", "127.0.0.1:0"});
   const std::string address = ListenAddress(serve);
+  const std::string key = AdminKey(serve);
 
   auto applied = Octohub(
       {"sources", "apply", WriteSource(dir, api.url("/notes")).string(), "--data-dir", data});
@@ -92,7 +101,7 @@ TEST_CASE("a record harvested by serve is found over HTTP by a word of its text"
 
   json::object found;
   for (int i = 0; i < 100; ++i) {
-    found = Search(address, "xylophone");
+    found = Search(address, "xylophone", key);
     if (found.at("total").as_int64() > 0) break;
     std::this_thread::sleep_for(100ms);
   }
@@ -108,6 +117,29 @@ TEST_CASE("a record harvested by serve is found over HTTP by a word of its text"
   REQUIRE(code);
   CHECK(*code == 0);
   CHECK_THAT(serve.stderr_text(), Catch::Contains("postgres.stopped"));
+}
+
+TEST_CASE("the admin key is printed on the first start only, and keys create makes more", "[e2e]") {
+  TempDir dir;
+  const std::string data = (dir / "data").string();
+  {
+    BackgroundProcess first(
+        {OctohubBinary(), "serve", "--data-dir", data, "--listen", "127.0.0.1:0"});
+    ListenAddress(first);
+    CHECK(AdminKey(first).rfind("ohk_", 0) == 0);
+    first.Signal(SIGTERM);
+    REQUIRE(first.WaitExit(10s) == 0);
+  }
+  auto created =
+      Octohub({"keys", "create", "--role", "read", "--name", "dashboard", "--data-dir", data});
+  INFO(created.err);
+  REQUIRE(created.exit_code == 0);
+  const std::string read_key = created.out.substr(0, created.out.find('\n'));
+  BackgroundProcess second(
+      {OctohubBinary(), "serve", "--data-dir", data, "--listen", "127.0.0.1:0"});
+  const std::string address = ListenAddress(second);
+  CHECK_THAT(second.stderr_text(), !Catch::Contains("admin key (shown once)"));
+  CHECK(Search(address, "anything", read_key).at("total").as_int64() == 0);
 }
 
 TEST_CASE("serve killed outright takes its PostgreSQL down and the next start recovers", "[e2e]") {

@@ -58,6 +58,11 @@ start_cluster() {
   pg_started=1
   conninfo="${out#PostgreSQL for tests: }"
   copy_conninfo="${conninfo/dbname=octohub/dbname=bench_copy}"
+  server_log="$work/pg/server.log"
+  # Every statement's duration goes to the server log, so a slow run can be taken apart
+  # (one short line per statement; the COPY data itself is not logged).
+  psql "$conninfo" -X -q -v ON_ERROR_STOP=1 -c "ALTER SYSTEM SET log_min_duration_statement = 0" \
+    -c "SELECT pg_reload_conf()" >/dev/null
 }
 
 sql() { psql "$1" -X -q -v ON_ERROR_STOP=1 -At -c "$2"; }
@@ -89,7 +94,7 @@ elapsed() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.3f", b - a}'; }
 # How long fetching every page takes with nothing else to do: the API's share of a run.
 time_api_alone() {
   local urls=() start
-  for page in $(seq 1 $((RECORDS / PAGE_SIZE + 1))); do urls+=("$api_url?page=$page"); done
+  for page in $(seq 1 $(((RECORDS + PAGE_SIZE - 1) / PAGE_SIZE + 1))); do urls+=("$api_url?page=$page"); done
   start="$(now)"
   curl -sf "${urls[@]}" >/dev/null || die "fetching the pages with curl failed"
   api_seconds="$(elapsed "$start" "$(now)")"
@@ -138,12 +143,44 @@ YAML
     2>"$work/apply.log" || die "sources apply failed: $(tail -5 "$work/apply.log")"
 }
 
+# Sums the statement durations PostgreSQL logged after byte OFFSET of its log, by kind:
+# the lookup of stored hashes, the upsert, the COPY into the staging table, commits, and the
+# rest; and the lookup's time on the first and the last page.
+statement_breakdown() {
+  tail -c +"$(($1 + 1))" "$server_log" | awk '
+    function flush() {
+      if (d == "") return
+      kind = text ~ /unnest/ ? "lookup" : text ~ /INSERT INTO records/ ? "upsert" \
+           : text ~ /COPY ingest_staging/ ? "copy" : text ~ /COMMIT/ ? "commit" \
+           : text ~ /UPDATE runs/ ? "runs" : "other"
+      sum[kind] += d
+      if (kind == "lookup") { if (first == "") first = d; last = d }
+      d = ""
+    }
+    /^[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9] / { flush() }  # mawk has no {n}
+    / LOG:  duration: [0-9.]+ ms/ {
+      d = $0; sub(/.* duration: /, "", d); sub(/ ms.*/, "", d)
+      text = $0; next
+    }
+    d != "" && length(text) < 400 { text = text " " $0 }
+    END {
+      flush()
+      total = sum["lookup"] + sum["upsert"] + sum["copy"] + sum["commit"] + sum["runs"] + sum["other"]
+      printf "PostgreSQL %.1f s: hash lookup %.1f s (%.0f ms on the first page, %.0f ms on the last),", \
+        total / 1000, sum["lookup"] / 1000, first, last
+      printf " upsert %.1f s, COPY to staging %.1f s, commits %.1f s, run bookkeeping %.1f s, other %.1f s\n", \
+        sum["upsert"] / 1000, sum["copy"] / 1000, sum["commit"] / 1000, sum["runs"] / 1000, sum["other"] / 1000
+    }'
+}
+
 # One `sources run --wait` under GNU time. Sets run_seconds (the run's own started_at to
-# finished_at), command_seconds (the whole process) and rss_mb; checks the counts.
+# finished_at), command_seconds (the whole process), rss_mb, cpu_seconds and breakdown;
+# checks the counts.
 octohub_run() {
   local name="$1" expect_field="$2"
   checkpoint
-  local start
+  local start log_offset
+  log_offset="$(stat -c %s "$server_log")"
   start="$(now)"
   /usr/bin/time -v -o "$work/$name.time" \
     "$OCTOHUB" sources run bench --wait --json --database-url "$conninfo" \
@@ -152,18 +189,23 @@ octohub_run() {
   command_seconds="$(elapsed "$start" "$(now)")"
   local json="$work/$name.json" count
   count="$(jq -r ".$expect_field" "$json")"
-  [ "$(jq -r .status "$json")" = succeeded ] && [ "$count" = "$RECORDS" ] ||
+  if [ "$(jq -r .status "$json")" != succeeded ] || [ "$count" != "$RECORDS" ]; then
     die "$name run: expected $RECORDS $expect_field, got: $(cat "$json")"
+  fi
   run_seconds="$(elapsed "$(date -d "$(jq -r .started_at "$json")" +%s.%N)" \
     "$(date -d "$(jq -r .finished_at "$json")" +%s.%N)")"
   rss_mb="$(awk -F': ' '/Maximum resident set size/ {printf "%.0f", $2 / 1024}' \
     "$work/$name.time")"
   cpu_seconds="$(awk -F': ' '/(User|System) time/ {s += $2} END {printf "%.2f", s}' \
     "$work/$name.time")"
+  breakdown="$(statement_breakdown "$log_offset")"
 }
 
 rate() { awk -v n="$RECORDS" -v s="$1" 'BEGIN {printf "%.0f", n / s}'; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", a / b}'; }
+# records/s ours ÷ records/s COPY, from the seconds each took for the same rows.
+ratio() { awk -v ours="$1" -v copy="$2" 'BEGIN {printf "%.2f", copy / ours}'; }
+verdict() { awk -v v="$1" -v goal="$2" -v op="$3" \
+  'BEGIN {print ((op == ">=" ? v >= goal : v < goal) ? "met" : "missed")}'; }
 
 report() {
   local copy_rate first_rate unchanged_rate
@@ -183,9 +225,15 @@ report() {
   printf '%-32s %8s\n' "fetching every page alone (curl)" "$api_seconds"
   echo "(run s: the run's started_at to finished_at; command s: the whole process;"
   echo " client: CPU seconds of the octohub process, user + system)"
-  local first_ratio unchanged_ratio
-  first_ratio="$(ratio "$first_rate" "$copy_rate")"
-  unchanged_ratio="$(ratio "$unchanged_rate" "$copy_rate")"
+  echo "where the time goes, first run: $first_breakdown"
+  echo "where the time goes, unchanged: $unchanged_breakdown"
+  local first_ratio unchanged_ratio peak_rss
+  first_ratio="$(ratio "$first_seconds" "$copy_seconds")"
+  unchanged_ratio="$(ratio "$unchanged_seconds" "$copy_seconds")"
+  peak_rss=$((first_rss > unchanged_rss ? first_rss : unchanged_rss))
+  echo "goals: first run >= 0.5 x COPY $(verdict "$first_ratio" 0.5 ">=")," \
+    "unchanged re-run >= 2 x COPY $(verdict "$unchanged_ratio" 2 ">=")," \
+    "peak RSS < 200 MB $(verdict "$peak_rss" 200 "<")"
   echo "ratio ours/COPY: first $first_ratio unchanged $unchanged_ratio => $first_ratio"
 }
 
@@ -201,11 +249,11 @@ main() {
   apply_source
   octohub_run first records_new
   first_seconds="$run_seconds" first_command="$command_seconds" first_rss="$rss_mb"
-  first_cpu="$cpu_seconds"
+  first_cpu="$cpu_seconds" first_breakdown="$breakdown"
   log "first run: $first_seconds s"
   octohub_run unchanged records_unchanged
   unchanged_seconds="$run_seconds" unchanged_command="$command_seconds"
-  unchanged_rss="$rss_mb" unchanged_cpu="$cpu_seconds"
+  unchanged_rss="$rss_mb" unchanged_cpu="$cpu_seconds" unchanged_breakdown="$breakdown"
   log "unchanged run: $unchanged_seconds s"
   report
 }

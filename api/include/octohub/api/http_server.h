@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -16,12 +17,17 @@
 
 namespace octohub::api {
 
+// Who may call a route: anyone, or a key of at least this role (read < write < admin).
+enum class Role { kPublic = 0, kRead = 1, kWrite = 2, kAdmin = 3 };
+
 struct RequestView {
   std::string method;
   std::string path;
   std::vector<std::pair<std::string, std::string>> query;  // decoded, in order
   std::string body;
   std::string if_none_match;
+  std::string authorization;  // the Authorization header, as sent
+  std::string content_type;
   std::vector<std::string> path_params;  // decoded {captures}, in order
 };
 
@@ -44,13 +50,19 @@ struct Route {
   std::string pattern;                               // "/api/v1/records/{source}/{id}"
   std::function<Reply(const RequestView&)> handler;  // must be thread-safe
   bool on_worker = true;  // blocks (PostgreSQL, index): run off the reactor thread
+  Role role = Role::kPublic;
 };
+
+// Decides, on a worker thread, whether a request may use a route that needs `role`:
+// nullopt to let it through, or the reply (401, 403, 503) to send instead.
+using Authorizer = std::function<std::optional<Reply>(Role role, const RequestView& request)>;
 
 struct HttpServerOptions {
   std::string listen = "127.0.0.1:8080";  // host:port; port 0 picks a free one
   int reactor_threads = 2;
   int worker_threads = 4;
   std::size_t max_body_bytes = 8 * 1024 * 1024;
+  Authorizer authorize;  // required when any route has a role
 };
 
 class HttpServer {

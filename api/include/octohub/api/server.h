@@ -5,13 +5,17 @@
 #include <memory>
 
 #include "octohub/api/http_server.h"
+#include "octohub/api/keys.h"
 #include "octohub/core/database.h"
 #include "octohub/core/status.h"
 #include "octohub/indexer/searcher.h"
 
 namespace octohub::api {
 
-using ServerOptions = HttpServerOptions;
+struct ServerOptions {
+  HttpServerOptions http;
+  bool public_read = false;  // anonymous clients may use the read endpoints
+};
 
 // Borrowed for the server's whole life.
 struct ServerDependencies {

@@ -54,6 +54,7 @@ struct Run {
 boost::json::object RunToJson(const Run& run);
 
 struct SourceSummary {
+  SourceSpec spec;
   std::string name;
   std::string schedule;
   std::int64_t records = 0;  // stored and not deleted
@@ -68,8 +69,13 @@ class SourceRegistry {
   enum class Applied { kCreated, kUpdated, kUnchanged };
   // Creates or replaces the source with this name.
   Result<Applied> Apply(const SourceSpec& spec);
+  // Creates it; kAlreadyExists when the name is taken.
+  Status Create(const SourceSpec& spec);
   Result<SourceSpec> Get(const std::string& name);
+  Result<SourceSummary> Describe(const std::string& name);  // kNotFound
   Result<std::vector<SourceSummary>> List();
+  // Deletes the source with its records and runs; the index drops its documents.
+  Status Delete(const std::string& name);
 
  private:
   const Database& db_;
@@ -93,6 +99,21 @@ class RunQueue {
  private:
   const Database& db_;
 };
+
+// A record as stored (SPEC §4: GET /api/v1/records/{source}/{id}).
+struct StoredRecord {
+  std::string source;
+  std::string id;
+  std::string data;  // the record's JSON as fetched
+  std::string content_hash;
+  std::string fetched_at;
+  std::string updated_at;
+  bool deleted = false;
+};
+
+// kNotFound when the source has no record with this id.
+Result<StoredRecord> ReadRecord(const Database& db, const std::string& source,
+                                const std::string& id);
 
 // How a worker retries a page: connection errors, timeouts, 408, 429 and 5xx are retried
 // with exponential backoff and full jitter, or after the server's Retry-After.

@@ -1,0 +1,139 @@
+// /api/v1/sources and /api/v1/runs (SPEC §3, §6). Secrets are never returned.
+#include <boost/json.hpp>
+#include <charconv>
+
+#include "octohub/ingest/ingest.h"
+#include "routes.h"
+
+namespace octohub::api {
+namespace json = boost::json;
+namespace {
+
+json::object SummaryToJson(const ingest::SourceSummary& summary) {
+  json::object out = SourceSpecToJson(summary.spec, true);
+  out["records"] = summary.records;
+  out["last_run"] = summary.last_run ? json::value(ingest::RunToJson(*summary.last_run)) : nullptr;
+  out["next_run_at"] = summary.next_run_at ? json::value(*summary.next_run_at) : nullptr;
+  return out;
+}
+
+// The source in the body, validated; for PUT the name comes from the path when absent.
+std::optional<Reply> ReadSource(const RequestView& request, const std::string* path_name,
+                                SourceSpec& spec) {
+  json::value body;
+  if (auto bad = ParseBody(request, true, body)) return bad;
+  if (path_name != nullptr && body.is_object()) {
+    auto& fields = body.as_object();
+    if (!fields.contains("name")) fields["name"] = *path_name;
+    if (fields["name"] != json::value(*path_name)) {
+      return ProblemReply(422, "the name in the body differs from the one in the path",
+                          {{"/name", "must be \"" + *path_name + "\" (as in the path)"}});
+    }
+  }
+  auto parsed = ParseSourceSpec(body);
+  if (!parsed.ok()) return ReplyForStatus(parsed.status());
+  spec = std::move(*parsed);
+  return std::nullopt;
+}
+
+Reply Described(const ServerDependencies& deps, const std::string& name, int status) {
+  auto summary = ingest::SourceRegistry(deps.db).Describe(name);
+  if (!summary.ok()) return ReplyForStatus(summary.status());
+  Reply reply = JsonReply(status, SummaryToJson(*summary));
+  if (status == 201) reply.headers.emplace_back("Location", "/api/v1/sources/" + name);
+  return reply;
+}
+
+Reply ListSources(const ServerDependencies& deps) {
+  auto sources = ingest::SourceRegistry(deps.db).List();
+  if (!sources.ok()) return ReplyForStatus(sources.status());
+  json::array out;
+  for (const auto& summary : *sources) out.push_back(SummaryToJson(summary));
+  return JsonReply(200, json::object{{"sources", std::move(out)}});
+}
+
+Reply CreateSource(const ServerDependencies& deps, const RequestView& request) {
+  SourceSpec spec;
+  if (auto bad = ReadSource(request, nullptr, spec)) return *bad;
+  Status created = ingest::SourceRegistry(deps.db).Create(spec);
+  if (!created.ok()) return ReplyForStatus(created);
+  return Described(deps, spec.name, 201);
+}
+
+Reply PutSource(const ServerDependencies& deps, const RequestView& request) {
+  SourceSpec spec;
+  if (auto bad = ReadSource(request, &request.path_params[0], spec)) return *bad;
+  auto applied = ingest::SourceRegistry(deps.db).Apply(spec);
+  if (!applied.ok()) return ReplyForStatus(applied.status());
+  return Described(deps, spec.name,
+                   *applied == ingest::SourceRegistry::Applied::kCreated ? 201 : 200);
+}
+
+Reply DeleteSource(const ServerDependencies& deps, const RequestView& request) {
+  Status deleted = ingest::SourceRegistry(deps.db).Delete(request.path_params[0]);
+  if (!deleted.ok()) return ReplyForStatus(deleted);
+  return Reply{204, "application/json", "", {}};
+}
+
+Reply StartRun(const ServerDependencies& deps, const RequestView& request) {
+  auto run = ingest::RunQueue(deps.db).Enqueue(request.path_params[0], "manual");
+  if (!run.ok()) return ReplyForStatus(run.status());
+  Reply reply = JsonReply(202, ingest::RunToJson(*run));
+  reply.headers.emplace_back("Location", "/api/v1/runs/" + std::to_string(run->id));
+  return reply;
+}
+
+Reply ListRuns(const ServerDependencies& deps, const RequestView& request) {
+  int limit = 50;
+  for (const auto& [name, value] : request.query) {
+    if (name != "limit") continue;
+    auto [end, error] = std::from_chars(value.data(), value.data() + value.size(), limit);
+    if (error != std::errc() || end != value.data() + value.size() || limit < 1 || limit > 1000) {
+      return ProblemReply(400, "\"limit\" must be an integer from 1 to 1000");
+    }
+  }
+  const std::string& source = request.path_params[0];
+  auto exists = ingest::SourceRegistry(deps.db).Get(source);
+  if (!exists.ok()) return ReplyForStatus(exists.status());
+  auto runs = ingest::RunQueue(deps.db).ListForSource(source, limit);
+  if (!runs.ok()) return ReplyForStatus(runs.status());
+  json::array out;
+  for (const auto& run : *runs) out.push_back(ingest::RunToJson(run));
+  return JsonReply(200, json::object{{"runs", std::move(out)}});
+}
+
+Reply GetRun(const ServerDependencies& deps, const RequestView& request) {
+  const std::string& text = request.path_params[0];
+  std::int64_t id = 0;
+  auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), id);
+  if (error != std::errc() || end != text.data() + text.size())
+    return ProblemReply(404, "no run " + text);
+  auto run = ingest::RunQueue(deps.db).Get(id);
+  if (!run.ok()) return ReplyForStatus(run.status());
+  return JsonReply(200, ingest::RunToJson(*run));
+}
+
+}  // namespace
+
+void AddSourceRoutes(std::vector<Route>& routes, const ServerDependencies& deps) {
+  auto add = [&](const char* method, const char* pattern, Role role,
+                 Reply (*handler)(const ServerDependencies&, const RequestView&)) {
+    routes.push_back({method, pattern,
+                      [&deps, handler](const RequestView& r) { return handler(deps, r); }, true,
+                      role});
+  };
+  add("GET", "/api/v1/sources", Role::kWrite,
+      [](const ServerDependencies& d, const RequestView&) { return ListSources(d); });
+  add("POST", "/api/v1/sources", Role::kWrite, CreateSource);
+  add("GET", "/api/v1/sources/{name}", Role::kWrite,
+      [](const ServerDependencies& d, const RequestView& r) {
+        return Described(d, r.path_params[0], 200);
+      });
+  add("PUT", "/api/v1/sources/{name}", Role::kWrite, PutSource);
+  add("DELETE", "/api/v1/sources/{name}", Role::kAdmin, DeleteSource);
+  add("POST", "/api/v1/sources/{name}/runs", Role::kWrite, StartRun);
+  add("GET", "/api/v1/sources/{name}/runs", Role::kWrite, ListRuns);
+  add("GET", "/api/v1/runs/{id}", Role::kWrite, GetRun);
+}
+
+}  // namespace octohub::api
