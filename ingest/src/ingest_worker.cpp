@@ -1,5 +1,6 @@
 #include <chrono>
 #include <cstdlib>
+#include <future>
 #include <pqxx/pqxx>
 #include <thread>
 
@@ -141,8 +142,23 @@ struct IngestWorker::Execution {
   std::optional<std::string> max_cursor;  // largest seen in this run
   std::stop_token stop;
 
+  // Fetching renews the lease on a connection of its own: the next page is fetched while
+  // the current one is being stored on `c`.
+  std::unique_ptr<pqxx::connection> lease_connection;
+  std::chrono::steady_clock::time_point lease_renewed{};
+
+  // Every stored page renews the lease too; this covers long waits between pages (retries,
+  // rate limits, slow upstreams) without a round trip for every request.
   Status RenewLease() {
-    pqxx::work tx(c);
+    const auto now = std::chrono::steady_clock::now();
+    if (now - lease_renewed < std::chrono::seconds(20)) return Status::Ok();
+    lease_renewed = now;
+    if (!lease_connection) {
+      auto opened = worker.db_.Connect();
+      if (!opened.ok()) return opened.status();
+      lease_connection = std::move(*opened);
+    }
+    pqxx::work tx(*lease_connection);
     auto renewed = tx.exec_params(kRenewLease, run_id, worker.worker_id_);
     tx.commit();
     if (renewed.affected_rows() == 0) {
@@ -208,35 +224,54 @@ struct IngestWorker::Execution {
       ForgetSeen(tx);
       tx.commit();
     }
-    while (true) {
-      const std::int64_t page_number = planner.pages_planned();
-      auto response = Fetch(request, limiter, page_number);
+    // A page is fetched and parsed in the background while the one before it is stored.
+    struct Loaded {
+      HttpResponse response;
+      ExtractedPage page;
+    };
+    auto load = [this, &limiter, &extractor](const HttpRequest& page_request,
+                                             std::int64_t number) -> Result<Loaded> {
+      auto response = Fetch(page_request, limiter, number);
       if (!response.ok()) return response.status();
       auto page = extractor->Extract(response->body);
       if (!page.ok()) {
-        return page.status().WithContext("page " + std::to_string(page_number) + " (" +
-                                         request.url + ")");
+        return page.status().WithContext("page " + std::to_string(number) + " (" +
+                                         page_request.url + ")");
       }
-      if (page->max_incremental &&
-          (!max_cursor || CursorGreater(*page->max_incremental, *max_cursor))) {
-        max_cursor = page->max_incremental;
+      return Loaded{std::move(*response), std::move(*page)};
+    };
+    Result<Loaded> loaded = load(request, planner.pages_planned());
+    std::future<Result<Loaded>> prefetch;
+    while (true) {
+      const std::int64_t page_number = planner.pages_planned();
+      if (!loaded.ok()) return loaded.status();
+      const ExtractedPage& page = loaded->page;
+      if (page.max_incremental &&
+          (!max_cursor || CursorGreater(*page.max_incremental, *max_cursor))) {
+        max_cursor = page.max_incremental;
+      }
+      auto next = planner.NextUrl(page, loaded->response);
+      HttpRequest next_request = request;
+      if (next.ok() && *next && !stop.stop_requested()) {
+        next_request.url = **next;
+        prefetch = std::async(std::launch::async, load, next_request, planner.pages_planned());
       }
       pqxx::work tx(c);
-      WriteCounts counts = WriteRecords(tx, source, page->records);
-      if (full_refresh) RememberSeen(tx, page->records);
+      WriteCounts counts = WriteRecords(tx, source, page.records);
+      if (full_refresh) RememberSeen(tx, page.records);
       auto updated =
-          tx.exec_params(kRecordPage, run_id, worker.worker_id_, page->array_size - page->skipped,
-                         counts.inserted, counts.updated, counts.unchanged, page->skipped,
-                         static_cast<std::int64_t>(response->body.size()));
+          tx.exec_params(kRecordPage, run_id, worker.worker_id_, page.array_size - page.skipped,
+                         counts.inserted, counts.updated, counts.unchanged, page.skipped,
+                         static_cast<std::int64_t>(loaded->response.body.size()));
       if (updated.affected_rows() == 0) {
         return FailedPrecondition("the run's lease was lost to another worker");
       }
       tx.commit();
-      auto next = planner.NextUrl(*page, *response);
       if (!next.ok()) return next.status();
       if (!*next) break;
       if (stop.stop_requested()) return Stopped(page_number);
-      request.url = **next;
+      request = next_request;
+      loaded = prefetch.get();
     }
     // Only a complete pass knows which records the upstream no longer has.
     if (full_refresh && !planner.truncated()) {

@@ -72,16 +72,14 @@ WriteCounts WriteRecords(pqxx::work& tx, const std::string& source,
   // A page is small and the source may hold millions of records: always probe the primary
   // key, once per id. Left to itself, the planner (with no statistics yet on a freshly
   // filled table) filters every stored record of the source instead, on every page.
-  tx.exec0("SET LOCAL enable_hashjoin = off");
-  tx.exec0("SET LOCAL enable_mergejoin = off");
-  tx.exec0("SET LOCAL enable_seqscan = off");
+  tx.exec0(
+      "SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off; "
+      "SET LOCAL enable_seqscan = off");
   std::unordered_map<std::string, Stored> stored;
   for (const auto& row : tx.exec_params(kStoredHashes, source, IdArray(records))) {
     stored.emplace(row[0].as<std::string>(), Stored{row[1].as<std::string>(), row[2].as<bool>()});
   }
-  tx.exec0("RESET enable_hashjoin");
-  tx.exec0("RESET enable_mergejoin");
-  tx.exec0("RESET enable_seqscan");
+  tx.exec0("RESET enable_hashjoin; RESET enable_mergejoin; RESET enable_seqscan");
   std::vector<const ExtractedRecord*> changed;
   for (const auto& record : records) {
     auto it = stored.find(record.id);
@@ -96,6 +94,20 @@ WriteCounts WriteRecords(pqxx::work& tx, const std::string& source,
     changed.push_back(&record);
   }
   if (changed.empty()) return counts;  // the common case of a re-run: nothing is written
+
+  if (counts.updated == 0) {
+    // Only new records (a first run): straight into the table, numbered by its defaults.
+    // No other writer adds this source's records meanwhile: a source has one run at a time.
+    tx.exec(kLockChangeFeed);
+    pqxx::stream_to copy(tx, "records",
+                         std::vector<std::string>{"source", "id", "data", "content_hash"});
+    for (const ExtractedRecord* record : changed) {
+      copy << std::make_tuple(source, record->id, record->json, record->content_hash);
+    }
+    copy.complete();
+    tx.exec_params("SELECT pg_notify($1, $2)", kRecordsChannel, source);
+    return counts;
+  }
 
   tx.exec0(kCreateStaging);
   {

@@ -126,6 +126,7 @@ Status SourceRegistry::Delete(const std::string& name) {
     LockChangeFeed(tx);
     auto deleted = tx.exec_params0("DELETE FROM sources WHERE name = $1", name);
     if (deleted.affected_rows() == 0) return NotFound("no source named \"" + name + "\"");
+    tx.exec_params0("DELETE FROM records WHERE source = $1", name);
     tx.exec_params0(
         "INSERT INTO source_tombstones (source, change_seq) VALUES ($1, "
         "nextval('record_change_seq'))",

@@ -144,14 +144,14 @@ YAML
 }
 
 # Sums the statement durations PostgreSQL logged after byte OFFSET of its log, by kind:
-# the lookup of stored hashes, the upsert, the COPY into the staging table, commits, and the
+# the lookup of stored hashes, the upsert, COPY (into records or the staging table), commits, and the
 # rest; and the lookup's time on the first and the last page.
 statement_breakdown() {
   tail -c +"$(($1 + 1))" "$server_log" | awk '
     function flush() {
       if (d == "") return
       kind = text ~ /unnest/ ? "lookup" : text ~ /INSERT INTO records/ ? "upsert" \
-           : text ~ /COPY ingest_staging/ ? "copy" : text ~ /COMMIT/ ? "commit" \
+           : text ~ /COPY (ingest_staging|records)/ ? "copy" : text ~ /COMMIT/ ? "commit" \
            : text ~ /UPDATE runs/ ? "runs" : "other"
       sum[kind] += d
       if (kind == "lookup") { if (first == "") first = d; last = d }
@@ -168,7 +168,7 @@ statement_breakdown() {
       total = sum["lookup"] + sum["upsert"] + sum["copy"] + sum["commit"] + sum["runs"] + sum["other"]
       printf "PostgreSQL %.1f s: hash lookup %.1f s (%.0f ms on the first page, %.0f ms on the last),", \
         total / 1000, sum["lookup"] / 1000, first, last
-      printf " upsert %.1f s, COPY to staging %.1f s, commits %.1f s, run bookkeeping %.1f s, other %.1f s\n", \
+      printf " upsert %.1f s, COPY %.1f s, commits %.1f s, run bookkeeping %.1f s, other %.1f s\n", \
         sum["upsert"] / 1000, sum["copy"] / 1000, sum["commit"] / 1000, sum["runs"] / 1000, sum["other"] / 1000
     }'
 }
