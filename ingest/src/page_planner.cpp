@@ -3,6 +3,8 @@
 #include <boost/url.hpp>
 #include <cctype>
 
+#include "octohub/core/content_hash.h"
+
 namespace octohub::ingest {
 namespace {
 
@@ -100,6 +102,17 @@ Result<std::optional<std::string>> PagePlanner::NextUrl(const ExtractedPage& pag
   using Type = PaginationSpec::Type;
   const auto& p = spec_.pagination;
   if (p.type == Type::kNone || page.array_size == 0) return std::optional<std::string>();
+  if ((p.type == Type::kPage || p.type == Type::kOffset) && !page.records.empty()) {
+    std::string ids;
+    for (const auto& record : page.records) ids += record.id + '\n';
+    std::string hashed = ContentHash(ids);
+    if (hashed == previous_ids_) {
+      return InvalidArgument("pagination loop: page " + std::to_string(pages_) +
+                             " holds the same records as the page before (does the API ignore \"" +
+                             p.param + "\"?)");
+    }
+    previous_ids_ = std::move(hashed);
+  }
   Result<std::string> next = std::string();
   switch (p.type) {
     case Type::kPage:

@@ -25,7 +25,8 @@ class PagePlanner {
 
   // The next URL after a page, or nullopt when paging is done (an empty page, no next
   // cursor or link, max_pages reached). A cursor or link seen before is an error: the
-  // upstream would make us loop forever.
+  // upstream would make us loop forever; so is a numbered page holding exactly the records
+  // of the page before it (an upstream that ignores the page parameter).
   Result<std::optional<std::string>> NextUrl(const ExtractedPage& page,
                                              const HttpResponse& response);
 
@@ -42,6 +43,7 @@ class PagePlanner {
   bool truncated_ = false;
   std::string current_url_;
   std::set<std::string> seen_;  // cursors or URLs already followed
+  std::string previous_ids_;    // page/offset: the ids of the page before, hashed
 };
 
 // The target of the rel="next" link in an RFC 8288 Link header, if any.

@@ -241,3 +241,54 @@ TEST_CASE("a gzip-encoded page is decoded", "[pg][http]") {
   CHECK(run.status == "succeeded");
   CHECK(run.records_new == 5);
 }
+
+TEST_CASE("basic, header and query auth reach the upstream", "[pg][http]") {
+  TestDatabase database;
+  HttpTestServer api([](const TestRequest& r) {
+    const bool ok =
+        (r.headers.count("authorization") && r.headers.at("authorization") == "Basic dTpw") ||
+        (r.headers.count("x-api-key") && r.headers.at("x-api-key") == "k1") ||
+        (r.query.count("api_key") && r.query.at("api_key") == "k2");
+    return ok ? TestResponse{200, json::serialize(json::object{{"items", Items(1, 1)}})}
+              : TestResponse{401, R"({"error": "who are you"})"};
+  });
+  for (const std::string auth : {R"({"type": "basic", "username": "u", "password": "p"})",
+                                 R"({"type": "header", "name": "X-Api-Key", "value": "k1"})",
+                                 R"({"type": "query", "name": "api_key", "value": "k2"})"}) {
+    INFO(auth);
+    Run run = Harvest(database, Source(api.url("/items"), R"("auth": )" + auth));
+    CHECK(run.status == "succeeded");
+  }
+}
+
+TEST_CASE("redirects are followed with our User-Agent over one kept-alive connection",
+          "[pg][http]") {
+  TestDatabase database;
+  HttpTestServer api([](const TestRequest& r) {
+    if (r.path == "/old")
+      return TestResponse{301, "", {{"Location", "/items" + r.target.substr(4)}}};
+    int page = Param(r, "page", 1);
+    return TestResponse{200,
+                        json::serialize(json::object{
+                            {"items", page <= 3 ? Items(page * 2 - 1, page * 2) : json::array()}})};
+  });
+  Run run = Harvest(database, Source(api.url("/old"), R"("pagination": {"type": "page"})"));
+  INFO(run.error.value_or(""));
+  CHECK(run.status == "succeeded");
+  CHECK(run.records_new == 6);
+  CHECK_THAT(api.requests().front().headers.at("user-agent"), Catch::StartsWith("octohub/"));
+  CHECK(api.connections_accepted() == 1);
+}
+
+TEST_CASE("an upstream that ignores the page parameter fails as a loop, not after max_pages",
+          "[pg][http]") {
+  TestDatabase database;
+  HttpTestServer api([](const TestRequest&) {
+    return TestResponse{200, json::serialize(json::object{{"items", Items(1, 3)}})};
+  });
+  Run run = Harvest(database, Source(api.url("/items"), R"("pagination": {"type": "page"})"));
+  CHECK(run.status == "failed");
+  CHECK_THAT(run.error.value_or(""), Catch::Contains("pagination loop"));
+  CHECK(api.requests().size() == 2);
+  CHECK(database.Scalar("SELECT count(*) FROM records") == "3");
+}
