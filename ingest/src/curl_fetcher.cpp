@@ -80,8 +80,24 @@ class CurlFetcher final : public HttpFetcher {
                         std::to_string(options_.max_body_bytes) + " bytes");
     }
     if (code != CURLE_OK) {
-      StatusCode status_code = code == CURLE_OPERATION_TIMEDOUT ? StatusCode::kDeadlineExceeded
-                                                                : StatusCode::kUnavailable;
+      // Timeouts and connection trouble may pass; a bad certificate or URL will not.
+      StatusCode status_code = StatusCode::kUnavailable;
+      switch (code) {
+        case CURLE_OPERATION_TIMEDOUT:
+          status_code = StatusCode::kDeadlineExceeded;
+          break;
+        case CURLE_PEER_FAILED_VERIFICATION:
+        case CURLE_SSL_CERTPROBLEM:
+        case CURLE_SSL_CACERT_BADFILE:
+        case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+        case CURLE_TOO_MANY_REDIRECTS:
+        case CURLE_UNSUPPORTED_PROTOCOL:
+        case CURLE_URL_MALFORMAT:
+          status_code = StatusCode::kFailedPrecondition;
+          break;
+        default:
+          break;
+      }
       return Status(status_code,
                     request.method + " " + request.url + ": " + curl_easy_strerror(code));
     }

@@ -3,9 +3,13 @@
 
 #include <boost/json.hpp>
 #include <catch2/catch.hpp>
+#include <cstdlib>
+#include <thread>
 
 #include "http_test_server.h"
 #include "octohub/ingest/ingest.h"
+#include "process.h"
+#include "temp_dir.h"
 #include "test_database.h"
 
 namespace json = boost::json;
@@ -291,4 +295,39 @@ TEST_CASE("an upstream that ignores the page parameter fails as a loop, not afte
   CHECK_THAT(run.error.value_or(""), Catch::Contains("pagination loop"));
   CHECK(api.requests().size() == 2);
   CHECK(database.Scalar("SELECT count(*) FROM records") == "3");
+}
+
+TEST_CASE("https is verified: a self-signed certificate fails the run with the reason",
+          "[pg][http]") {
+  TestDatabase database;
+  octohub::testing::TempDir dir;
+  auto run_openssl = [&](const std::string& args) {
+    return std::system(
+        ("cd " + dir.path().string() + " && openssl " + args + " >/dev/null 2>&1").c_str());
+  };
+  REQUIRE(run_openssl("req -x509 -newkey rsa:2048 -nodes -keyout key.pem -out cert.pem -days 1 "
+                      "-subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1") == 0);
+  dir.Write("page.json", json::serialize(json::object{{"items", Items(1, 2)}}));
+  int port = 0;
+  {  // a free port for the TLS server
+    HttpTestServer probe([](const TestRequest&) { return TestResponse{}; });
+    port = probe.port();
+  }
+  octohub::testing::BackgroundProcess tls(
+      {"/usr/bin/openssl", "s_server", "-accept", "127.0.0.1:" + std::to_string(port), "-cert",
+       (dir / "cert.pem").string(), "-key", (dir / "key.pem").string(), "-WWW", "-quiet"},
+      {});
+  // Wait until it listens: any answer but "connection refused".
+  auto probe = MakeCurlFetcher();
+  for (int i = 0; i < 100; ++i) {
+    auto answer = probe->Fetch({.url = "https://127.0.0.1:" + std::to_string(port) + "/"});
+    if (answer.ok() || answer.status().message().find("connect") == std::string::npos) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  Run run = Harvest(database, Source("https://127.0.0.1:" + std::to_string(port) + "/page.json",
+                                     R"("pagination": {"type": "none"})"));
+  CHECK(run.status == "failed");
+  CHECK_THAT(run.error.value_or(""),
+             Catch::Contains("certificate") && !Catch::Contains("attempts"));
+  CHECK(database.Scalar("SELECT count(*) FROM records") == "0");
 }
