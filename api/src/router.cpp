@@ -1,5 +1,7 @@
 #include "router.h"
 
+#include <charconv>
+
 namespace octohub::api {
 namespace {
 
@@ -43,6 +45,13 @@ int HexValue(char c) {
 }
 
 }  // namespace
+
+std::optional<std::int64_t> ParseIdParam(const std::string& text) {
+  std::int64_t id = 0;
+  auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), id);
+  if (error != std::errc() || end != text.data() + text.size()) return std::nullopt;
+  return id;
+}
 
 bool PercentDecode(std::string_view in, std::string& out, bool plus_is_space) {
   out.clear();

@@ -1,7 +1,9 @@
 // Path matching for the route table. Pure; private to api/.
 #pragma once
 
+#include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -25,6 +27,9 @@ class Router {
  private:
   std::vector<Route> routes_;
 };
+
+// A path parameter that must be a whole number (an id); nullopt otherwise.
+std::optional<std::int64_t> ParseIdParam(const std::string& text);
 
 // Decodes %XX (and '+' as space when plus_is_space); false on a malformed escape.
 bool PercentDecode(std::string_view in, std::string& out, bool plus_is_space);

@@ -108,13 +108,9 @@ Reply ListKeys(KeyStore& keys) {
 }
 
 Reply RevokeKey(KeyStore& keys, const RequestView& request) {
-  const std::string& text = request.path_params[0];
-  std::int64_t id = 0;
-  auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), id);
-  if (error != std::errc() || end != text.data() + text.size()) {
-    return ProblemReply(404, "no API key " + text);
-  }
-  Status revoked = keys.Revoke(id);
+  auto id = ParseIdParam(request.path_params[0]);
+  if (!id) return ProblemReply(404, "no API key " + request.path_params[0]);
+  Status revoked = keys.Revoke(*id);
   if (!revoked.ok()) return ReplyForStatus(revoked);
   return Reply{204, "application/json", "", {}};
 }

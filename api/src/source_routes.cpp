@@ -103,12 +103,9 @@ Reply ListRuns(const ServerDependencies& deps, const RequestView& request) {
 }
 
 Reply GetRun(const ServerDependencies& deps, const RequestView& request) {
-  const std::string& text = request.path_params[0];
-  std::int64_t id = 0;
-  auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), id);
-  if (error != std::errc() || end != text.data() + text.size())
-    return ProblemReply(404, "no run " + text);
-  auto run = ingest::RunQueue(deps.db).Get(id);
+  auto id = ParseIdParam(request.path_params[0]);
+  if (!id) return ProblemReply(404, "no run " + request.path_params[0]);
+  auto run = ingest::RunQueue(deps.db).Get(*id);
   if (!run.ok()) return ReplyForStatus(run.status());
   return JsonReply(200, ingest::RunToJson(*run));
 }

@@ -17,17 +17,12 @@
 #include "octohub/indexer/searcher.h"
 #include "octohub/ingest/ingest.h"
 #include "octohub/sql/migrations.h"
+#include "process.h"
 #include "runtime.h"
 
 namespace octohub::hub {
 namespace json = boost::json;
 namespace {
-
-std::string Hostname() {
-  char host[256] = {};
-  gethostname(host, sizeof(host) - 1);
-  return host;
-}
 
 // Reads FILE as one source or a list of sources, collecting every problem with its place.
 Status LoadSourceFile(const std::string& path, std::vector<SourceSpec>& out) {
@@ -153,8 +148,7 @@ int RunSourcesRun(const GlobalOptions& options, const std::string& name, bool wa
   ingest::Run result = *run;
   if (wait) {
     // Run it here unless a running `serve` has already claimed it; then wait for that.
-    ingest::IngestWorker worker(db, ingest::MakeCurlFetcher(),
-                                Hostname() + ":" + std::to_string(getpid()) + ":cli");
+    ingest::IngestWorker worker(db, ingest::MakeCurlFetcher(), WorkerId("cli"));
     auto here = worker.RunIfQueued(result.id);
     if (!here.ok()) return Fail(here.status());
     if (*here) result = **here;

@@ -103,6 +103,27 @@ std::string FileTail(const std::string& path, size_t max_bytes) {
   return text;
 }
 
+namespace {
+std::string Hostname() {
+  char host[256] = {};
+  gethostname(host, sizeof(host) - 1);
+  return host;
+}
+}  // namespace
+
+std::string WorkerId(const std::string& role) {
+  return Hostname() + ":" + std::to_string(getpid()) + ":" + role;
+}
+
+bool IsDeadLocalWorker(const std::string& owner) {
+  const auto first = owner.find(':');
+  const auto second = owner.find(':', first + 1);
+  if (first == std::string::npos || second == std::string::npos) return false;
+  if (owner.substr(0, first) != Hostname()) return false;  // elsewhere: wait for lease expiry
+  const pid_t pid = std::atoi(owner.substr(first + 1, second - first - 1).c_str());
+  return pid > 0 && pid != getpid() && !ProcessAlive(pid);
+}
+
 bool ProcessAlive(pid_t pid) {
   if (pid <= 0) return false;
   if (kill(pid, 0) == 0) return true;

@@ -40,4 +40,9 @@ std::string FileTail(const std::string& path, size_t max_bytes = 2000);
 
 bool ProcessAlive(pid_t pid);
 
+// "host:pid:role": who holds a lease, so that a crashed worker on this machine is recognised.
+std::string WorkerId(const std::string& role);
+// Whether a lease owner named by WorkerId is a process of this machine that no longer runs.
+bool IsDeadLocalWorker(const std::string& owner);
+
 }  // namespace octohub::hub

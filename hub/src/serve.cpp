@@ -14,30 +14,11 @@
 #include "octohub/core/log.h"
 #include "octohub/indexer/indexer.h"
 #include "octohub/ingest/ingest.h"
+#include "process.h"
 #include "runtime.h"
 
 namespace octohub::hub {
 namespace {
-
-std::string Hostname() {
-  char host[256] = {};
-  gethostname(host, sizeof(host) - 1);
-  return host;
-}
-
-// Worker ids are "host:pid:role", so a crashed worker on this machine can be recognised.
-std::string WorkerId(const std::string& role) {
-  return Hostname() + ":" + std::to_string(getpid()) + ":" + role;
-}
-
-bool IsDeadLocalWorker(const std::string& owner) {
-  const auto first = owner.find(':');
-  const auto second = owner.find(':', first + 1);
-  if (first == std::string::npos || second == std::string::npos) return false;
-  if (owner.substr(0, first) != Hostname()) return false;  // elsewhere: wait for lease expiry
-  const pid_t pid = std::atoi(owner.substr(first + 1, second - first - 1).c_str());
-  return pid > 0 && pid != getpid() && kill(pid, 0) != 0 && errno == ESRCH;
-}
 
 // Takes queued runs one at a time; woken by NOTIFY when a run is queued, else polls.
 void IngestLoop(const Database& db, int number, std::stop_token stop) {
