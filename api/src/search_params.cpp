@@ -1,6 +1,7 @@
 #include "search_params.h"
 
 #include <charconv>
+#include <regex>
 
 namespace octohub::api {
 namespace {
@@ -21,6 +22,22 @@ Result<bool> ParseBool(const std::string& name, const std::string& text) {
   return InvalidArgument("\"" + name + "\" must be true or false, not \"" + text + "\"");
 }
 
+const std::regex kFieldName("[a-z0-9_]{1,64}");
+
+std::vector<std::string> SplitCommas(const std::string& value) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start <= value.size()) {
+    size_t comma = value.find(',', start);
+    std::string part =
+        value.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    if (!part.empty()) out.push_back(std::move(part));
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  return out;
+}
+
 }  // namespace
 
 Result<indexer::SearchRequest> ParseSearchParams(const QueryParams& params) {
@@ -29,15 +46,7 @@ Result<indexer::SearchRequest> ParseSearchParams(const QueryParams& params) {
     if (name == "q") {
       request.q = value;
     } else if (name == "source") {
-      size_t start = 0;
-      while (start <= value.size()) {
-        size_t comma = value.find(',', start);
-        std::string source =
-            value.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
-        if (!source.empty()) request.sources.push_back(source);
-        if (comma == std::string::npos) break;
-        start = comma + 1;
-      }
+      for (auto& source : SplitCommas(value)) request.sources.push_back(std::move(source));
     } else if (name == "page") {
       auto page = ParseInt(name, value, 1, 100000);
       if (!page.ok()) return page.status();
@@ -50,10 +59,26 @@ Result<indexer::SearchRequest> ParseSearchParams(const QueryParams& params) {
       auto flag = ParseBool(name, value);
       if (!flag.ok()) return flag.status();
       (name == "prefix" ? request.prefix : request.exact_total) = *flag;
-    } else if (name == "sort" && value == "relevance") {
-      // the default order
-    } else if (name == "sort" || name == "facets" || name.rfind("filter.", 0) == 0) {
-      return InvalidArgument("\"" + name + "\" is not supported by this version of octohub");
+    } else if (name == "sort") {
+      const std::string field = value.empty() || value[0] != '-' ? value : value.substr(1);
+      if (!std::regex_match(field, kFieldName)) {
+        return InvalidArgument("\"sort\" must be relevance, FIELD or -FIELD, not \"" + value +
+                               "\"");
+      }
+      request.sort = value;
+    } else if (name == "facets") {
+      for (const auto& facet : SplitCommas(value)) {
+        if (!std::regex_match(facet, kFieldName)) {
+          return InvalidArgument("\"facets\" names fields: \"" + facet + "\" is not one");
+        }
+        request.facets.push_back(facet);
+      }
+    } else if (name.rfind("filter.", 0) == 0) {
+      const std::string field = name.substr(7);
+      if (!std::regex_match(field, kFieldName)) {
+        return InvalidArgument("\"" + name + "\" must name a facet field: filter.FIELD=value");
+      }
+      request.filters.emplace_back(field, value);
     }
     // Other parameters are ignored, as HTTP APIs conventionally do (cache busters, tracking).
   }

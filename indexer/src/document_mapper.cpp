@@ -8,16 +8,6 @@
 namespace octohub::indexer {
 namespace json = boost::json;
 
-namespace schema {
-
-std::string UniqueTerm(std::string_view source, std::string_view id) {
-  std::string term = std::string(kUniquePrefix) + std::string(source) + ":" + std::string(id);
-  if (term.size() <= 240) return term;
-  return std::string(kUniquePrefix) + std::string(source) + ":#" + ContentHash(id);
-}
-
-}  // namespace schema
-
 namespace {
 
 Result<std::vector<std::pair<std::string, JsonPointer>>> CompileNamed(const NamedValues& named) {
@@ -69,8 +59,14 @@ Result<CompiledMapping> CompiledMapping::From(const IndexSpec& spec) {
   return mapping;
 }
 
+void DocumentMapper::KeepSpelling(Xapian::WritableDatabase& db) {
+  generator_.set_database(db);
+  generator_.set_flags(Xapian::TermGenerator::FLAG_SPELLING);
+}
+
 Result<Xapian::Document> DocumentMapper::Map(const RecordRow& record,
-                                             const CompiledMapping& mapping) {
+                                             const CompiledMapping& mapping,
+                                             schema::FieldRegistry& registry) {
   simdjson::dom::element root;
   if (auto error = parser_.parse(record.data).get(root)) {
     return InvalidArgument(std::string("record data is not JSON: ") +
@@ -108,12 +104,42 @@ Result<Xapian::Document> DocumentMapper::Map(const RecordRow& record,
     text.resize(cut);
   }
 
+  // Facets: a boolean term per value (exact filters) and the first value in the field's
+  // slot (counts); dates and numbers: a sortable value (ranges, sorting).
   json::object fields;
-  for (const auto& group : {&mapping.facets, &mapping.dates, &mapping.numbers}) {
-    for (const auto& [name, pointer] : *group) {
-      std::string value = TextOf(pointer, root);
-      if (!value.empty()) fields[name] = value;
+  for (const auto& [name, pointer] : mapping.facets) {
+    json::array values;
+    pointer.Visit(root, [&](simdjson::dom::element element) {
+      std::string value = ScalarText(element);
+      if (value.empty()) return;
+      doc.add_boolean_term(schema::FacetTerm(name, value));
+      if (values.empty()) {
+        if (auto slot = registry.SlotFor(name, schema::FieldKind::kFacet))
+          doc.add_value(*slot, value);
+      }
+      values.emplace_back(value);
+    });
+    if (values.size() == 1) fields[name] = values[0];
+    if (values.size() > 1) fields[name] = std::move(values);
+  }
+  for (const auto& [name, pointer] : mapping.dates) {
+    auto found = pointer.Find(root);
+    std::string text = found ? ScalarText(*found) : "";
+    auto epoch = schema::ParseTimestamp(text);
+    if (!epoch) continue;
+    if (auto slot = registry.SlotFor(name, schema::FieldKind::kDate)) {
+      doc.add_value(*slot, Xapian::sortable_serialise(*epoch));
     }
+    fields[name] = text;
+  }
+  for (const auto& [name, pointer] : mapping.numbers) {
+    auto found = pointer.Find(root);
+    if (!found || !(found->is_number())) continue;
+    double number = found->get_double().value_unsafe();
+    if (auto slot = registry.SlotFor(name, schema::FieldKind::kNumber)) {
+      doc.add_value(*slot, Xapian::sortable_serialise(number));
+    }
+    fields[name] = number;
   }
 
   doc.add_boolean_term(schema::UniqueTerm(record.source, record.id));

@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "index_schema.h"
 #include "octohub/core/json_pointer.h"
 #include "octohub/core/source_spec.h"
 #include "octohub/core/status.h"
@@ -37,8 +38,13 @@ struct CompiledMapping {
 
 class DocumentMapper {
  public:
-  // Fails (kInvalidArgument) when data is not JSON; the caller skips such a record.
-  Result<Xapian::Document> Map(const RecordRow& record, const CompiledMapping& mapping);
+  // Fails (kInvalidArgument) when data is not JSON; the caller skips such a record. New
+  // field names get value slots in `fields`.
+  Result<Xapian::Document> Map(const RecordRow& record, const CompiledMapping& mapping,
+                               schema::FieldRegistry& fields);
+
+  // Words indexed from now on also feed the database's spelling dictionary.
+  void KeepSpelling(Xapian::WritableDatabase& db);
 
  private:
   simdjson::dom::parser parser_;

@@ -34,7 +34,11 @@ constexpr const char* kRecordsChannel = "octohub_records";
 // One generation's writer: applies batches of changes and commits them with the checkpoint.
 class GenerationWriter {
  public:
-  GenerationWriter(const fs::path& path, int flags) : db_(path.string(), flags) {}
+  GenerationWriter(const fs::path& path, int flags)
+      : db_(path.string(), flags),
+        fields_(schema::FieldRegistry::FromJson(db_.get_metadata(schema::kFieldsKey))) {
+    mapper_.KeepSpelling(db_);
+  }
 
   std::int64_t checkpoint() const {
     std::string text = db_.get_metadata(schema::kCheckpointKey);
@@ -65,7 +69,7 @@ class GenerationWriter {
       }
       const CompiledMapping* mapping = MappingFor(tx, record.source);
       if (mapping == nullptr) continue;  // the source is gone; its records go with it
-      auto doc = mapper_.Map(record, *mapping);
+      auto doc = mapper_.Map(record, *mapping, fields_);
       if (!doc.ok()) {
         log::Warn(
             "index.record_skipped",
@@ -73,6 +77,10 @@ class GenerationWriter {
         continue;
       }
       db_.replace_document(term, *doc);
+    }
+    if (fields_.changed()) {
+      db_.set_metadata(schema::kFieldsKey, fields_.ToJson());
+      fields_.clear_changed();
     }
     db_.set_metadata(schema::kCheckpointKey, std::to_string(last));
     db_.commit();
@@ -99,6 +107,7 @@ class GenerationWriter {
   }
 
   Xapian::WritableDatabase db_;
+  schema::FieldRegistry fields_;
   DocumentMapper mapper_;
   std::map<std::string, CompiledMapping> mappings_;
 };

@@ -2,8 +2,12 @@
 // the mapper (writing) and the searcher (reading); private to indexer/.
 #pragma once
 
+#include <map>
+#include <optional>
 #include <string>
 #include <string_view>
+
+#include "octohub/core/source_spec.h"
 
 namespace octohub::indexer::schema {
 
@@ -15,6 +19,7 @@ inline constexpr unsigned kUpdatedAtSlot = 0;  // RFC 3339 text, sorts as time
 
 inline constexpr const char* kCheckpointKey = "octohub.checkpoint";
 inline constexpr const char* kDatabaseIdKey = "octohub.database_id";
+inline constexpr const char* kFieldsKey = "octohub.fields";  // the FieldRegistry, as JSON
 
 inline constexpr size_t kMaxSnippetSource = 16 * 1024;  // text kept per document for snippets
 
@@ -23,5 +28,36 @@ std::string UniqueTerm(std::string_view source, std::string_view id);
 inline std::string SourceTerm(std::string_view source) {
   return std::string(kSourcePrefix) + std::string(source);
 }
+// Boolean term of a facet value: "XF" name ":" value (cut to fit a term).
+std::string FacetTerm(std::string_view field, std::string_view value);
+inline std::string FacetPrefix(std::string_view field) { return "XF" + std::string(field) + ":"; }
+
+// Mapped fields across every source: each name has a kind and one value slot, the same for
+// the writer and every reader of the index. Kept in the index's metadata.
+enum class FieldKind { kFacet, kDate, kNumber };
+struct Field {
+  FieldKind kind;
+  unsigned slot;
+};
+class FieldRegistry {
+ public:
+  static FieldRegistry FromJson(const std::string& text);  // "" or bad JSON: empty
+  std::string ToJson() const;
+
+  // The field's slot, assigning the next free one to a new name (slot 0 is updated_at).
+  // A name first mapped with another kind keeps its first kind; nullopt then.
+  std::optional<unsigned> SlotFor(const std::string& name, FieldKind kind);
+  const Field* Find(const std::string& name) const;
+  const std::map<std::string, Field>& fields() const { return fields_; }
+  bool changed() const { return changed_; }
+  void clear_changed() { changed_ = false; }
+
+ private:
+  std::map<std::string, Field> fields_;
+  bool changed_ = false;
+};
+
+// Seconds since the epoch of "2024-05-01", "2024-05-01T10:00:00Z", "…+02:00", "….123Z".
+std::optional<double> ParseTimestamp(std::string_view text);
 
 }  // namespace octohub::indexer::schema

@@ -4,8 +4,10 @@
 #include <sys/stat.h>
 #include <xapian.h>
 
+#include <algorithm>
 #include <boost/json.hpp>
 #include <chrono>
+#include <map>
 #include <mutex>
 
 #include "generations.h"
@@ -17,6 +19,47 @@ namespace json = boost::json;
 namespace {
 
 constexpr size_t kSnippetLength = 240;
+constexpr size_t kFacetValues = 100;  // values reported per facet, the most frequent first
+
+// "updated:2024-01-01..2024-06-30": dates as days or RFC 3339 times, a bare end day inclusive.
+class DateRange : public Xapian::RangeProcessor {
+ public:
+  DateRange(unsigned slot, const std::string& prefix) : Xapian::RangeProcessor(slot, prefix) {}
+  Xapian::Query operator()(const std::string& begin, const std::string& end) override {
+    std::optional<double> from, to;
+    if (!begin.empty() && !(from = schema::ParseTimestamp(begin))) return Invalid();
+    if (!end.empty() && !(to = schema::ParseTimestamp(end))) return Invalid();
+    if (to && end.size() == 10) *to += 86400 - 0.001;  // through the end of that day
+    if (from && to) {
+      return Xapian::Query(Xapian::Query::OP_VALUE_RANGE, slot, Xapian::sortable_serialise(*from),
+                           Xapian::sortable_serialise(*to));
+    }
+    if (from)
+      return Xapian::Query(Xapian::Query::OP_VALUE_GE, slot, Xapian::sortable_serialise(*from));
+    if (to) return Xapian::Query(Xapian::Query::OP_VALUE_LE, slot, Xapian::sortable_serialise(*to));
+    return Invalid();
+  }
+
+ private:
+  static Xapian::Query Invalid() { return Xapian::Query(Xapian::Query::OP_INVALID); }
+};
+
+const schema::Field* RequireField(const schema::FieldRegistry& fields, const std::string& name,
+                                  std::initializer_list<schema::FieldKind> kinds, const char* use) {
+  const schema::Field* field = fields.Find(name);
+  if (field == nullptr || std::find(kinds.begin(), kinds.end(), field->kind) == kinds.end()) {
+    std::string known;
+    for (const auto& [other, f] : fields.fields()) {
+      if (std::find(kinds.begin(), kinds.end(), f.kind) != kinds.end()) {
+        known += (known.empty() ? "" : ", ") + other;
+      }
+    }
+    throw Xapian::InvalidArgumentError("cannot " + std::string(use) + " \"" + name +
+                                       "\": no source maps it as such a field" +
+                                       (known.empty() ? std::string() : " (try: " + known + ")"));
+  }
+  return field;
+}
 
 // Identifies the stub file's current version: a swap renames a new file over it.
 struct StubIdentity {
@@ -63,6 +106,9 @@ class XapianSearcher final : public Searcher {
         (*reader)->db.reopen();  // a commit overtook this reader: retry on the new revision
       } catch (const Xapian::QueryParserError& e) {
         result = InvalidArgument("the query cannot be parsed: " + e.get_msg());
+        break;
+      } catch (const Xapian::InvalidArgumentError& e) {
+        result = InvalidArgument(e.get_msg());
         break;
       } catch (const Xapian::Error& e) {
         result = Unavailable(std::string("search failed: ") + e.get_type() + ": " + e.get_msg());
@@ -118,8 +164,26 @@ class XapianSearcher final : public Searcher {
     parser.set_default_op(Xapian::Query::OP_AND);
     parser.add_prefix("title", std::string(schema::kTitlePrefix));
     parser.add_boolean_prefix("source", std::string(schema::kSourcePrefix));
+    const auto fields = schema::FieldRegistry::FromJson(db.get_metadata(schema::kFieldsKey));
+    std::vector<std::unique_ptr<Xapian::RangeProcessor>> ranges;
+    for (const auto& [name, field] : fields.fields()) {
+      switch (field.kind) {
+        case schema::FieldKind::kFacet:
+          parser.add_boolean_prefix(name, schema::FacetPrefix(name));
+          break;
+        case schema::FieldKind::kDate:
+          ranges.push_back(std::make_unique<DateRange>(field.slot, name + ":"));
+          parser.add_rangeprocessor(ranges.back().get());
+          break;
+        case schema::FieldKind::kNumber:
+          ranges.push_back(std::make_unique<Xapian::NumberRangeProcessor>(field.slot, name + ":"));
+          parser.add_rangeprocessor(ranges.back().get());
+          break;
+      }
+    }
     unsigned flags = Xapian::QueryParser::FLAG_DEFAULT | Xapian::QueryParser::FLAG_PURE_NOT |
-                     Xapian::QueryParser::FLAG_WILDCARD;
+                     Xapian::QueryParser::FLAG_WILDCARD |
+                     Xapian::QueryParser::FLAG_SPELLING_CORRECTION;
     if (request.prefix) flags |= Xapian::QueryParser::FLAG_PARTIAL;
 
     Xapian::Query query = request.q.find_first_not_of(" \t\r\n") == std::string::npos
@@ -131,11 +195,37 @@ class XapianSearcher final : public Searcher {
       query = Xapian::Query(Xapian::Query::OP_FILTER, query,
                             Xapian::Query(Xapian::Query::OP_OR, terms.begin(), terms.end()));
     }
+    // Filters: values of one field are alternatives, different fields must all hold.
+    std::map<std::string, std::vector<Xapian::Query>> by_field;
+    for (const auto& [name, value] : request.filters) {
+      RequireField(fields, name, {schema::FieldKind::kFacet}, "filter on");
+      by_field[name].emplace_back(schema::FacetTerm(name, value));
+    }
+    for (auto& [name, alternatives] : by_field) {
+      query = Xapian::Query(
+          Xapian::Query::OP_FILTER, query,
+          Xapian::Query(Xapian::Query::OP_OR, alternatives.begin(), alternatives.end()));
+    }
     Xapian::Enquire enquire(db);
     enquire.set_query(query);
+    if (!request.sort.empty() && request.sort != "relevance") {
+      const bool descending = request.sort[0] == '-';
+      const std::string name = descending ? request.sort.substr(1) : request.sort;
+      const auto* field = RequireField(
+          fields, name, {schema::FieldKind::kDate, schema::FieldKind::kNumber}, "sort by");
+      enquire.set_sort_by_value_then_relevance(field->slot, descending);
+    }
+    std::vector<std::pair<std::string, std::unique_ptr<Xapian::ValueCountMatchSpy>>> spies;
+    for (const auto& name : request.facets) {
+      const auto* field = RequireField(fields, name, {schema::FieldKind::kFacet}, "count");
+      spies.emplace_back(name, std::make_unique<Xapian::ValueCountMatchSpy>(field->slot));
+      enquire.add_matchspy(spies.back().second.get());
+    }
     const Xapian::doccount offset =
         static_cast<Xapian::doccount>((request.page - 1) * request.per_page);
-    const Xapian::doccount check_at_least = request.exact_total ? db.get_doccount() : 0;
+    // Facet counts are exact: they need the whole match set, as an exact total does.
+    const Xapian::doccount check_at_least =
+        request.exact_total || !spies.empty() ? db.get_doccount() : 0;
     Xapian::MSet mset = enquire.get_mset(offset, request.per_page, check_at_least);
 
     SearchResponse response;
@@ -161,6 +251,14 @@ class XapianSearcher final : public Searcher {
                        Xapian::MSet::SNIPPET_BACKGROUND_MODEL | Xapian::MSet::SNIPPET_EXHAUSTIVE,
                        "<mark>", "</mark>", "…");
       response.hits.push_back(std::move(hit));
+    }
+    for (const auto& [name, spy] : spies) {
+      json::object counts;
+      for (auto it = spy->top_values_begin(kFacetValues); it != spy->top_values_end(kFacetValues);
+           ++it) {
+        counts[*it] = static_cast<std::int64_t>(it.get_termfreq());
+      }
+      response.facets[name] = std::move(counts);
     }
     const std::string corrected = parser.get_corrected_query_string();
     if (!corrected.empty() && corrected != request.q) response.suggestion = corrected;

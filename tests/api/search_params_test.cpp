@@ -84,17 +84,24 @@ TEST_CASE("sort=relevance is accepted as the default order", "[unit]") {
   CHECK(ParseOk({{"sort", "relevance"}, {"q", "x"}}).q == "x");
 }
 
-TEST_CASE("Facets, filters and other sorts are rejected as unsupported", "[unit]") {
-  auto [name, value] = GENERATE(table<std::string, std::string>({{"sort", "-date"},
-                                                                 {"sort", ""},
-                                                                 {"facets", "state"},
-                                                                 {"filter.state", "open"},
-                                                                 {"filter.", "x"}}));
-  auto request = ParseSearchParams({{name, value}});
-  REQUIRE_FALSE(request.ok());
-  CHECK(request.status().code() == StatusCode::kInvalidArgument);
-  CHECK(request.status().message() ==
-        "\"" + name + "\" is not supported by this version of octohub");
+TEST_CASE("facets, filters and sorts are read", "[unit]") {
+  auto request = ParseOk({{"facets", "state,author"},
+                          {"filter.state", "open"},
+                          {"filter.author", "ann"},
+                          {"sort", "-updated"}});
+  CHECK(request.facets == std::vector<std::string>{"state", "author"});
+  CHECK(request.filters ==
+        std::vector<std::pair<std::string, std::string>>{{"state", "open"}, {"author", "ann"}});
+  CHECK(request.sort == "-updated");
+}
+
+TEST_CASE("malformed facets, filters and sorts are rejected naming the parameter", "[unit]") {
+  auto [name, value] = GENERATE(table<std::string, std::string>(
+      {{"sort", ""}, {"sort", "-"}, {"sort", "Bad Field"}, {"facets", "a,B!"}, {"filter.", "x"}}));
+  auto bad = ParseSearchParams({{name, value}});
+  REQUIRE_FALSE(bad.ok());
+  CHECK(bad.status().code() == StatusCode::kInvalidArgument);
+  CHECK_THAT(bad.status().message(), Catch::StartsWith("\"" + name));
 }
 
 TEST_CASE("Unknown parameters are ignored", "[unit]") {

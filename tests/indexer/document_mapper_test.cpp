@@ -30,7 +30,9 @@ Xapian::Document MapOk(const IndexSpec& spec, const std::string& data,
   auto mapping = CompiledMapping::From(spec);
   REQUIRE(mapping.ok());
   DocumentMapper mapper;
-  auto doc = mapper.Map(RecordRow{source, id, data, "2024-05-01T10:00:00Z", false}, *mapping);
+  schema::FieldRegistry fields;
+  auto doc =
+      mapper.Map(RecordRow{source, id, data, "2024-05-01T10:00:00Z", false}, *mapping, fields);
   INFO(doc.status().ToString());
   REQUIRE(doc.ok());
   return std::move(doc).value();
@@ -90,7 +92,7 @@ TEST_CASE("The document data holds source, id, title, text, updated_at and field
   CHECK(data.at("title").as_string() == "Crash on Startup");
   CHECK(data.at("text").as_string() == "The fox jumps over running dogs\nbug Usability");
   CHECK(data.at("updated_at").as_string() == "2024-05-01T10:00:00Z");
-  CHECK(json::serialize(data.at("fields")) == R"({"state":"open","comments":"3"})");
+  CHECK(json::serialize(data.at("fields")) == R"({"state":"open","comments":3E0})");
   CHECK(doc.get_value(schema::kUpdatedAtSlot) == "2024-05-01T10:00:00Z");
 }
 
@@ -107,7 +109,8 @@ TEST_CASE("Record data that is not JSON is an error", "[unit]") {
   auto mapping = CompiledMapping::From(IssueMapping());
   REQUIRE(mapping.ok());
   DocumentMapper mapper;
-  auto doc = mapper.Map(RecordRow{"issues", "1", data, "", false}, *mapping);
+  schema::FieldRegistry fields;
+  auto doc = mapper.Map(RecordRow{"issues", "1", data, "", false}, *mapping, fields);
   REQUIRE_FALSE(doc.ok());
   CHECK(doc.status().code() == StatusCode::kInvalidArgument);
   CHECK_THAT(doc.status().message(), Catch::StartsWith("record data is not JSON"));

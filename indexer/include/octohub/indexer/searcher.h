@@ -20,6 +20,10 @@ struct SearchRequest {
   int per_page = 20;                 // 1..100
   bool prefix = false;               // the last word is a prefix (search as you type)
   bool exact_total = false;          // count the whole match set
+  std::vector<std::string> facets;   // facet fields to count over the whole match set
+  // Exact facet filters: several values of one field match any of them; fields combine.
+  std::vector<std::pair<std::string, std::string>> filters;
+  std::string sort;  // "", "relevance", "FIELD" or "-FIELD" (date or number)
 };
 
 struct SearchHit {
@@ -47,8 +51,9 @@ struct SearchResponse {
 boost::json::object SearchResponseToJson(const SearchResponse& response);
 
 // Thread-safe: searches run in parallel, each on its own reader that is reopened to the
-// latest commit first. kInvalidArgument for a query that cannot be parsed or is not UTF-8;
-// kUnavailable while no index exists.
+// latest commit first. kInvalidArgument for a query that cannot be parsed or is not UTF-8,
+// and for facets, filters or sorts on fields no source maps; kUnavailable while no index
+// exists.
 class Searcher {
  public:
   virtual ~Searcher() = default;

@@ -1,0 +1,100 @@
+#include "index_schema.h"
+
+#include <boost/json.hpp>
+#include <charconv>
+#include <cstdio>
+#include <ctime>
+
+#include "octohub/core/content_hash.h"
+
+namespace octohub::indexer::schema {
+namespace json = boost::json;
+
+std::string UniqueTerm(std::string_view source, std::string_view id) {
+  std::string term = std::string(kUniquePrefix) + std::string(source) + ":" + std::string(id);
+  if (term.size() <= 240) return term;
+  return std::string(kUniquePrefix) + std::string(source) + ":#" + ContentHash(id);
+}
+
+std::string FacetTerm(std::string_view field, std::string_view value) {
+  std::string term = FacetPrefix(field) + std::string(value);
+  if (term.size() <= 240) return term;
+  return FacetPrefix(field) + "#" + ContentHash(value);
+}
+
+FieldRegistry FieldRegistry::FromJson(const std::string& text) {
+  FieldRegistry registry;
+  json::error_code ec;
+  json::value parsed = json::parse(text, ec);
+  if (ec || !parsed.is_object()) return registry;
+  for (const auto& [name, entry] : parsed.as_object()) {
+    const auto* fields = entry.if_object();
+    if (fields == nullptr || !fields->contains("kind") || !fields->contains("slot")) continue;
+    const std::string kind(fields->at("kind").as_string());
+    registry.fields_[std::string(name)] = {
+        kind == "date"     ? FieldKind::kDate
+        : kind == "number" ? FieldKind::kNumber
+                           : FieldKind::kFacet,
+        static_cast<unsigned>(fields->at("slot").to_number<std::int64_t>())};
+  }
+  return registry;
+}
+
+std::string FieldRegistry::ToJson() const {
+  json::object out;
+  for (const auto& [name, field] : fields_) {
+    out[name] = {{"kind", field.kind == FieldKind::kDate     ? "date"
+                          : field.kind == FieldKind::kNumber ? "number"
+                                                             : "facet"},
+                 {"slot", field.slot}};
+  }
+  return json::serialize(out);
+}
+
+std::optional<unsigned> FieldRegistry::SlotFor(const std::string& name, FieldKind kind) {
+  auto it = fields_.find(name);
+  if (it != fields_.end()) {
+    if (it->second.kind != kind) return std::nullopt;
+    return it->second.slot;
+  }
+  unsigned next = kUpdatedAtSlot + 1;
+  for (const auto& entry : fields_) next = std::max(next, entry.second.slot + 1);
+  fields_[name] = {kind, next};
+  changed_ = true;
+  return next;
+}
+
+const Field* FieldRegistry::Find(const std::string& name) const {
+  auto it = fields_.find(name);
+  return it == fields_.end() ? nullptr : &it->second;
+}
+
+std::optional<double> ParseTimestamp(std::string_view text) {
+  int year = 0, month = 0, day = 0, hour = 0, minute = 0;
+  double second = 0;
+  char rest[16] = {};
+  std::string input(text.substr(0, 40));
+  int read = std::sscanf(input.c_str(), "%4d-%2d-%2d%*[T ]%2d:%2d:%lf%15s", &year, &month, &day,
+                         &hour, &minute, &second, rest);
+  if (read < 3 || month < 1 || month > 12 || day < 1 || day > 31) return std::nullopt;
+  if (read == 3 && input.size() != 10) return std::nullopt;
+  if (read > 3 && read < 6) return std::nullopt;
+  std::tm parts{};
+  parts.tm_year = year - 1900;
+  parts.tm_mon = month - 1;
+  parts.tm_mday = day;
+  parts.tm_hour = hour;
+  parts.tm_min = minute;
+  double epoch = static_cast<double>(timegm(&parts)) + second;
+  std::string_view zone(rest);
+  if (zone.empty() || zone == "Z") return epoch;
+  int zone_hours = 0, zone_minutes = 0;
+  if ((zone[0] == '+' || zone[0] == '-') &&
+      std::sscanf(rest + 1, "%2d:%2d", &zone_hours, &zone_minutes) == 2) {
+    const int offset = (zone_hours * 60 + zone_minutes) * 60;
+    return zone[0] == '+' ? epoch - offset : epoch + offset;
+  }
+  return std::nullopt;
+}
+
+}  // namespace octohub::indexer::schema

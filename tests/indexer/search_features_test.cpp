@@ -1,0 +1,182 @@
+// Facets, filters, ranges, sorting and spelling, checked against answers computed by
+// scanning the corpus itself.
+#include <algorithm>
+#include <boost/json.hpp>
+#include <catch2/catch.hpp>
+#include <map>
+#include <pqxx/pqxx>
+
+#include "octohub/indexer/indexer.h"
+#include "octohub/indexer/searcher.h"
+#include "temp_dir.h"
+#include "test_database.h"
+
+namespace json = boost::json;
+using octohub::StatusCode;
+using octohub::indexer::IndexFollower;
+using octohub::indexer::OpenSearcher;
+using octohub::indexer::SearchRequest;
+using octohub::indexer::SearchResponse;
+using octohub::testing::TempDir;
+using octohub::testing::TestDatabase;
+
+namespace {
+
+struct Item {
+  int id;
+  std::string state, author, label;
+  int day, comments;
+};
+
+std::vector<Item> Corpus() {
+  std::vector<Item> items;
+  const char* states[] = {"open", "closed", "stale"};
+  for (int i = 1; i <= 60; ++i) {
+    items.push_back({i, states[i % 3], i % 2 ? "ann" : "bob", i % 4 ? "bug" : "feature", i % 28 + 1,
+                     (i * 7) % 50});
+  }
+  return items;
+}
+
+// Indexes the corpus into a fresh database and index; the searcher reads it.
+struct Indexed {
+  TestDatabase database;
+  TempDir dir;
+  std::unique_ptr<octohub::indexer::Searcher> searcher;
+
+  Indexed() {
+    pqxx::connection c(database.conninfo());
+    pqxx::work tx(c);
+    tx.exec(R"(INSERT INTO sources (name, spec) VALUES ('tickets', '{"name": "tickets",
+      "url": "http://127.0.0.1:9/", "records": "", "id": "/id",
+      "index": {"title": "/title", "text": ["/body"],
+                "facets": {"state": "/state", "author": "/author", "label": "/labels/*"},
+                "dates": {"updated": "/updated_at"}, "numbers": {"comments": "/comments"}}}'))");
+    for (const Item& item : Corpus()) {
+      char day[16];
+      std::snprintf(day, sizeof(day), "2024-01-%02d", item.day);
+      json::object record{
+          {"id", item.id},
+          {"title", "Ticket " + std::to_string(item.id)},
+          {"body", item.id % 5 == 0 ? "the pizza oven is broken" : "a routine report"},
+          {"state", item.state},
+          {"author", item.author},
+          {"labels", json::array{"all", item.label}},
+          {"updated_at", std::string(day) + "T12:00:00Z"},
+          {"comments", item.comments}};
+      tx.exec_params(
+          "INSERT INTO records (source, id, data, content_hash, change_seq, fetched_at, "
+          "updated_at) "
+          "VALUES ('tickets', $1, $2::json, gen_random_uuid(), nextval('record_change_seq'), "
+          "now(), now())",
+          std::to_string(item.id), json::serialize(record));
+    }
+    tx.commit();
+    IndexFollower follower(database.db(), dir / "index");
+    REQUIRE(follower.Open().ok());
+    REQUIRE(follower.CatchUp().ok());
+    searcher = OpenSearcher(dir / "index");
+  }
+
+  SearchResponse Search(SearchRequest request) {
+    request.per_page = 100;
+    auto response = searcher->Search(request);
+    INFO(response.status().ToString());
+    REQUIRE(response.ok());
+    return *response;
+  }
+};
+
+template <class Predicate>
+std::int64_t Count(Predicate keep) {
+  auto items = Corpus();
+  return std::count_if(items.begin(), items.end(), keep);
+}
+
+}  // namespace
+
+TEST_CASE("facet counts are exact over the whole match set", "[pg]") {
+  Indexed index;
+  SearchRequest request;
+  request.facets = {"state", "author", "label"};
+  auto response = index.Search(request);
+  CHECK(response.total == 60);
+  CHECK(response.total_exact);
+  for (const char* state : {"open", "closed", "stale"}) {
+    CHECK(response.facets.at("state").at(state).as_int64() ==
+          Count([&](const Item& i) { return i.state == state; }));
+  }
+  CHECK(response.facets.at("author").at("ann").as_int64() ==
+        Count([](const Item& i) { return i.author == "ann"; }));
+  request.q = "pizza";
+  auto narrowed = index.Search(request);
+  CHECK(narrowed.facets.at("author").at("bob").as_int64() ==
+        Count([](const Item& i) { return i.id % 5 == 0 && i.author == "bob"; }));
+}
+
+TEST_CASE("filters narrow: values of one field are alternatives, fields combine", "[pg]") {
+  Indexed index;
+  SearchRequest request;
+  request.filters = {{"state", "open"}, {"author", "ann"}};
+  CHECK(index.Search(request).total ==
+        Count([](const Item& i) { return i.state == "open" && i.author == "ann"; }));
+  request.filters = {{"state", "open"}, {"state", "stale"}};
+  CHECK(index.Search(request).total == Count([](const Item& i) { return i.state != "closed"; }));
+  request.filters = {{"label", "feature"}};  // the second value of a multi-valued facet
+  CHECK(index.Search(request).total == Count([](const Item& i) { return i.label == "feature"; }));
+}
+
+TEST_CASE("facet fields and ranges work inside the query", "[pg]") {
+  Indexed index;
+  SearchRequest request;
+  request.q = "state:closed";
+  CHECK(index.Search(request).total == Count([](const Item& i) { return i.state == "closed"; }));
+  request.q = "updated:2024-01-05..2024-01-10";
+  CHECK(index.Search(request).total ==
+        Count([](const Item& i) { return i.day >= 5 && i.day <= 10; }));
+  request.q = "comments:10..20";
+  CHECK(index.Search(request).total ==
+        Count([](const Item& i) { return i.comments >= 10 && i.comments <= 20; }));
+  request.q = "pizza AND author:ann";
+  CHECK(index.Search(request).total ==
+        Count([](const Item& i) { return i.id % 5 == 0 && i.author == "ann"; }));
+}
+
+TEST_CASE("results sort by a number or a date, either way", "[pg]") {
+  Indexed index;
+  SearchRequest request;
+  request.sort = "-comments";
+  auto response = index.Search(request);
+  REQUIRE(response.hits.size() == 60);
+  for (size_t i = 1; i < response.hits.size(); ++i) {
+    CHECK(response.hits[i - 1].fields.at("comments").to_number<double>() >=
+          response.hits[i].fields.at("comments").to_number<double>());
+  }
+  request.sort = "updated";
+  response = index.Search(request);
+  for (size_t i = 1; i < response.hits.size(); ++i) {
+    CHECK(response.hits[i - 1].fields.at("updated").as_string() <=
+          response.hits[i].fields.at("updated").as_string());
+  }
+}
+
+TEST_CASE("facets, filters and sorts on unmapped fields are refused with the reason", "[pg]") {
+  Indexed index;
+  for (SearchRequest request :
+       {SearchRequest{.filters = {{"colour", "red"}}}, SearchRequest{.facets = {"updated"}},
+        SearchRequest{.sort = "state"}}) {
+    auto response = index.searcher->Search(request);
+    REQUIRE_FALSE(response.ok());
+    CHECK(response.status().code() == StatusCode::kInvalidArgument);
+    CHECK_THAT(response.status().message(), Catch::Contains("no source maps it"));
+  }
+}
+
+TEST_CASE("a misspelled query gets a suggestion", "[pg]") {
+  Indexed index;
+  SearchRequest request;
+  request.q = "piza oven";
+  auto response = index.Search(request);
+  REQUIRE(response.suggestion);
+  CHECK(*response.suggestion == "pizza oven");
+}
