@@ -19,6 +19,10 @@ namespace json = boost::json;
 namespace {
 
 constexpr size_t kSnippetLength = 240;
+constexpr size_t kMaxQueryBytes = 4096;
+// A wildcard or a prefix expands to at most this many terms, the most frequent ones: "a*"
+// over a large index would otherwise OR together every word starting with "a".
+constexpr Xapian::termcount kMaxExpansion = 200;
 constexpr size_t kFacetValues = 100;  // values reported per facet, the most frequent first
 
 // "updated:2024-01-01..2024-06-30": dates as days or RFC 3339 times, a bare end day inclusive.
@@ -95,6 +99,10 @@ class XapianSearcher final : public Searcher {
     if (!simdjson::validate_utf8(request.q.data(), request.q.size())) {
       return InvalidArgument("the query is not valid UTF-8");
     }
+    if (request.q.size() > kMaxQueryBytes) {
+      return InvalidArgument("the query is longer than " + std::to_string(kMaxQueryBytes) +
+                             " bytes");
+    }
     auto reader = Acquire();
     if (!reader.ok()) return reader.status();
     Result<SearchResponse> result = Internal("search did not run");
@@ -162,6 +170,9 @@ class XapianSearcher final : public Searcher {
     parser.set_stemmer(stemmer);
     parser.set_stemming_strategy(Xapian::QueryParser::STEM_SOME);
     parser.set_default_op(Xapian::Query::OP_AND);
+    parser.set_max_expansion(
+        kMaxExpansion, Xapian::Query::WILDCARD_LIMIT_MOST_FREQUENT,
+        Xapian::QueryParser::FLAG_WILDCARD | Xapian::QueryParser::FLAG_PARTIAL);
     parser.add_prefix("title", std::string(schema::kTitlePrefix));
     parser.add_boolean_prefix("source", std::string(schema::kSourcePrefix));
     const auto fields = schema::FieldRegistry::FromJson(db.get_metadata(schema::kFieldsKey));

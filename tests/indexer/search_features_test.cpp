@@ -180,3 +180,63 @@ TEST_CASE("a misspelled query gets a suggestion", "[pg]") {
   REQUIRE(response.suggestion);
   CHECK(*response.suggestion == "pizza oven");
 }
+
+TEST_CASE("hostile queries answer quickly with results or a 400, never a crash", "[pg]") {
+  Indexed index;
+  const std::vector<std::string> hostile = {std::string(4000, 'a'),
+                                            std::string(2000, '('),
+                                            std::string(1000, '"'),
+                                            std::string(4097, 'x'),
+                                            "AND OR NOT",
+                                            "\"unbalanced quote",
+                                            "a*",
+                                            "*",
+                                            "t*",
+                                            "title:",
+                                            "state:",
+                                            "NEAR/3",
+                                            "-",
+                                            "+ + +",
+                                            "((pizza OR (oven AND",
+                                            "updated:..",
+                                            "updated:2024-13-45..x",
+                                            "comments:abc..def",
+                                            "caf\xc3",
+                                            "\xff\xfe",
+                                            "pizza NEAR oven ADJ report",
+                                            std::string(300, '*') + "a"};
+  for (const auto& q : hostile) {
+    SearchRequest request;
+    request.q = q;
+    request.prefix = true;
+    const auto start = std::chrono::steady_clock::now();
+    auto response = index.searcher->Search(request);
+    const auto took = std::chrono::steady_clock::now() - start;
+    INFO("query: " << q.substr(0, 60) << " -> " << response.status().ToString());
+    CHECK((response.ok() || response.status().code() == StatusCode::kInvalidArgument));
+    CHECK(took < std::chrono::seconds(2));  // a hang guard, not a performance figure
+  }
+}
+
+TEST_CASE("snippets escape HTML and mark only the matches", "[pg]") {
+  Indexed index;
+  pqxx::connection c(index.database.conninfo());
+  pqxx::work tx(c);
+  tx.exec(
+      R"(INSERT INTO records (source, id, data, content_hash, change_seq, fetched_at, updated_at)
+    VALUES ('tickets', 'x', '{"id": "x", "title": "<i>t</i>", "body": "<script>alert(1)</script> & anchovy"}',
+    gen_random_uuid(), nextval('record_change_seq'), now(), now()))");
+  tx.commit();
+  IndexFollower follower(index.database.db(), index.dir / "index");
+  REQUIRE(follower.Open().ok());
+  REQUIRE(follower.CatchUp().ok());
+  SearchRequest request;
+  request.q = "anchovy";
+  auto response = index.Search(request);
+  REQUIRE(response.hits.size() == 1);
+  const std::string& snippet = response.hits[0].snippet;
+  CHECK_THAT(snippet, Catch::Contains("<mark>anchovy</mark>") &&
+                          Catch::Contains("&lt;script&gt;") && Catch::Contains("&amp;") &&
+                          !Catch::Contains("<script>"));
+  CHECK(response.hits[0].title == "<i>t</i>");  // a JSON string, escaped by whoever renders it
+}
