@@ -77,8 +77,21 @@ Result<SourceRegistry::Applied> SourceRegistry::Apply(const SourceSpec& spec) {
     auto first_run = FirstRun(spec);
     if (!first_run.ok()) return first_run.status();
     pqxx::work tx(c);
-    auto rows = tx.exec_params(kUpsertSource, spec.name,
-                               json::serialize(SourceSpecToJson(spec, false)), *first_run);
+    const std::string document = json::serialize(SourceSpecToJson(spec, false));
+    auto before = tx.exec_params(
+        "SELECT spec->'index' IS DISTINCT FROM ($2::jsonb)->'index' FROM sources "
+        "WHERE name = $1 FOR UPDATE",
+        spec.name, document);
+    auto rows = tx.exec_params(kUpsertSource, spec.name, document, *first_run);
+    // A new index mapping applies to what is stored too: renumber the source's records, and
+    // the indexer maps each of them again.
+    if (!before.empty() && before[0][0].as<bool>()) {
+      LockChangeFeed(tx);
+      tx.exec_params0(
+          "UPDATE records SET change_seq = nextval('record_change_seq') WHERE source = $1",
+          spec.name);
+      tx.exec_params("SELECT pg_notify($1, $2)", kRecordsChannel, spec.name);
+    }
     tx.commit();
     if (rows.empty()) return Applied::kUnchanged;
     return rows[0][0].as<bool>() ? Applied::kCreated : Applied::kUpdated;

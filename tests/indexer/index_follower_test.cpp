@@ -4,6 +4,7 @@
 
 #include "octohub/indexer/indexer.h"
 #include "octohub/indexer/searcher.h"
+#include "octohub/ingest/ingest.h"
 #include "temp_dir.h"
 #include "test_database.h"
 
@@ -214,4 +215,24 @@ TEST_CASE("searching before any index exists is Unavailable, invalid UTF-8 is In
   auto result = OpenSearcher(dir / "index")->Search(bad);
   REQUIRE_FALSE(result.ok());
   CHECK(result.status().code() == StatusCode::kInvalidArgument);
+}
+
+TEST_CASE("records are mapped again when their source's index block changes", "[pg]") {
+  TestDatabase database;
+  Store store(database);
+  TempDir dir;
+  store.Put("1", "Quiet title", "the body mentions zucchini");
+  IndexFollower follower(database.db(), dir / "index");
+  REQUIRE(follower.Open().ok());
+  REQUIRE(follower.CatchUp().ok());
+  auto searcher = OpenSearcher(dir / "index");
+  CHECK(Ids(*searcher, "zucchini") == std::vector<std::string>{"1"});
+  // Apply the same source with the body no longer indexed, as `sources apply` would.
+  auto spec = octohub::ingest::SourceRegistry(database.db()).Get("notes");
+  REQUIRE(spec.ok());
+  spec->index.text = {"/tags/*"};
+  REQUIRE(octohub::ingest::SourceRegistry(database.db()).Apply(*spec).ok());
+  REQUIRE(follower.CatchUp().ok());
+  CHECK(Ids(*searcher, "zucchini").empty());
+  CHECK(Ids(*searcher, "red") == std::vector<std::string>{"1"});
 }
