@@ -54,6 +54,12 @@ int RunCli(int argc, char** argv) {
   search->add_option("--per-page", search_command.per_page, "hits per page")
       ->check(CLI::Range(1, 100));
   search->add_flag("--prefix", search_command.prefix, "treat the last word as a prefix");
+  search->add_flag("--exact-total", search_command.exact_total, "count the whole match set");
+  search->add_option("--facets", search_command.facets, "count these facet fields")->delimiter(',');
+  search->add_option("--filter", search_command.filters,
+                     "FIELD=VALUE, exact facet filter (repeatable)");
+  search->add_option("--sort", search_command.sort,
+                     "relevance, FIELD or -FIELD (a date or number)");
   search->add_flag("--json", search_command.as_json, "print the API's JSON response");
   search->callback([&] { code = RunSearch(options, search_command); });
 

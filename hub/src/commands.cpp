@@ -186,6 +186,16 @@ int RunSearch(const GlobalOptions& options, const SearchCommand& command) {
   request.page = command.page;
   request.per_page = command.per_page;
   request.prefix = command.prefix;
+  request.exact_total = command.exact_total;
+  request.facets = command.facets;
+  request.sort = command.sort;
+  for (const auto& filter : command.filters) {
+    auto equals = filter.find('=');
+    if (equals == std::string::npos || equals == 0) {
+      return Fail(InvalidArgument("--filter takes FIELD=VALUE, not \"" + filter + "\""));
+    }
+    request.filters.emplace_back(filter.substr(0, equals), filter.substr(equals + 1));
+  }
   auto response = searcher->Search(request);
   if (!response.ok()) return Fail(response.status());
   if (command.as_json) {
@@ -196,6 +206,14 @@ int RunSearch(const GlobalOptions& options, const SearchCommand& command) {
     for (const auto& hit : response->hits) {
       std::cout << fmt::format("\n{}/{}  {}\n  {}\n", hit.source, hit.id, hit.title, hit.snippet);
     }
+    for (const auto& [facet, counts] : response->facets) {
+      std::cout << "\n" << std::string(facet) << ":";
+      for (const auto& [value, count] : counts.as_object()) {
+        std::cout << fmt::format(" {} ({})", std::string(value), count.as_int64());
+      }
+      std::cout << "\n";
+    }
+    if (response->suggestion) std::cout << "\ndid you mean: " << *response->suggestion << "\n";
   }
   return (*runtime)->Close().ok() ? 0 : 1;
 }

@@ -26,6 +26,10 @@ struct SearchCommand {
   int page = 1;
   int per_page = 20;
   bool prefix = false;
+  bool exact_total = false;
+  std::vector<std::string> facets;
+  std::vector<std::string> filters;  // FIELD=VALUE
+  std::string sort;
   bool as_json = false;
 };
 int RunSearch(const GlobalOptions& options, const SearchCommand& command);

@@ -43,7 +43,8 @@ HttpTestServer NotesApi() {
       for (int id = page * 2 - 1; id <= page * 2; ++id) {
         items.push_back({{"id", id},
                          {"title", "Note " + std::to_string(id)},
-                         {"body", id == 3 ? "a xylophone in the attic" : "nothing special here"}});
+                         {"body", id == 3 ? "a xylophone in the attic" : "nothing special here"},
+                         {"kind", id % 2 ? "odd" : "even"}});
       }
     }
     return TestResponse{200, json::serialize(json::object{{"items", items}})};
@@ -51,9 +52,10 @@ HttpTestServer NotesApi() {
 }
 
 std::filesystem::path WriteSource(const TempDir& dir, const std::string& url) {
-  return dir.Write("notes.yaml", "name: notes\nurl: " + url +
-                                     "\nrecords: /items\nid: /id\npagination: {type: page}\n"
-                                     "index:\n  title: /title\n  text: [/body]\n");
+  return dir.Write("notes.yaml",
+                   "name: notes\nurl: " + url +
+                       "\nrecords: /items\nid: /id\npagination: {type: page}\n"
+                       "index:\n  title: /title\n  text: [/body]\n  facets: {kind: /kind}\n");
 }
 
 std::string ListenAddress(BackgroundProcess& serve) {
@@ -276,6 +278,16 @@ TEST_CASE("reindex rebuilds the index and search finds what PostgreSQL holds", "
   auto search = Octohub({"search", "xylophone", "--json", "--data-dir", data});
   REQUIRE(search.exit_code == 0);
   CHECK(json::parse(search.out).at("total").as_int64() == 1);
+  auto faceted = Octohub(
+      {"search", "", "--facets", "kind", "--filter", "kind=odd", "--json", "--data-dir", data});
+  INFO(faceted.err);
+  REQUIRE(faceted.exit_code == 0);
+  json::value result = json::parse(faceted.out);
+  CHECK(result.at("total").as_int64() == 2);
+  CHECK(result.at("facets").at("kind").at("odd").as_int64() == 2);
+  auto unknown = Octohub({"search", "", "--filter", "colour=red", "--data-dir", data});
+  CHECK(unknown.exit_code == 1);
+  CHECK_THAT(unknown.err, Catch::Contains("colour"));
 }
 
 TEST_CASE("with a database URL no PostgreSQL of its own is started", "[e2e]") {

@@ -136,6 +136,8 @@ std::string IssueGenerator::Record(std::int64_t n) const {
       {"created_at", Rfc3339(created)},
       {"updated_at", Rfc3339(updated)},
       {"comments", random.Between(0, 40)}};
+  // Drawn last, so every other field is what it was before "state" existed.
+  record["state"] = random.Between(1, 10) <= 3 ? "open" : "closed";
   return json::serialize(record);
 }
 

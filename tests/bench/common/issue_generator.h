@@ -1,8 +1,8 @@
-// Issue-like records for the ingest benchmark, about 1 KB of minified JSON each:
-// {"id","title","body","author":{"login","name"},"labels":[{"name"}],"created_at",
-// "updated_at","comments"}. Record n depends only on n and the sentences given, never on
-// call order, so the benchmark's API and its COPY file produce the same rows. Pure and
-// thread-safe after construction.
+// Issue-like records for the benchmarks (tests/bench/ingest, tests/bench/search), about 1 KB
+// of minified JSON each: {"id","title","body","author":{"login","name"},"labels":[{"name"}],
+// "created_at","updated_at","comments","state"} ("open" for about 3 in 10). Record n depends
+// only on n and the sentences given, never on call order, so a benchmark's API and its COPY
+// file produce the same rows. Pure and thread-safe after construction.
 #pragma once
 
 #include <cstdint>
