@@ -1,3 +1,4 @@
+#include <atomic>
 #include <catch2/catch.hpp>
 #include <pqxx/pqxx>
 #include <thread>
@@ -235,4 +236,40 @@ TEST_CASE("records are mapped again when their source's index block changes", "[
   REQUIRE(follower.CatchUp().ok());
   CHECK(Ids(*searcher, "zucchini").empty());
   CHECK(Ids(*searcher, "red") == std::vector<std::string>{"1"});
+}
+
+TEST_CASE("searches run in parallel while the writer commits, without errors", "[pg]") {
+  TestDatabase database;
+  Store store(database);
+  TempDir dir;
+  IndexFollower follower(database.db(), dir / "index", {.batch_size = 10});
+  REQUIRE(follower.Open().ok());
+  auto searcher = OpenSearcher(dir / "index");
+  std::atomic<bool> writing{true};
+  std::atomic<int> failures{0}, searches{0};
+  std::vector<std::thread> readers;
+  for (int t = 0; t < 4; ++t) {
+    readers.emplace_back([&] {
+      while (writing) {
+        SearchRequest request;
+        request.q = "word";
+        if (!searcher->Search(request).ok()) ++failures;
+        ++searches;
+      }
+    });
+  }
+  for (int round = 0; round < 8; ++round) {
+    for (int i = 0; i < 25; ++i) {
+      store.Put(std::to_string(round * 25 + i), "Title", "a word among words " + std::to_string(i));
+    }
+    REQUIRE(follower.CatchUp().ok());
+  }
+  writing = false;
+  for (auto& reader : readers) reader.join();
+  CHECK(failures == 0);
+  CHECK(searches > 8);
+  SearchRequest all;
+  all.q = "word";
+  all.exact_total = true;
+  CHECK(searcher->Search(all)->total == 200);
 }
