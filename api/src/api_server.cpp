@@ -34,8 +34,10 @@ Authorizer MakeAuthorizer(KeyStore& keys, bool public_read) {
   };
 }
 
-HttpServerOptions WithAuthorizer(HttpServerOptions options, Authorizer authorize) {
+HttpServerOptions WithAuthorizer(HttpServerOptions options, Authorizer authorize,
+                                 Metrics& metrics) {
   options.authorize = std::move(authorize);
+  options.metrics = &metrics;
   return options;
 }
 
@@ -45,7 +47,8 @@ struct ApiServer::Impl {
   Impl(ServerOptions options, ServerDependencies deps)
       : deps(deps),
         keys(deps.db),
-        http(WithAuthorizer(std::move(options.http), MakeAuthorizer(keys, options.public_read)),
+        http(WithAuthorizer(std::move(options.http), MakeAuthorizer(keys, options.public_read),
+                            deps.metrics),
              BuildRoutes(this->deps, keys, assets)) {}
 
   ServerDependencies deps;

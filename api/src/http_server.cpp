@@ -176,6 +176,13 @@ struct HttpServer::Impl {
     Send(writer, reply, keep_alive);
     const double ms =
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+    if (options.metrics != nullptr) {
+      options.metrics->Add(
+          "octohub_http_requests_total",
+          {{"route", route}, {"method", view.method}, {"status", std::to_string(reply.status)}});
+      options.metrics->Observe("octohub_http_request_duration_seconds", {{"route", route}},
+                               ms / 1000);
+    }
     log::Info("http.request", {{"method", view.method},
                                {"route", route},
                                {"path", view.path},
@@ -185,7 +192,14 @@ struct HttpServer::Impl {
 };
 
 HttpServer::HttpServer(HttpServerOptions options, std::vector<Route> routes)
-    : impl_(new Impl(std::move(options), std::move(routes))) {}
+    : impl_(new Impl(std::move(options), std::move(routes))) {
+  if (Metrics* metrics = impl_->options.metrics) {
+    metrics->Declare("octohub_http_requests_total", Metrics::Type::kCounter,
+                     "HTTP requests answered, by route, method and status");
+    metrics->Declare("octohub_http_request_duration_seconds", Metrics::Type::kHistogram,
+                     "time from request to answer, by route");
+  }
+}
 
 HttpServer::~HttpServer() { Shutdown(); }
 

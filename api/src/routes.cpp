@@ -51,6 +51,32 @@ Reply Ready(const ServerDependencies& deps) {
   return ProblemReply(503, detail);
 }
 
+// Gauges that describe the index are read when scraped; counters accumulate as things happen.
+Reply MetricsText(const ServerDependencies& deps) {
+  Metrics& metrics = deps.metrics;
+  metrics.Declare("octohub_index_documents", Metrics::Type::kGauge,
+                  "documents in the search index");
+  metrics.Declare("octohub_index_lag_records", Metrics::Type::kGauge,
+                  "records changed in PostgreSQL that the index has not taken in yet");
+  metrics.Declare("octohub_deliveries_total", Metrics::Type::kCounter,
+                  "deliveries to targets, by target and status");
+  metrics.Declare("octohub_delivery_queue_depth", Metrics::Type::kGauge,
+                  "deliveries waiting to be sent, by target");
+  if (auto stats = deps.searcher.ReadStats(); stats.ok()) {
+    metrics.Set("octohub_index_documents", {}, static_cast<double>(stats->documents));
+    auto lag = WithConnection(
+        deps.db, "measuring index lag", [&](pqxx::connection& c) -> Result<std::int64_t> {
+          pqxx::read_transaction tx(c);
+          return tx
+              .exec_params1("SELECT count(*) FROM records WHERE change_seq > $1",
+                            stats->checkpoint)[0]
+              .as<std::int64_t>();
+        });
+    if (lag.ok()) metrics.Set("octohub_index_lag_records", {}, static_cast<double>(*lag));
+  }
+  return Reply{200, "text/plain; version=0.0.4; charset=utf-8", metrics.Render(), {}};
+}
+
 Reply Asset(const StaticAssets& assets, const RequestView& request) {
   const StaticAsset* asset = assets.Find(request.path);
   if (asset == nullptr) return ProblemReply(404, "no such page: " + request.path);
@@ -146,6 +172,7 @@ std::vector<Route> BuildRoutes(const ServerDependencies& deps, KeyStore& keys,
                     },
                     false});
   routes.push_back({"GET", "/readyz", [&deps](const RequestView&) { return Ready(deps); }});
+  routes.push_back({"GET", "/metrics", [&deps](const RequestView&) { return MetricsText(deps); }});
   routes.push_back({"GET", "/api/v1/search",
                     [&deps](const RequestView& r) { return Search(deps, r); }, true, Role::kRead});
   routes.push_back({"GET", "/api/v1/records/{source}/{id}",

@@ -21,9 +21,9 @@ namespace octohub::hub {
 namespace {
 
 // Takes queued runs one at a time; woken by NOTIFY when a run is queued, else polls.
-void IngestLoop(const Database& db, int number, std::stop_token stop) {
+void IngestLoop(const Database& db, Metrics& metrics, int number, std::stop_token stop) {
   ingest::IngestWorker worker(db, ingest::MakeCurlFetcher(),
-                              WorkerId("ingest-" + std::to_string(number)));
+                              WorkerId("ingest-" + std::to_string(number)), {}, &metrics);
   ingest::RunQueue queue(db);
   class Wakeup : public pqxx::notification_receiver {
    public:
@@ -82,6 +82,7 @@ int RunServe(const GlobalOptions& options, const ServeReadyHook& on_ready) {
     if (Status s = follower->Open(); !s.ok()) return Fail(s);
   }
   auto searcher = indexer::OpenSearcher(options.index_dir());
+  Metrics metrics;
   std::unique_ptr<api::ApiServer> server;
   if (options.has_role("api")) {
     // With no key at all, the first start makes an admin key and shows it once.
@@ -96,8 +97,8 @@ int RunServe(const GlobalOptions& options, const ServeReadyHook& on_ready) {
     api::ServerOptions server_options{
         {options.listen, options.http_threads, options.workers, options.max_body, nullptr},
         options.public_read};
-    server =
-        std::make_unique<api::ApiServer>(server_options, api::ServerDependencies{db, *searcher});
+    server = std::make_unique<api::ApiServer>(server_options,
+                                              api::ServerDependencies{db, *searcher, metrics});
     if (Status s = server->Start(); !s.ok()) return Fail(s);
   }
   std::jthread index_thread;
@@ -112,7 +113,8 @@ int RunServe(const GlobalOptions& options, const ServeReadyHook& on_ready) {
       log::Info("ingest.recovered_runs", {{"runs", *expired}});
     }
     for (int i = 1; i <= options.ingest_workers; ++i) {
-      ingest_threads.emplace_back([&db, i](std::stop_token stop) { IngestLoop(db, i, stop); });
+      ingest_threads.emplace_back(
+          [&db, &metrics, i](std::stop_token stop) { IngestLoop(db, metrics, i, stop); });
     }
   }
   const std::string address = server ? options.listen.substr(0, options.listen.rfind(':')) + ":" +

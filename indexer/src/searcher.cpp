@@ -94,6 +94,22 @@ class XapianSearcher final : public Searcher {
     return true;
   }
 
+  Result<Stats> ReadStats() override {
+    auto reader = Acquire();
+    if (!reader.ok()) return reader.status();
+    Stats stats;
+    try {
+      stats.documents = (*reader)->db.get_doccount();
+      const std::string checkpoint = (*reader)->db.get_metadata(schema::kCheckpointKey);
+      stats.checkpoint = checkpoint.empty() ? 0 : std::stoll(checkpoint);
+    } catch (const Xapian::Error& e) {
+      Release(std::move(*reader));
+      return Unavailable("the index cannot be read: " + e.get_msg());
+    }
+    Release(std::move(*reader));
+    return stats;
+  }
+
   Result<SearchResponse> Search(const SearchRequest& request) override {
     const auto started = std::chrono::steady_clock::now();
     if (!simdjson::validate_utf8(request.q.data(), request.q.size())) {
@@ -105,13 +121,17 @@ class XapianSearcher final : public Searcher {
     }
     auto reader = Acquire();
     if (!reader.ok()) return reader.status();
-    Result<SearchResponse> result = Internal("search did not run");
-    for (int attempt = 0; attempt < 2; ++attempt) {
+    Result<SearchResponse> result = Unavailable("the index kept changing under this search");
+    for (int attempt = 0; attempt < 5; ++attempt) {
       try {
         result = Run((*reader)->db, request);
         break;
       } catch (const Xapian::DatabaseModifiedError&) {
-        (*reader)->db.reopen();  // a commit overtook this reader: retry on the new revision
+        // A commit overtook this reader: retry on the new revision.
+        try {
+          (*reader)->db.reopen();
+        } catch (const Xapian::DatabaseModifiedError&) {  // and once more, next time round
+        }
       } catch (const Xapian::QueryParserError& e) {
         result = InvalidArgument("the query cannot be parsed: " + e.get_msg());
         break;
@@ -146,16 +166,21 @@ class XapianSearcher final : public Searcher {
         if (!(reader->stub == *stub)) reader.reset();  // on a swapped-out generation
       }
     }
-    try {
-      if (reader) {
-        reader->db.reopen();
-      } else {
-        reader = std::make_unique<Reader>(Reader{Xapian::Database(index_dir_.string()), *stub});
+    // A commit landing while we open or reopen discards the revision being read: try again.
+    for (int attempt = 1;; ++attempt) {
+      try {
+        if (reader) {
+          reader->db.reopen();
+        } else {
+          reader = std::make_unique<Reader>(Reader{Xapian::Database(index_dir_.string()), *stub});
+        }
+        return reader;
+      } catch (const Xapian::DatabaseModifiedError& e) {
+        if (attempt == 5) return Unavailable("the search index kept changing: " + e.get_msg());
+      } catch (const Xapian::Error& e) {
+        return Unavailable("the search index cannot be opened: " + e.get_msg());
       }
-    } catch (const Xapian::Error& e) {
-      return Unavailable("the search index cannot be opened: " + e.get_msg());
     }
-    return reader;
   }
 
   void Release(std::unique_ptr<Reader> reader) {

@@ -284,12 +284,20 @@ struct IngestWorker::Execution {
 };
 
 IngestWorker::IngestWorker(const Database& db, std::unique_ptr<HttpFetcher> fetcher,
-                           std::string worker_id, RetryPolicy retry)
+                           std::string worker_id, RetryPolicy retry, Metrics* metrics)
     : db_(db),
       fetcher_(std::move(fetcher)),
       worker_id_(std::move(worker_id)),
       retry_(retry),
-      random_(std::random_device{}()) {}
+      metrics_(metrics),
+      random_(std::random_device{}()) {
+  if (metrics_ != nullptr) {
+    metrics_->Declare("octohub_ingest_records_total", Metrics::Type::kCounter,
+                      "records seen by ingest runs, by source and outcome");
+    metrics_->Declare("octohub_ingest_runs_total", Metrics::Type::kCounter,
+                      "finished ingest runs, by source and status");
+  }
+}
 
 IngestWorker::~IngestWorker() = default;
 
@@ -370,6 +378,17 @@ Result<Run> IngestWorker::Execute(std::int64_t run_id, std::stop_token stop) {
   });
   if (!finished.ok()) return finished.status();
   const Run& run = *finished;
+  if (metrics_ != nullptr) {
+    metrics_->Add("octohub_ingest_runs_total", {{"source", run.source}, {"status", run.status}});
+    for (const auto& [outcome, count] : {std::pair{"new", run.records_new},
+                                         {"updated", run.records_updated},
+                                         {"unchanged", run.records_unchanged},
+                                         {"deleted", run.records_deleted},
+                                         {"skipped", run.records_skipped}}) {
+      metrics_->Add("octohub_ingest_records_total", {{"source", run.source}, {"outcome", outcome}},
+                    static_cast<double>(count));
+    }
+  }
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   boost::json::object fields = RunToJson(run);

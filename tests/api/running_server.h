@@ -20,6 +20,7 @@ using api::ApiServer;
 using api::KeyStore;
 using api::Role;
 using api::ServerOptions;
+using octohub::Metrics;
 
 struct Response {
   long status = 0;
@@ -68,6 +69,7 @@ class Client {
 
 struct RunningServer {
   TestDatabase database;
+  Metrics metrics;
   TempDir dir;
   octohub::indexer::IndexFollower follower{database.db(), dir / "index"};
   std::unique_ptr<octohub::indexer::Searcher> searcher =
@@ -81,7 +83,7 @@ struct RunningServer {
     options.http.max_body_bytes = max_body;
     options.public_read = public_read;
     server = std::make_unique<ApiServer>(
-        options, octohub::api::ServerDependencies{database.db(), *searcher});
+        options, octohub::api::ServerDependencies{database.db(), *searcher, metrics});
     REQUIRE(server->Start().ok());
   }
   // A new key of this role, as "Authorization: Bearer <key>".

@@ -78,7 +78,7 @@ TEST_CASE("readiness reports PostgreSQL and the index", "[pg][http]") {
   auto no_index = octohub::indexer::OpenSearcher(empty / "missing");
   ServerOptions options;
   options.http.listen = "127.0.0.1:0";
-  ApiServer unready(options, {s.database.db(), *no_index});
+  ApiServer unready(options, {s.database.db(), *no_index, s.metrics});
   REQUIRE(unready.Start().ok());
   auto response = Client().Get("http://127.0.0.1:" + std::to_string(unready.port()) + "/readyz");
   CHECK(response.status == 503);
@@ -125,8 +125,28 @@ TEST_CASE("a port that is already in use is a clear error", "[pg][http]") {
   RunningServer s;
   ServerOptions options;
   options.http.listen = "127.0.0.1:" + std::to_string(s.server->port());
-  ApiServer second(options, {s.database.db(), *s.searcher});
+  ApiServer second(options, {s.database.db(), *s.searcher, s.metrics});
   auto started = second.Start();
   REQUIRE_FALSE(started.ok());
   CHECK_THAT(started.message(), Catch::Contains("cannot listen on"));
+}
+
+TEST_CASE("metrics are served in Prometheus text format that promtool accepts", "[pg][http]") {
+  RunningServer s;
+  Client client;
+  client.Get(s.url("/api/v1/search?q=x"));
+  client.Get(s.url("/nope"));
+  auto response = client.Get(s.url("/metrics"));
+  REQUIRE(response.status == 200);
+  CHECK_THAT(response.headers, Catch::Contains("Content-Type: text/plain"));
+  for (const char* name :
+       {"octohub_http_requests_total{", "octohub_http_request_duration_seconds_bucket{",
+        "octohub_index_documents 0", "octohub_index_lag_records 0",
+        "# TYPE octohub_deliveries_total counter", "# TYPE octohub_delivery_queue_depth gauge"}) {
+    CHECK_THAT(response.body, Catch::Contains(name));
+  }
+  CHECK_THAT(response.body, Catch::Contains(R"(route="/api/v1/search",method="GET",status="200")"));
+  TempDir dir;
+  auto file = dir.Write("metrics.txt", response.body);
+  CHECK(std::system(("promtool check metrics < " + file.string()).c_str()) == 0);
 }

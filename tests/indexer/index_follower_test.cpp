@@ -1,5 +1,6 @@
 #include <atomic>
 #include <catch2/catch.hpp>
+#include <mutex>
 #include <pqxx/pqxx>
 #include <thread>
 
@@ -247,13 +248,20 @@ TEST_CASE("searches run in parallel while the writer commits, without errors", "
   auto searcher = OpenSearcher(dir / "index");
   std::atomic<bool> writing{true};
   std::atomic<int> failures{0}, searches{0};
+  std::mutex reason_mutex;
+  std::string reason;
   std::vector<std::thread> readers;
   for (int t = 0; t < 4; ++t) {
     readers.emplace_back([&] {
       while (writing) {
         SearchRequest request;
         request.q = "word";
-        if (!searcher->Search(request).ok()) ++failures;
+        auto result = searcher->Search(request);
+        if (!result.ok()) {
+          std::lock_guard lock(reason_mutex);
+          reason = result.status().ToString();
+          ++failures;
+        }
         ++searches;
       }
     });
@@ -266,6 +274,7 @@ TEST_CASE("searches run in parallel while the writer commits, without errors", "
   }
   writing = false;
   for (auto& reader : readers) reader.join();
+  INFO(reason);
   CHECK(failures == 0);
   CHECK(searches > 8);
   SearchRequest all;

@@ -433,3 +433,18 @@ TEST_CASE("leases of workers known to be dead are expired at once", "[pg]") {
   CHECK(*dead == 1);
   CHECK(database.Scalar("SELECT lease_expires_at < now() FROM runs") == "t");
 }
+
+TEST_CASE("a finished run is counted in the metrics by source, status and outcome", "[pg][http]") {
+  TestDatabase database;
+  PagedApi api(3);
+  REQUIRE(SourceRegistry(database.db()).Apply(Spec(api.server.url("/items"))).ok());
+  REQUIRE(RunQueue(database.db()).Enqueue("things", "manual").ok());
+  octohub::Metrics metrics;
+  IngestWorker worker(database.db(), MakeCurlFetcher(), "counted", kQuickRetries, &metrics);
+  REQUIRE(worker.RunNextQueued().ok());
+  const std::string text = metrics.Render();
+  CHECK_THAT(text,
+             Catch::Contains(R"(octohub_ingest_runs_total{source="things",status="succeeded"} 1)"));
+  CHECK_THAT(text,
+             Catch::Contains(R"(octohub_ingest_records_total{source="things",outcome="new"} 3)"));
+}

@@ -13,6 +13,7 @@
 #include <utility>
 #include <vector>
 
+#include "octohub/core/metrics.h"
 #include "octohub/core/status.h"
 
 namespace octohub::api {
@@ -62,7 +63,8 @@ struct HttpServerOptions {
   int reactor_threads = 2;
   int worker_threads = 4;
   std::size_t max_body_bytes = 8 * 1024 * 1024;
-  Authorizer authorize;  // required when any route has a role
+  Authorizer authorize;        // required when any route has a role
+  Metrics* metrics = nullptr;  // requests and latencies by route, when given
 };
 
 class HttpServer {

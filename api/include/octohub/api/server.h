@@ -21,6 +21,7 @@ struct ServerOptions {
 struct ServerDependencies {
   const Database& db;
   indexer::Searcher& searcher;
+  Metrics& metrics;  // served at /metrics; the HTTP layer records into it
 };
 
 class ApiServer {

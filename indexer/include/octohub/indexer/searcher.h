@@ -60,6 +60,11 @@ class Searcher {
   virtual Result<SearchResponse> Search(const SearchRequest& request) = 0;
   // Whether an index can be opened now (for readiness checks).
   virtual bool Ready() = 0;
+  struct Stats {
+    std::int64_t documents = 0;
+    std::int64_t checkpoint = 0;  // the last change sequence in the index
+  };
+  virtual Result<Stats> ReadStats() = 0;
 };
 
 std::unique_ptr<Searcher> OpenSearcher(const std::filesystem::path& index_dir);

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "octohub/core/database.h"
+#include "octohub/core/metrics.h"
 #include "octohub/core/source_spec.h"
 #include "octohub/core/status.h"
 #include "octohub/ingest/http_fetcher.h"
@@ -128,8 +129,9 @@ struct RetryPolicy {
 // together with the run's counters.
 class IngestWorker {
  public:
+  // metrics, when given, counts records by outcome and runs by status, per source.
   IngestWorker(const Database& db, std::unique_ptr<HttpFetcher> fetcher, std::string worker_id,
-               RetryPolicy retry = {});
+               RetryPolicy retry = {}, Metrics* metrics = nullptr);
   ~IngestWorker();
 
   // Runs the oldest queued run, if any; returns it finished, or nullopt when none was queued.
@@ -146,6 +148,7 @@ class IngestWorker {
   std::unique_ptr<HttpFetcher> fetcher_;
   std::string worker_id_;
   RetryPolicy retry_;
+  Metrics* metrics_;
   std::mt19937_64 random_;  // backoff jitter
 };
 
