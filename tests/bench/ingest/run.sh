@@ -10,32 +10,21 @@
 # BENCH_RECORDS=N changes the record count (for a quick try; figures are for 200,000).
 set -euo pipefail
 cd "$(dirname "$0")/../../.."
+# shellcheck source-path=SCRIPTDIR/../../..
+source tests/bench/common/bench.sh
 
 readonly RECORDS="${BENCH_RECORDS:-200000}"
 readonly PAGE_SIZE=1000
-readonly OCTOHUB=build/hub/octohub
-readonly TEST_PG=build/tests/octohub-test-pg
 readonly BENCH_API=build/tests/bench/octohub-bench-api
 
-work=""
 api_pid=""
-pg_started=""
-
-log() { echo "bench: $*" >&2; }
-die() {
-  log "$*"
-  exit 1
-}
 
 cleanup() {
   if [ -n "$api_pid" ]; then
     kill "$api_pid" 2>/dev/null || true
     wait "$api_pid" 2>/dev/null || true
   fi
-  if [ -n "$pg_started" ]; then
-    "$TEST_PG" stop "$work/pg" >/dev/null 2>&1 || log "could not stop the cluster in $work/pg"
-  fi
-  if [ -n "$work" ]; then rm -rf "$work"; fi
+  stop_cluster
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM # run the EXIT trap on Ctrl-C too
@@ -47,31 +36,14 @@ build() {
   command -v psql >/dev/null || die "psql is missing (Debian package postgresql-client)"
 }
 
-# A fresh cluster with fsync off, as the tests use. The server runs as user postgres under
-# root, so the directory must be traversable; mktemp makes it 0700.
-start_cluster() {
-  work="$(mktemp -d /tmp/ohbench-XXXX)"
-  chmod 755 "$work"
-  local out
-  out="$("$TEST_PG" start "$work/pg" 2>"$work/pg-start.log")" ||
-    die "the cluster did not start: $(tail -5 "$work/pg-start.log")"
-  pg_started=1
-  conninfo="${out#PostgreSQL for tests: }"
+# The COPY ceiling gets a database of its own on the cluster (start_cluster, bench.sh).
+prepare_cluster() {
   copy_conninfo="${conninfo/dbname=octohub/dbname=bench_copy}"
   server_log="$work/pg/server.log"
   # Every statement's duration goes to the server log, so a slow run can be taken apart
   # (one short line per statement; the COPY data itself is not logged).
   psql "$conninfo" -X -q -v ON_ERROR_STOP=1 -c "ALTER SYSTEM SET log_min_duration_statement = 0" \
     -c "SELECT pg_reload_conf()" >/dev/null
-}
-
-sql() { psql "$1" -X -q -v ON_ERROR_STOP=1 -At -c "$2"; }
-
-# Real prose from this machine when apt has an index: one package synopsis a line. Without
-# it the generator falls back to its own small vocabulary. Never committed.
-gather_sentences() {
-  apt-cache dumpavail 2>/dev/null | sed -n 's/^Description: //p' >"$work/sentences.txt" || true
-  log "$(wc -l <"$work/sentences.txt") sentences of real text from apt-cache dumpavail"
 }
 
 start_api() {
@@ -87,9 +59,6 @@ start_api() {
   [ -n "$api_port" ] || die "the API did not print its port"
   api_url="http://127.0.0.1:$api_port/items"
 }
-
-now() { date +%s.%N; }
-elapsed() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.3f", b - a}'; }
 
 # How long fetching every page takes with nothing else to do: the API's share of a run.
 time_api_alone() {
@@ -204,8 +173,6 @@ octohub_run() {
 rate() { awk -v n="$RECORDS" -v s="$1" 'BEGIN {printf "%.0f", n / s}'; }
 # records/s ours ÷ records/s COPY, from the seconds each took for the same rows.
 ratio() { awk -v ours="$1" -v copy="$2" 'BEGIN {printf "%.2f", copy / ours}'; }
-verdict() { awk -v v="$1" -v goal="$2" -v op="$3" \
-  'BEGIN {print ((op == ">=" ? v >= goal : v < goal) ? "met" : "missed")}'; }
 
 report() {
   local copy_rate first_rate unchanged_rate
@@ -240,6 +207,7 @@ report() {
 main() {
   build
   start_cluster
+  prepare_cluster
   gather_sentences
   start_api
   time_api_alone

@@ -79,7 +79,9 @@ void IndexRecord(Xapian::TermGenerator& terms, simdjson::dom::element record) {
   terms.index_text(Text(record["author"]["name"]));
   terms.increase_termpos();
   std::string labels;
-  for (simdjson::dom::element label : record["labels"].get_array().value_unsafe()) {
+  simdjson::dom::array array;  // a named array: a range-for over value_unsafe() would dangle
+  if (record["labels"].get(array)) return;
+  for (simdjson::dom::element label : array) {
     labels += Text(label["name"]) + " ";
   }
   terms.index_text(labels);

@@ -28,8 +28,8 @@ class Metrics {
 
  private:
   struct Series {
-    double value = 0;                 // counter or gauge
-    std::vector<double> buckets;      // histogram: cumulative counts per bound
+    double value = 0;             // counter or gauge
+    std::vector<double> buckets;  // histogram: cumulative counts per bound
     double sum = 0;
     double count = 0;
   };

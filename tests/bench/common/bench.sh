@@ -1,0 +1,59 @@
+# Shell functions shared by the benchmarks (tests/bench/*/run.sh), sourced from the
+# repository root after `set -euo pipefail`. A benchmark calls start_cluster, keeps its files
+# in $work, and calls stop_cluster from its EXIT trap.
+# shellcheck shell=bash disable=SC2034 # variables here are used by the scripts that source it
+
+readonly OCTOHUB=build/hub/octohub
+readonly TEST_PG=build/tests/octohub-test-pg
+
+work=""       # the benchmark's temporary directory; the cluster lives in $work/pg
+pg_started="" # set once the cluster runs, so that cleanup stops it
+conninfo=""   # how to reach the cluster's octohub database
+
+log() { echo "bench: $*" >&2; }
+# set -e stops a benchmark without a word: name the command that failed.
+set -o errtrace
+trap 'log "failed (status $?): line $LINENO: $BASH_COMMAND"' ERR
+die() {
+  log "$*"
+  exit 1
+}
+
+# A fresh cluster with fsync off, as the tests use. The server runs as user postgres under
+# root, so the directory must be traversable; mktemp makes it 0700.
+start_cluster() {
+  work="$(mktemp -d /tmp/ohbench-XXXX)"
+  chmod 755 "$work"
+  local out
+  out="$("$TEST_PG" start "$work/pg" 2>"$work/pg-start.log")" ||
+    die "the cluster did not start: $(tail -5 "$work/pg-start.log")"
+  pg_started=1
+  conninfo="${out#PostgreSQL for tests: }"
+}
+
+# Stops the cluster and removes $work (octohub-test-pg stop removes the cluster's parent).
+stop_cluster() {
+  if [ -n "$pg_started" ]; then
+    "$TEST_PG" stop "$work/pg" >/dev/null 2>&1 || log "could not stop the cluster in $work/pg"
+    pg_started=""
+  fi
+  if [ -n "$work" ]; then rm -rf "$work"; fi
+}
+
+# sql CONNINFO STATEMENT: runs it, prints rows unaligned without headers.
+sql() { psql "$1" -X -q -v ON_ERROR_STOP=1 -At -c "$2"; }
+
+# Real prose from this machine when apt has an index: one package synopsis a line, into
+# $work/sentences.txt. Without it the generator falls back to its own small vocabulary.
+# Never committed.
+gather_sentences() {
+  apt-cache dumpavail 2>/dev/null | sed -n 's/^Description: //p' >"$work/sentences.txt" || true
+  log "$(wc -l <"$work/sentences.txt") sentences of real text from apt-cache dumpavail"
+}
+
+now() { date +%s.%N; }
+elapsed() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.3f", b - a}'; }
+
+# verdict VALUE GOAL OP: "met" or "missed", for OP ">=" or "<".
+verdict() { awk -v v="$1" -v goal="$2" -v op="$3" \
+  'BEGIN {print ((op == ">=" ? v >= goal : v < goal) ? "met" : "missed")}'; }

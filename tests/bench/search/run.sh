@@ -1,0 +1,372 @@
+#!/usr/bin/env bash
+# Search benchmark, run by hand (never by ctest):
+#   tests/bench/search/run.sh
+# 500,000 issue-like records of about 1 KB (real package synopses from apt-cache dumpavail)
+# are copied into PostgreSQL, then:
+#  (a) indexing: `octohub reindex` rebuilds the Xapian index from PostgreSQL; the ceiling is
+#      a bare loop that puts the same records into Xapian directly (octohub-bench-search
+#      bare-index). Goal: docs/s ours >= 0.8 x bare.
+#  (b) queries: a fixed mix (single words, two words, phrases, facet + filter, prefix) through
+#      `octohub serve` under wrk, and the same questions answered by PostgreSQL full-text
+#      search (stored tsvector + GIN, websearch_to_tsquery, ts_rank) under pgbench with the
+#      same concurrency. Goals: >= 5 x PostgreSQL's throughput, p99 < 20 ms.
+# Everything runs in one throwaway cluster, removed on exit. The last line ends with the
+# ratios: throughput ours/PostgreSQL, and p50 PostgreSQL/ours (both: bigger is better).
+# BENCH_RECORDS=N changes the record count (for a quick try; figures are for 500,000);
+# BENCH_SECONDS=N the length of each load run (default 20).
+set -euo pipefail
+cd "$(dirname "$0")/../../.."
+# shellcheck source-path=SCRIPTDIR/../../..
+source tests/bench/common/bench.sh
+
+readonly RECORDS="${BENCH_RECORDS:-500000}"
+readonly SECONDS_PER_RUN="${BENCH_SECONDS:-20}"
+readonly CLIENTS=16 # concurrent connections, the same for wrk and pgbench
+readonly THREADS=2  # client threads, the same for wrk and pgbench
+readonly BENCH_SEARCH=build/tests/bench/octohub-bench-search
+readonly MIX_LUA=tests/bench/search/mix.lua
+
+# The query mix, "kind|query". Both sides get the same text: Xapian's query parser gets it as
+# q (words are ANDed, as websearch_to_tsquery does), PostgreSQL gets
+# websearch_to_tsquery('english', query); a prefix query is q=...&prefix=true for us and
+# to_tsquery('english', 'query:*') for PostgreSQL; facet + filter adds filter.author=AUTHOR
+# (the author with the most records) and counts the matches by state on both sides.
+# The words match from about 1% to 17% of the records: common enough to have work to rank,
+# not so common that PostgreSQL ranks most of the table.
+readonly QUERIES=(
+  "word|chess"
+  "word|kernel"
+  "word|font"
+  "two words|image viewer"
+  "two words|backup encryption"
+  "phrase|\"command line\""
+  "phrase|\"web server\""
+  "facet + filter|documentation"
+  "prefix|astro"
+  "prefix|encr"
+)
+
+serve_pid=""
+
+cleanup() {
+  if [ -n "$serve_pid" ]; then
+    kill "$serve_pid" 2>/dev/null || true
+    wait "$serve_pid" 2>/dev/null || true
+  fi
+  stop_cluster
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM # run the EXIT trap on Ctrl-C too
+
+build() {
+  scripts/setup octohub >/dev/null
+  cmake --build build --target octohub-test-pg octohub-bench-search -j2 >/dev/null
+  local tool
+  for tool in /usr/bin/time psql pgbench wrk jq curl; do
+    command -v "$tool" >/dev/null || die "$tool is missing (docker/packages.txt; run scripts/setup)"
+  done
+}
+
+# JIT compiles the plans of PostgreSQL's costlier searches, adding tens of milliseconds to
+# each, and buys nothing for a handful of index lookups: off, as OLTP setups do.
+tune_cluster() {
+  sql "$conninfo" "ALTER SYSTEM SET jit = off" >/dev/null
+  sql "$conninfo" "SELECT pg_reload_conf()" >/dev/null
+}
+
+# Registers the source (this also migrates the database) and copies the records straight
+# into the records table, as ingest does with pages of new records; the change sequence
+# and the times come from the table's defaults.
+load_records() {
+  cat >"$work/bench.yaml" <<YAML
+name: bench
+url: http://127.0.0.1:9/never-fetched   # the records are copied in, never harvested
+records: /items
+id: /id
+index:
+  title: /title
+  text: [/body, /author/name, /labels/*/name]
+  facets: {state: /state, author: /author/login}
+  dates: {created: /created_at}
+YAML
+  "$OCTOHUB" sources apply "$work/bench.yaml" --database-url "$conninfo" >/dev/null \
+    2>"$work/apply.log" || die "sources apply failed: $(tail -5 "$work/apply.log")"
+  local start
+  start="$(now)"
+  "$BENCH_SEARCH" --records "$RECORDS" --sentences "$work/sentences.txt" records \
+    2>"$work/records.txt" |
+    psql "$conninfo" -X -q -v ON_ERROR_STOP=1 \
+      -c '\copy records (source, id, data, content_hash) from pstdin'
+  average_bytes="$(awk '{print $4}' "$work/records.txt")"
+  sql "$conninfo" "VACUUM ANALYZE records"
+  sql "$conninfo" "CHECKPOINT" # so the load's writes do not land in the timed phases
+  log "$RECORDS records of $average_bytes bytes loaded in $(elapsed "$start" "$(now)") s"
+}
+
+# The ceiling: the same records into Xapian by a bare loop (the record generation is not
+# timed; JSON parsing is).
+index_bare() {
+  local out
+  out="$("$BENCH_SEARCH" --records "$RECORDS" --sentences "$work/sentences.txt" \
+    bare-index "$work/bare-index")" || die "the bare indexing loop failed"
+  bare_seconds="$(awk '/^indexed / {printf "%.1f", $5}' <<<"$out")"
+  bare_mb="$(du -sm "$work/bare-index" | cut -f1)"
+  rm -rf "$work/bare-index"
+  sync
+  log "bare Xapian: $out"
+}
+
+# Ours: `octohub reindex` reads every record from PostgreSQL and builds a new generation.
+# Its own "indexed N records in S s" is the figure; GNU time adds peak RSS and CPU.
+index_ours() {
+  /usr/bin/time -v -o "$work/reindex.time" \
+    "$OCTOHUB" reindex --database-url "$conninfo" --data-dir "$work/data" \
+    >"$work/reindex.out" 2>"$work/reindex.log" ||
+    die "reindex failed: $(tail -5 "$work/reindex.log")"
+  local indexed
+  indexed="$(awk '/^indexed / {print $2}' "$work/reindex.out")"
+  [ "$indexed" = "$RECORDS" ] || die "reindex indexed '$indexed' records, not $RECORDS"
+  ours_seconds="$(awk '/^indexed / {print $5}' "$work/reindex.out")"
+  ours_mb="$(du -sm "$work/data/index" | cut -f1)"
+  ours_rss="$(awk -F': ' '/Maximum resident set size/ {printf "%.0f", $2 / 1024}' \
+    "$work/reindex.time")"
+  ours_cpu="$(awk -F': ' '/(User|System) time/ {s += $2} END {printf "%.1f", s}' \
+    "$work/reindex.time")"
+  log "ours: $(cat "$work/reindex.out")"
+}
+
+# PostgreSQL's side: the same text in a table with a stored tsvector (title weighted A,
+# body B), a GIN index on it and a B-tree on author for the filter.
+build_fts() {
+  local start
+  start="$(now)"
+  psql "$conninfo" -X -q -v ON_ERROR_STOP=1 >/dev/null <<'SQL'
+SET maintenance_work_mem = '512MB';
+CREATE TABLE bench_fts (
+  id     bigint PRIMARY KEY,
+  title  text NOT NULL,
+  body   text NOT NULL,  -- body, author name and labels: the text Octohub indexes
+  author text NOT NULL,
+  state  text NOT NULL,
+  tsv    tsvector GENERATED ALWAYS AS (
+           setweight(to_tsvector('english', title), 'A') ||
+           setweight(to_tsvector('english', body), 'B')) STORED
+);
+INSERT INTO bench_fts (id, title, body, author, state)
+SELECT id::bigint, data->>'title',
+       concat_ws(' ', data->>'body', data->'author'->>'name',
+                 (SELECT string_agg(label->>'name', ' ')
+                  FROM json_array_elements(data->'labels') AS label)),
+       data->'author'->>'login', data->>'state'
+FROM records WHERE source = 'bench';
+CREATE INDEX bench_fts_tsv ON bench_fts USING gin (tsv);
+CREATE INDEX bench_fts_author ON bench_fts (author);
+VACUUM ANALYZE bench_fts;
+CHECKPOINT;
+SQL
+  fts_seconds="$(elapsed "$start" "$(now)")"
+  fts_mb="$(sql "$conninfo" "SELECT pg_total_relation_size('bench_fts') / 1048576")"
+  author="$(sql "$conninfo" \
+    "SELECT author FROM bench_fts GROUP BY author ORDER BY count(*) DESC, author LIMIT 1")"
+  log "PostgreSQL full-text table and indexes built in $fts_seconds s"
+}
+
+uri() { jq -rn --arg s "$1" '$s | @uri'; }
+sql_literal() { printf "'%s'" "${1//\'/\'\'}"; }
+
+# For query i of the mix: its kind, its text, the request path for us and the SQL for
+# PostgreSQL (the top 20 by rank; facet + filter also counts every match by state).
+describe_query() {
+  kind="${QUERIES[$1]%%|*}"
+  text="${QUERIES[$1]#*|}"
+  local q tsquery
+  q="$(uri "$text")"
+  tsquery="websearch_to_tsquery('english', $(sql_literal "$text"))"
+  path="/api/v1/search?q=$q"
+  local where="tsv @@ query"
+  case "$kind" in
+    prefix)
+      path+="&prefix=true"
+      tsquery="to_tsquery('english', $(sql_literal "$text:*"))"
+      ;;
+    "facet + filter")
+      path+="&facets=state&filter.author=$(uri "$author")"
+      where+=" AND author = $(sql_literal "$author")"
+      ;;
+  esac
+  if [ "$kind" = "facet + filter" ]; then
+    search_sql="WITH matches AS MATERIALIZED (
+  SELECT id, title, state, ts_rank(tsv, query) AS rank
+  FROM bench_fts, $tsquery AS query WHERE $where)
+SELECT (SELECT json_agg(hit) FROM (
+          SELECT id, title, rank FROM matches ORDER BY rank DESC LIMIT 20) AS hit) AS hits,
+       (SELECT json_object_agg(state, n) FROM (
+          SELECT state, count(*) AS n FROM matches GROUP BY state) AS facet) AS facets;"
+  else
+    search_sql="SELECT id, title, ts_rank(tsv, query) AS rank
+FROM bench_fts, $tsquery AS query WHERE $where
+ORDER BY rank DESC LIMIT 20;"
+  fi
+  count_sql="SELECT count(*) FROM bench_fts, $tsquery AS query WHERE $where"
+}
+
+# Writes the mix for both tools ($work/paths.txt for wrk, one pgbench script per query) and
+# checks every query once, alone: both sides answer, with how many matches and how fast
+# (median of 5 for us, average of 5 for PostgreSQL). Sets the rows of the per-query table.
+prepare_queries() {
+  mkdir -p "$work/pgbench"
+  : >"$work/paths.txt"
+  query_rows=()
+  local i base="http://$listen"
+  for i in "${!QUERIES[@]}"; do
+    describe_query "$i"
+    echo "$path" >>"$work/paths.txt"
+    echo "$search_sql" >"$work/pgbench/q$i.sql"
+    local ours_total ours_ms pg_count pg_ms
+    curl -sf "$base$path&exact_total=true" >"$work/check.json" ||
+      die "$kind query failed: $(curl -s "$base$path")"
+    ours_total="$(jq -r .total "$work/check.json")"
+    # Five times over one connection; the median.
+    ours_ms="$(curl -sf -w '%{time_total}\n' -o /dev/null "$base$path" -o /dev/null "$base$path" \
+      -o /dev/null "$base$path" -o /dev/null "$base$path" -o /dev/null "$base$path" |
+      sort -n | awk 'NR == 3 {printf "%.1f", $1 * 1000}')"
+    pg_count="$(sql "$conninfo" "$count_sql")"
+    pg_ms="$(pgbench -n -c1 -t5 -f "$work/pgbench/q$i.sql" "$conninfo" 2>&1 |
+      awk '/^latency average/ {printf "%.1f", $4}')"
+    query_rows+=("$(printf '%-15s %-22s %9s %9s %9s %9s' "$kind" "$text" "$ours_total" \
+      "$pg_count" "$ours_ms" "$pg_ms")")
+  done
+}
+
+start_serve() {
+  "$OCTOHUB" serve --database-url "$conninfo" --data-dir "$work/data" \
+    --listen 127.0.0.1:0 --public-read --roles api 2>"$work/serve.log" &
+  serve_pid=$!
+  listen=""
+  for _ in $(seq 300); do
+    # The log is JSON lines, apart from the line with the first admin key.
+    listen="$(grep -h '"serve.ready"' "$work/serve.log" | jq -r .listen | head -1)" || true
+    [ -n "$listen" ] && break
+    kill -0 "$serve_pid" 2>/dev/null || die "serve did not start: $(tail -3 "$work/serve.log")"
+    sleep 0.1
+  done
+  [ -n "$listen" ] || die "serve did not log serve.ready: $(tail -3 "$work/serve.log")"
+  curl -sf "http://$listen/readyz" >/dev/null || die "serve is not ready"
+}
+
+stop_serve() {
+  kill "$serve_pid"
+  wait "$serve_pid" || true
+  serve_pid=""
+}
+
+# wrk over the mix: a few seconds to warm caches and readers, then the measured run.
+load_ours() {
+  wrk -t"$THREADS" -c"$CLIENTS" -d3s -s "$MIX_LUA" "http://$listen" -- "$work/paths.txt" \
+    >/dev/null
+  wrk -t"$THREADS" -c"$CLIENTS" -d"${SECONDS_PER_RUN}s" -s "$MIX_LUA" "http://$listen" \
+    -- "$work/paths.txt" >"$work/wrk.out"
+  local result
+  result="$(grep '^mix: ' "$work/wrk.out")" || die "wrk printed no result: $(cat "$work/wrk.out")"
+  read -r _ _ ours_requests _ _ _ ours_rps _ ours_p50 _ ours_p99 _ ours_errors _ ours_non2xx \
+    <<<"$result"
+  if [ "$ours_errors" != 0 ] || [ "$ours_non2xx" != 0 ]; then
+    die "wrk saw $ours_errors socket errors and $ours_non2xx non-2xx answers"
+  fi
+}
+
+# pgbench over the same mix: one script per query, equal weights, so each transaction is one
+# query picked at random; per-transaction logs give the percentiles.
+load_postgres() {
+  local scripts=() i
+  for i in "${!QUERIES[@]}"; do scripts+=(-f "$work/pgbench/q$i.sql@1"); done
+  pgbench -n -c"$CLIENTS" -j"$THREADS" -T3 "${scripts[@]}" "$conninfo" >"$work/pgbench.out" 2>&1 ||
+    die "pgbench failed: $(tail -5 "$work/pgbench.out")"
+  pgbench -n -c"$CLIENTS" -j"$THREADS" -T"$SECONDS_PER_RUN" "${scripts[@]}" \
+    --log --log-prefix="$work/pgbench/log" "$conninfo" >"$work/pgbench.out" 2>&1 ||
+    die "pgbench failed: $(tail -5 "$work/pgbench.out")"
+  pg_tps="$(awk '/^tps = / {printf "%.1f", $3}' "$work/pgbench.out")"
+  pg_failed="$(awk '/^number of failed transactions/ {print $5}' "$work/pgbench.out")"
+  [ "${pg_failed:-0}" = 0 ] || die "pgbench: $pg_failed failed transactions"
+  # Log lines: client transaction latency_us script epoch epoch_us.
+  cat "$work/pgbench/log".* | awk '{print $3}' | sort -n >"$work/pgbench/latencies"
+  pg_requests="$(wc -l <"$work/pgbench/latencies")"
+  pg_p50="$(percentile 50)"
+  pg_p99="$(percentile 99)"
+}
+
+# percentile P over $work/pgbench/latencies (sorted microseconds), in milliseconds.
+percentile() {
+  awk -v p="$1" -v n="$pg_requests" \
+    'NR == (int(n * p / 100) > 0 ? int(n * p / 100) : 1) {printf "%.2f", $1 / 1000; exit}' \
+    "$work/pgbench/latencies"
+}
+
+report() {
+  local bare_rate ours_rate index_ratio
+  bare_rate="$(awk -v n="$RECORDS" -v s="$bare_seconds" 'BEGIN {printf "%.0f", n / s}')"
+  ours_rate="$(awk -v n="$RECORDS" -v s="$ours_seconds" 'BEGIN {printf "%.0f", n / s}')"
+  index_ratio="$(awk -v a="$ours_rate" -v b="$bare_rate" 'BEGIN {printf "%.2f", a / b}')"
+  echo
+  echo "search: $RECORDS records of $average_bytes bytes on average, $(nproc) cores;" \
+    "load average at the start $load_before, at the end $(load_average) (the cores are shared)"
+  echo
+  echo "(a) indexing"
+  printf '%-36s %8s %8s %9s\n' "" "s" "docs/s" "index MB"
+  printf '%-36s %8s %8s %9s\n' "octohub reindex (from PostgreSQL)" "$ours_seconds" "$ours_rate" \
+    "$ours_mb"
+  printf '%-36s %8s %8s %9s\n' "bare Xapian loop (ceiling)" "$bare_seconds" "$bare_rate" \
+    "$bare_mb"
+  echo "(reindex: peak RSS $ours_rss MB, $ours_cpu CPU s; PostgreSQL's tsvector table, GIN and"
+  echo " B-tree built in $fts_seconds s, $fts_mb MB)"
+  echo
+  echo "(b) queries, one client, each query alone: matches (our exact total, PostgreSQL's"
+  echo "    count) and time (ours: median of 5 over HTTP; PostgreSQL: pgbench average of 5)"
+  printf '%-15s %-22s %9s %9s %9s %9s\n' kind query "ours" "PG" "ours ms" "PG ms"
+  printf '%s\n' "${query_rows[@]}"
+  echo "(facet + filter: filter.author=$author)"
+  echo
+  echo "(b) queries, the mix under load: $CLIENTS connections, $THREADS client threads," \
+    "${SECONDS_PER_RUN} s"
+  printf '%-40s %9s %9s %9s %9s\n' "" requests "req/s" "p50 ms" "p99 ms"
+  printf '%-40s %9s %9s %9s %9s\n' "octohub serve, GET /api/v1/search (wrk)" "$ours_requests" \
+    "$ours_rps" "$ours_p50" "$ours_p99"
+  printf '%-40s %9s %9s %9s %9s\n' "PostgreSQL full-text search (pgbench)" "$pg_requests" \
+    "$pg_tps" "$pg_p50" "$pg_p99"
+  echo "(ours answers with snippets, and facet counts where asked; PostgreSQL with id, title"
+  echo " and rank, no ts_headline)"
+  local throughput_ratio p50_ratio
+  throughput_ratio="$(awk -v a="$ours_rps" -v b="$pg_tps" 'BEGIN {printf "%.1f", a / b}')"
+  p50_ratio="$(awk -v a="$ours_p50" -v b="$pg_p50" 'BEGIN {printf "%.1f", b / a}')"
+  echo
+  echo "goals: indexing >= 0.8 x bare $(verdict "$index_ratio" 0.8 ">=")," \
+    "throughput >= 5 x PostgreSQL $(verdict "$throughput_ratio" 5 ">=")," \
+    "p99 < 20 ms $(verdict "$ours_p99" 20 "<")"
+  echo "indexing ratio ours/bare (docs/s): $index_ratio"
+  echo "(throughput: req/s ours ÷ PostgreSQL; p50: PostgreSQL's p50 ÷ ours — bigger is better)"
+  echo "ratio ours/PostgreSQL: throughput $throughput_ratio p50 $p50_ratio"
+}
+
+load_average() { cut -d' ' -f1-3 /proc/loadavg; }
+
+main() {
+  load_before="$(load_average)"
+  build
+  start_cluster
+  tune_cluster
+  gather_sentences
+  load_records
+  index_bare
+  index_ours
+  build_fts
+  start_serve
+  prepare_queries
+  log "load on octohub serve at $listen"
+  load_ours
+  stop_serve
+  log "load on PostgreSQL"
+  load_postgres
+  report
+}
+
+main "$@"
