@@ -11,6 +11,7 @@
 #include "commands.h"
 #include "octohub/api/keys.h"
 #include "octohub/api/server.h"
+#include "octohub/core/channels.h"
 #include "octohub/core/log.h"
 #include "octohub/indexer/indexer.h"
 #include "octohub/ingest/ingest.h"
@@ -27,7 +28,7 @@ void IngestLoop(const Database& db, Metrics& metrics, int number, std::stop_toke
   ingest::RunQueue queue(db);
   class Wakeup : public pqxx::notification_receiver {
    public:
-    explicit Wakeup(pqxx::connection& c) : notification_receiver(c, "octohub_runs") {}
+    explicit Wakeup(pqxx::connection& c) : notification_receiver(c, kRunsChannel) {}
     void operator()(const std::string&, int) override {}
   };
   std::unique_ptr<pqxx::connection> listener;

@@ -9,6 +9,7 @@
 #include "document_mapper.h"
 #include "generations.h"
 #include "index_schema.h"
+#include "octohub/core/channels.h"
 #include "octohub/core/log.h"
 #include "octohub/indexer/indexer.h"
 
@@ -29,7 +30,6 @@ constexpr const char* kChangesPast = R"(
   ) changes ORDER BY change_seq LIMIT $2)";
 constexpr const char* kMappings = "SELECT name, spec::text FROM sources";
 constexpr const char* kDatabaseId = "SELECT value FROM octohub_meta WHERE key = 'database_id'";
-constexpr const char* kRecordsChannel = "octohub_records";
 
 // One generation's writer: applies batches of changes and commits them with the checkpoint.
 class GenerationWriter {

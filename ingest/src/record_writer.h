@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "octohub/core/channels.h"
 #include "page_extractor.h"
 
 namespace octohub::ingest {
@@ -35,8 +36,5 @@ std::int64_t MarkUnseenDeleted(pqxx::work& tx, const std::string& source);
 // Takes the lock under which change sequences are handed out (see record_writer.cpp);
 // held until the transaction ends.
 void LockChangeFeed(pqxx::work& tx);
-
-// Notification channel the indexer listens on; sent by WriteRecords, delivered at commit.
-inline constexpr const char* kRecordsChannel = "octohub_records";
 
 }  // namespace octohub::ingest

@@ -2,6 +2,7 @@
 
 #include <pqxx/pqxx>
 
+#include "octohub/core/channels.h"
 #include "octohub/core/schedule.h"
 
 namespace octohub::ingest {
@@ -68,7 +69,7 @@ Result<Run> RunQueue::Enqueue(const std::string& source, const std::string& trig
                                                   source)
                                 : inserted[0];
     Run run = ReadRun(row);
-    tx.exec_params("SELECT pg_notify('octohub_runs', $1)", source);
+    tx.exec_params("SELECT pg_notify($1, $2)", kRunsChannel, source);
     tx.commit();
     return run;
   });
@@ -124,7 +125,7 @@ Result<int> RunQueue::EnqueueDue() {
           source);
       queued += static_cast<int>(inserted.size());
     }
-    if (queued > 0) tx.exec("SELECT pg_notify('octohub_runs', '')");
+    if (queued > 0) tx.exec_params("SELECT pg_notify($1, '')", kRunsChannel);
     tx.commit();
     return queued;
   });
@@ -148,7 +149,7 @@ Result<int> RunQueue::ExpireLeasesOf(const std::function<bool(const std::string&
               row[0].as<std::int64_t>());
           ++expired;
         }
-        if (expired > 0) tx.exec("SELECT pg_notify('octohub_runs', '')");
+        if (expired > 0) tx.exec_params("SELECT pg_notify($1, '')", kRunsChannel);
         tx.commit();
         return expired;
       });
