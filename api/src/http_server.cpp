@@ -14,6 +14,7 @@
 
 #include "http_reply.h"
 #include "octohub/core/log.h"
+#include "raw_query.h"
 #include "router.h"
 
 namespace octohub::api {
@@ -60,18 +61,30 @@ void Send(Http::ResponseWriter& writer, const Reply& reply, bool keep_alive) {
   writer.send(static_cast<Http::Code>(reply.status), reply.body);
 }
 
-// Pistache splits the query string but leaves names and values percent-encoded.
-Result<RequestView> ViewOf(const Http::Request& request) {
+Status AddQueryParam(std::string_view raw_name, std::string_view raw_value, RequestView& view) {
+  std::string name, value;
+  if (!PercentDecode(raw_name, name, true) || !PercentDecode(raw_value, value, true)) {
+    return InvalidArgument("the query string has a malformed %-escape");
+  }
+  view.query.emplace_back(std::move(name), std::move(value));
+  return {};
+}
+
+// Names and values arrive percent-encoded. The raw query keeps order and repeated names;
+// Pistache's own map is the fallback.
+Result<RequestView> ViewOf(const Http::Request& request, const Http::ResponseWriter& writer) {
   RequestView view;
   view.method = Http::methodString(request.method());
   view.path = request.resource();
-  const auto& query = request.query();
-  for (auto it = query.parameters_begin(); it != query.parameters_end(); ++it) {
-    std::string name, value;
-    if (!PercentDecode(it->first, name, true) || !PercentDecode(it->second, value, true)) {
-      return InvalidArgument("the query string has a malformed %-escape");
+  if (auto raw = RawQueryOf(writer)) {
+    for (const auto& [name, value] : SplitQuery(*raw)) {
+      if (auto status = AddQueryParam(name, value, view); !status.ok()) return status;
     }
-    view.query.emplace_back(std::move(name), std::move(value));
+  } else {
+    const auto& query = request.query();
+    for (auto it = query.parameters_begin(); it != query.parameters_end(); ++it) {
+      if (auto status = AddQueryParam(it->first, it->second, view); !status.ok()) return status;
+    }
   }
   view.body = request.body();
   if (auto etag = request.headers().tryGetRaw("If-None-Match")) view.if_none_match = etag->value();
@@ -119,7 +132,7 @@ struct HttpServer::Impl {
   void Handle(const Http::Request& request, Http::ResponseWriter writer) {
     const auto started_at = std::chrono::steady_clock::now();
     const bool keep_alive = WantsKeepAlive(request);
-    auto parsed = ViewOf(request);
+    auto parsed = ViewOf(request, writer);
     if (!parsed.ok()) {
       RequestView bare{Http::methodString(request.method()), request.resource(), {}, {}, {}, {}};
       return Finish(writer, bare, "unmatched", ReplyForStatus(parsed.status()), keep_alive,
