@@ -36,7 +36,8 @@ class GenerationWriter {
  public:
   GenerationWriter(const fs::path& path, int flags)
       : db_(path.string(), flags),
-        fields_(schema::FieldRegistry::FromJson(db_.get_metadata(schema::kFieldsKey))) {
+        fields_(schema::FieldRegistry::FromJson(db_.get_metadata(schema::kFieldsKey))),
+        languages_(schema::SourceLanguages::FromJson(db_.get_metadata(schema::kLanguagesKey))) {
     mapper_.KeepSpelling(db_);
   }
 
@@ -77,10 +78,15 @@ class GenerationWriter {
         continue;
       }
       db_.replace_document(term, *doc);
+      languages_.Set(record.source, mapping->language);
     }
     if (fields_.changed()) {
       db_.set_metadata(schema::kFieldsKey, fields_.ToJson());
       fields_.clear_changed();
+    }
+    if (languages_.changed()) {
+      db_.set_metadata(schema::kLanguagesKey, languages_.ToJson());
+      languages_.clear_changed();
     }
     db_.set_metadata(schema::kCheckpointKey, std::to_string(last));
     db_.commit();
@@ -108,6 +114,7 @@ class GenerationWriter {
 
   Xapian::WritableDatabase db_;
   schema::FieldRegistry fields_;
+  schema::SourceLanguages languages_;
   DocumentMapper mapper_;
   std::map<std::string, CompiledMapping> mappings_;
 };

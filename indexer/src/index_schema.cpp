@@ -69,6 +69,32 @@ const Field* FieldRegistry::Find(const std::string& name) const {
   return it == fields_.end() ? nullptr : &it->second;
 }
 
+SourceLanguages SourceLanguages::FromJson(const std::string& text) {
+  SourceLanguages languages;
+  json::error_code ec;
+  json::value parsed = json::parse(text, ec);
+  if (ec || !parsed.is_object()) return languages;
+  for (const auto& [source, language] : parsed.as_object()) {
+    if (language.is_string()) {
+      languages.by_source_[std::string(source)] = std::string(language.as_string());
+    }
+  }
+  return languages;
+}
+
+std::string SourceLanguages::ToJson() const {
+  json::object out;
+  for (const auto& [source, language] : by_source_) out[source] = language;
+  return json::serialize(out);
+}
+
+void SourceLanguages::Set(const std::string& source, const std::string& language) {
+  auto [it, inserted] = by_source_.try_emplace(source, language);
+  if (!inserted && it->second == language) return;
+  it->second = language;
+  changed_ = true;
+}
+
 std::optional<double> ParseTimestamp(std::string_view text) {
   int year = 0, month = 0, day = 0, hour = 0, minute = 0;
   double second = 0;

@@ -19,7 +19,8 @@ inline constexpr unsigned kUpdatedAtSlot = 0;  // RFC 3339 text, sorts as time
 
 inline constexpr const char* kCheckpointKey = "octohub.checkpoint";
 inline constexpr const char* kDatabaseIdKey = "octohub.database_id";
-inline constexpr const char* kFieldsKey = "octohub.fields";  // the FieldRegistry, as JSON
+inline constexpr const char* kFieldsKey = "octohub.fields";        // the FieldRegistry, as JSON
+inline constexpr const char* kLanguagesKey = "octohub.languages";  // SourceLanguages, as JSON
 
 inline constexpr size_t kMaxSnippetSource = 16 * 1024;  // text kept per document for snippets
 
@@ -54,6 +55,23 @@ class FieldRegistry {
 
  private:
   std::map<std::string, Field> fields_;
+  bool changed_ = false;
+};
+
+// The stemming language each indexed source was written with, so that a query stems its words
+// as the documents it is meant to match were stemmed. Kept in the index's metadata.
+class SourceLanguages {
+ public:
+  static SourceLanguages FromJson(const std::string& text);  // "" or bad JSON: empty
+  std::string ToJson() const;
+
+  void Set(const std::string& source, const std::string& language);
+  const std::map<std::string, std::string>& by_source() const { return by_source_; }
+  bool changed() const { return changed_; }
+  void clear_changed() { changed_ = false; }
+
+ private:
+  std::map<std::string, std::string> by_source_;
   bool changed_ = false;
 };
 

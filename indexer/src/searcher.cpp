@@ -78,6 +78,67 @@ std::optional<StubIdentity> ReadStubIdentity(const fs::path& index_dir) {
   return StubIdentity{info.st_ino, info.st_mtim.tv_sec * 1'000'000'000LL + info.st_mtim.tv_nsec};
 }
 
+// Which stemming languages a query is parsed in. The primary one covers every searched source
+// that no other language claims (including sources indexed before languages were recorded).
+struct StemmingPlan {
+  std::string primary = "english";
+  std::map<std::string, std::vector<std::string>> others;  // language -> its sources
+
+  std::vector<std::string> languages() const {
+    std::vector<std::string> all{primary};
+    for (const auto& entry : others) all.push_back(entry.first);
+    return all;
+  }
+  const std::string& LanguageOf(const std::string& source,
+                                const schema::SourceLanguages& languages) const {
+    auto it = languages.by_source().find(source);
+    if (it != languages.by_source().end() && others.count(it->second) != 0) return it->second;
+    return primary;
+  }
+};
+
+StemmingPlan PlanStemming(const schema::SourceLanguages& languages,
+                          const std::vector<std::string>& searched) {
+  std::map<std::string, std::vector<std::string>> by_language;
+  for (const auto& [source, language] : languages.by_source()) {
+    if (searched.empty() || std::find(searched.begin(), searched.end(), source) != searched.end()) {
+      by_language[language].push_back(source);
+    }
+  }
+  StemmingPlan plan;
+  size_t most = 0;
+  for (const auto& [language, sources] : by_language) {
+    if (sources.size() > most || (sources.size() == most && language == "english")) {
+      most = sources.size();
+      plan.primary = language;
+    }
+  }
+  by_language.erase(plan.primary);
+  plan.others = std::move(by_language);
+  return plan;
+}
+
+Xapian::QueryParser MakeParser(Xapian::Database& db, const schema::FieldRegistry& fields,
+                               const std::vector<std::unique_ptr<Xapian::RangeProcessor>>& ranges,
+                               const Xapian::Stem& stemmer) {
+  Xapian::QueryParser parser;
+  parser.set_database(db);
+  parser.set_stemmer(stemmer);
+  parser.set_stemming_strategy(Xapian::QueryParser::STEM_SOME);
+  parser.set_default_op(Xapian::Query::OP_AND);
+  parser.set_max_expansion(kMaxExpansion, Xapian::Query::WILDCARD_LIMIT_MOST_FREQUENT,
+                           Xapian::QueryParser::FLAG_WILDCARD | Xapian::QueryParser::FLAG_PARTIAL);
+  parser.add_prefix("title", std::string(schema::kTitlePrefix));
+  parser.add_boolean_prefix("source", std::string(schema::kSourcePrefix));
+  for (const auto& [name, field] : fields.fields()) {
+    if (field.kind == schema::FieldKind::kFacet) {
+      parser.add_boolean_prefix(name, schema::FacetPrefix(name));
+    }
+  }
+  for (const auto& range : ranges) parser.add_rangeprocessor(range.get());
+  return parser;
+}
+
 struct Reader {
   Xapian::Database db;
   StubIdentity stub;
@@ -189,42 +250,48 @@ class XapianSearcher final : public Searcher {
   }
 
   static Result<SearchResponse> Run(Xapian::Database& db, const SearchRequest& request) {
-    Xapian::QueryParser parser;
-    parser.set_database(db);
-    Xapian::Stem stemmer("english");
-    parser.set_stemmer(stemmer);
-    parser.set_stemming_strategy(Xapian::QueryParser::STEM_SOME);
-    parser.set_default_op(Xapian::Query::OP_AND);
-    parser.set_max_expansion(
-        kMaxExpansion, Xapian::Query::WILDCARD_LIMIT_MOST_FREQUENT,
-        Xapian::QueryParser::FLAG_WILDCARD | Xapian::QueryParser::FLAG_PARTIAL);
-    parser.add_prefix("title", std::string(schema::kTitlePrefix));
-    parser.add_boolean_prefix("source", std::string(schema::kSourcePrefix));
     const auto fields = schema::FieldRegistry::FromJson(db.get_metadata(schema::kFieldsKey));
     std::vector<std::unique_ptr<Xapian::RangeProcessor>> ranges;
     for (const auto& [name, field] : fields.fields()) {
-      switch (field.kind) {
-        case schema::FieldKind::kFacet:
-          parser.add_boolean_prefix(name, schema::FacetPrefix(name));
-          break;
-        case schema::FieldKind::kDate:
-          ranges.push_back(std::make_unique<DateRange>(field.slot, name + ":"));
-          parser.add_rangeprocessor(ranges.back().get());
-          break;
-        case schema::FieldKind::kNumber:
-          ranges.push_back(std::make_unique<Xapian::NumberRangeProcessor>(field.slot, name + ":"));
-          parser.add_rangeprocessor(ranges.back().get());
-          break;
+      if (field.kind == schema::FieldKind::kDate) {
+        ranges.push_back(std::make_unique<DateRange>(field.slot, name + ":"));
+      } else if (field.kind == schema::FieldKind::kNumber) {
+        ranges.push_back(std::make_unique<Xapian::NumberRangeProcessor>(field.slot, name + ":"));
       }
     }
+    const auto languages =
+        schema::SourceLanguages::FromJson(db.get_metadata(schema::kLanguagesKey));
+    const StemmingPlan plan = PlanStemming(languages, request.sources);
+    std::map<std::string, Xapian::Stem> stemmers;
+    for (const auto& language : plan.languages())
+      stemmers.emplace(language, Xapian::Stem(language));
+
     unsigned flags = Xapian::QueryParser::FLAG_DEFAULT | Xapian::QueryParser::FLAG_PURE_NOT |
                      Xapian::QueryParser::FLAG_WILDCARD |
                      Xapian::QueryParser::FLAG_SPELLING_CORRECTION;
     if (request.prefix) flags |= Xapian::QueryParser::FLAG_PARTIAL;
-
-    Xapian::Query query = request.q.find_first_not_of(" \t\r\n") == std::string::npos
-                              ? Xapian::Query::MatchAll
-                              : parser.parse_query(request.q, flags);
+    const bool match_all = request.q.find_first_not_of(" \t\r\n") == std::string::npos;
+    Xapian::QueryParser parser = MakeParser(db, fields, ranges, stemmers.at(plan.primary));
+    Xapian::Query query =
+        match_all ? Xapian::Query::MatchAll : parser.parse_query(request.q, flags);
+    if (!match_all && !plan.others.empty()) {
+      // Each source's documents are matched by the query stemmed in that source's language.
+      std::vector<Xapian::Query> elsewhere;
+      std::vector<Xapian::Query> alternatives;
+      for (const auto& [language, sources] : plan.others) {
+        std::vector<Xapian::Query> terms;
+        for (const auto& source : sources) terms.emplace_back(schema::SourceTerm(source));
+        Xapian::Query in_language(Xapian::Query::OP_OR, terms.begin(), terms.end());
+        Xapian::QueryParser other = MakeParser(db, fields, ranges, stemmers.at(language));
+        alternatives.emplace_back(Xapian::Query::OP_FILTER, other.parse_query(request.q, flags),
+                                  in_language);
+        elsewhere.push_back(std::move(in_language));
+      }
+      alternatives.emplace_back(
+          Xapian::Query::OP_AND_NOT, query,
+          Xapian::Query(Xapian::Query::OP_OR, elsewhere.begin(), elsewhere.end()));
+      query = Xapian::Query(Xapian::Query::OP_OR, alternatives.begin(), alternatives.end());
+    }
     if (!request.sources.empty()) {
       std::vector<Xapian::Query> terms;
       for (const auto& source : request.sources) terms.emplace_back(schema::SourceTerm(source));
@@ -284,7 +351,8 @@ class XapianSearcher final : public Searcher {
       const std::string text = json::value_to<std::string>(stored.at("text"));
       // No background model: it looks up the frequency of every word of every hit, most of a
       // search's time, to pick a slightly better window.
-      hit.snippet = mset.snippet(text.empty() ? hit.title : text, kSnippetLength, stemmer,
+      hit.snippet = mset.snippet(text.empty() ? hit.title : text, kSnippetLength,
+                                 stemmers.at(plan.LanguageOf(hit.source, languages)),
                                  Xapian::MSet::SNIPPET_EXHAUSTIVE, "<mark>", "</mark>", "…");
       response.hits.push_back(std::move(hit));
     }
