@@ -94,6 +94,18 @@ void AddGlobalOptions(CLI::App& app, GlobalOptions& o) {
   option("ingest-workers", o.ingest_workers, "sources harvested at the same time by this process")
       ->check(CLI::Range(1, 64))
       ->capture_default_str();
+  option("lease-seconds", o.lease_seconds,
+         "how long claimed work (a run) stays claimed after its worker's last heartbeat")
+      ->check(CLI::Range(2, 3600))
+      ->capture_default_str();
+  option("replication-listen", o.replication_listen,
+         "index role: serve copies of the index to API replicas on this host:port");
+  option("index-replica-of", o.index_replica_of,
+         "api role: search a copy of the index kept current from this writer's host:port");
+  option("replication-interval", o.replication_interval,
+         "seconds between a replica's updates from the writer")
+      ->check(CLI::Range(1, 3600))
+      ->capture_default_str();
   app.add_flag("--public-read", o.public_read, "let anonymous clients search and read records")
       ->envname(EnvNameFor("public-read"));
 }

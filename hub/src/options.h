@@ -22,7 +22,11 @@ struct GlobalOptions {
   int http_threads = 2;
   int workers = 4;
   int ingest_workers = 2;
+  int lease_seconds = 120;  // how long claimed work stays claimed without a heartbeat
   bool public_read = false;
+  std::string replication_listen;  // index role: serve copies of the index here (host:port)
+  std::string index_replica_of;    // api role: keep a copy of this writer's index (host:port)
+  int replication_interval = 1;    // seconds between a replica's updates
 
   std::filesystem::path cluster_dir() const { return data_dir / "pg"; }
   std::filesystem::path index_dir() const { return data_dir / "index"; }

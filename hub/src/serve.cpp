@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "commands.h"
+#include "index_replication.h"
 #include "octohub/api/keys.h"
 #include "octohub/api/server.h"
 #include "octohub/core/channels.h"
@@ -22,9 +23,10 @@ namespace octohub::hub {
 namespace {
 
 // Takes queued runs one at a time; woken by NOTIFY when a run is queued, else polls.
-void IngestLoop(const Database& db, Metrics& metrics, int number, std::stop_token stop) {
+void IngestLoop(const Database& db, Metrics& metrics, int number, std::chrono::seconds lease,
+                std::stop_token stop) {
   ingest::IngestWorker worker(db, ingest::MakeCurlFetcher(),
-                              WorkerId("ingest-" + std::to_string(number)), {}, &metrics);
+                              WorkerId("ingest-" + std::to_string(number)), {}, &metrics, lease);
   ingest::RunQueue queue(db);
   class Wakeup : public pqxx::notification_receiver {
    public:
@@ -61,6 +63,56 @@ void IngestLoop(const Database& db, Metrics& metrics, int number, std::stop_toke
   }
 }
 
+struct ReplicationPlan {
+  std::string name;  // the child's name in logs; empty: no replication
+  std::vector<std::string> command;
+};
+
+// Checks the replication options before anything starts.
+Result<ReplicationPlan> PlanIndexReplication(const GlobalOptions& options) {
+  if (!options.replication_listen.empty() && !options.index_replica_of.empty()) {
+    return InvalidArgument(
+        "--replication-listen (the index writer) and --index-replica-of (a replica) exclude "
+        "each other");
+  }
+  if (!options.replication_listen.empty()) {
+    if (!options.has_role("index")) {
+      return InvalidArgument("--replication-listen needs the index role: only the writer serves");
+    }
+    auto listen = ParseHostPort(options.replication_listen, "replication-listen");
+    if (!listen.ok()) return listen.status();
+    auto program = FindProgram("xapian-replicate-server", "xapian-tools");
+    if (!program.ok()) return program.status();
+    // The writer keeps changesets so that replicas get updates, not whole copies.
+    setenv("XAPIAN_MAX_CHANGESETS", "100", 0);
+    return ReplicationPlan{"xapian-replicate-server",
+                           ReplicationServerCommand(*program, *listen, options.index_dir())};
+  }
+  if (!options.index_replica_of.empty()) {
+    if (options.has_role("index")) {
+      return InvalidArgument(
+          "--index-replica-of cannot go with the index role: a replica's index is a copy");
+    }
+    auto master = ParseHostPort(options.index_replica_of, "index-replica-of");
+    if (!master.ok()) return master.status();
+    auto program = FindProgram("xapian-replicate", "xapian-tools");
+    if (!program.ok()) return program.status();
+    return ReplicationPlan{
+        "xapian-replicate",
+        ReplicaClientCommand(*program, *master, options.index_dir(), options.replication_interval)};
+  }
+  return ReplicationPlan{};
+}
+
+std::unique_ptr<SupervisedChild> StartIndexReplication(const ReplicationPlan& plan,
+                                                       const GlobalOptions& options) {
+  if (plan.name.empty()) return nullptr;
+  std::error_code ignored;
+  std::filesystem::create_directories(options.data_dir, ignored);
+  return std::make_unique<SupervisedChild>(
+      plan.name, plan.command, std::filesystem::absolute(options.data_dir) / "replication.log");
+}
+
 }  // namespace
 
 int RunServe(const GlobalOptions& options, const ServeReadyHook& on_ready) {
@@ -77,11 +129,15 @@ int RunServe(const GlobalOptions& options, const ServeReadyHook& on_ready) {
   if (!runtime.ok()) return Fail(runtime.status());
   const Database& db = (*runtime)->db();
 
+  auto replication_plan = PlanIndexReplication(options);
+  if (!replication_plan.ok()) return Fail(replication_plan.status());
   std::unique_ptr<indexer::IndexFollower> follower;
   if (options.has_role("index")) {
     follower = std::make_unique<indexer::IndexFollower>(db, options.index_dir());
     if (Status s = follower->Open(); !s.ok()) return Fail(s);
   }
+  // Started once the index exists; stopped (and reaped) when serve returns.
+  std::unique_ptr<SupervisedChild> replication = StartIndexReplication(*replication_plan, options);
   auto searcher = indexer::OpenSearcher(options.index_dir());
   Metrics metrics;
   std::unique_ptr<api::ApiServer> server;
@@ -113,9 +169,11 @@ int RunServe(const GlobalOptions& options, const ServeReadyHook& on_ready) {
     } else if (*expired > 0) {
       log::Info("ingest.recovered_runs", {{"runs", *expired}});
     }
+    const std::chrono::seconds lease(options.lease_seconds);
     for (int i = 1; i <= options.ingest_workers; ++i) {
-      ingest_threads.emplace_back(
-          [&db, &metrics, i](std::stop_token stop) { IngestLoop(db, metrics, i, stop); });
+      ingest_threads.emplace_back([&db, &metrics, i, lease](std::stop_token stop) {
+        IngestLoop(db, metrics, i, lease, stop);
+      });
     }
   }
   const std::string address = server ? options.listen.substr(0, options.listen.rfind(':')) + ":" +
@@ -146,6 +204,7 @@ int RunServe(const GlobalOptions& options, const ServeReadyHook& on_ready) {
   ingest_threads.clear();  // requests stop and joins: the page in hand is stored first
   index_thread = {};
   follower.reset();  // the last batch is committed; the write lock is released
+  replication.reset();
   if (Status s = (*runtime)->Close(); !s.ok()) return Fail(s);
   log::Info("serve.stopped");
   return exit_code;

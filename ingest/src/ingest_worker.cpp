@@ -15,16 +15,15 @@
 namespace octohub::ingest {
 namespace {
 
-// A running run's lease; each committed page extends it. A worker that dies stops
-// extending it, and the run can be taken over once it has expired.
-constexpr const char* kLease = "interval '2 minutes'";
+// A running run's lease (its length, in seconds, is the last parameter of each query that
+// sets it); each committed page extends it. A worker that dies stops extending it, and the
+// run can be taken over once it has expired.
 
 // Claims the oldest queued run, or a running one whose worker stopped renewing its lease;
 // a run taken over starts again from its first page (stored pages come back unchanged).
-const std::string kClaimNext = std::string(R"(
+constexpr const char* kClaimNext = R"(
   UPDATE runs SET status = 'running', started_at = now(), lease_owner = $1,
-                  lease_expires_at = now() + )") +
-                               kLease + R"(,
+                  lease_expires_at = now() + make_interval(secs => $2),
                   pages = 0, records_seen = 0, records_new = 0, records_updated = 0,
                   records_unchanged = 0, records_deleted = 0, records_skipped = 0, bytes = 0
   WHERE id = (SELECT id FROM runs
@@ -32,20 +31,18 @@ const std::string kClaimNext = std::string(R"(
               ORDER BY id FOR UPDATE SKIP LOCKED LIMIT 1)
   RETURNING id)";
 
-const std::string kClaimOne = std::string(R"(
+constexpr const char* kClaimOne = R"(
   UPDATE runs SET status = 'running', started_at = now(), lease_owner = $2,
-                  lease_expires_at = now() + )") +
-                              kLease + R"(
+                  lease_expires_at = now() + make_interval(secs => $3)
   WHERE id = $1 AND status = 'queued'
   RETURNING id)";
 
-const std::string kRecordPage = std::string(R"(
+constexpr const char* kRecordPage = R"(
   UPDATE runs SET pages = pages + 1, records_seen = records_seen + $3,
                   records_new = records_new + $4, records_updated = records_updated + $5,
                   records_unchanged = records_unchanged + $6,
                   records_skipped = records_skipped + $7, bytes = bytes + $8,
-                  lease_expires_at = now() + )") +
-                                kLease + R"(
+                  lease_expires_at = now() + make_interval(secs => $9)
   WHERE id = $1 AND lease_owner = $2 AND status = 'running')";
 
 constexpr const char* kFinish = R"(
@@ -53,9 +50,9 @@ constexpr const char* kFinish = R"(
                   lease_owner = NULL, lease_expires_at = NULL
   WHERE id = $1 AND lease_owner = $2)";
 
-const std::string kRenewLease = std::string("UPDATE runs SET lease_expires_at = now() + ") +
-                                kLease +
-                                " WHERE id = $1 AND lease_owner = $2 AND status = 'running'";
+constexpr const char* kRenewLease =
+    "UPDATE runs SET lease_expires_at = now() + make_interval(secs => $3) "
+    "WHERE id = $1 AND lease_owner = $2 AND status = 'running'";
 
 constexpr const char* kRecordDeleted = "UPDATE runs SET records_deleted = $2 WHERE id = $1";
 
@@ -151,7 +148,9 @@ struct IngestWorker::Execution {
   // rate limits, slow upstreams) without a round trip for every request.
   Status RenewLease() {
     const auto now = std::chrono::steady_clock::now();
-    if (now - lease_renewed < std::chrono::seconds(20)) return Status::Ok();
+    if (now - lease_renewed < std::chrono::duration<double>(worker.lease_) / 6) {
+      return Status::Ok();
+    }
     lease_renewed = now;
     if (!lease_connection) {
       auto opened = worker.db_.Connect();
@@ -159,7 +158,7 @@ struct IngestWorker::Execution {
       lease_connection = std::move(*opened);
     }
     pqxx::work tx(*lease_connection);
-    auto renewed = tx.exec_params(kRenewLease, run_id, worker.worker_id_);
+    auto renewed = tx.exec_params(kRenewLease, run_id, worker.worker_id_, worker.lease_.count());
     tx.commit();
     if (renewed.affected_rows() == 0) {
       return FailedPrecondition("the run's lease was lost to another worker");
@@ -259,10 +258,10 @@ struct IngestWorker::Execution {
       pqxx::work tx(c);
       WriteCounts counts = WriteRecords(tx, source, page.records);
       if (full_refresh) RememberSeen(tx, page.records);
-      auto updated =
-          tx.exec_params(kRecordPage, run_id, worker.worker_id_, page.array_size - page.skipped,
-                         counts.inserted, counts.updated, counts.unchanged, page.skipped,
-                         static_cast<std::int64_t>(loaded->response.body.size()));
+      auto updated = tx.exec_params(
+          kRecordPage, run_id, worker.worker_id_, page.array_size - page.skipped, counts.inserted,
+          counts.updated, counts.unchanged, page.skipped,
+          static_cast<std::int64_t>(loaded->response.body.size()), worker.lease_.count());
       if (updated.affected_rows() == 0) {
         return FailedPrecondition("the run's lease was lost to another worker");
       }
@@ -284,12 +283,14 @@ struct IngestWorker::Execution {
 };
 
 IngestWorker::IngestWorker(const Database& db, std::unique_ptr<HttpFetcher> fetcher,
-                           std::string worker_id, RetryPolicy retry, Metrics* metrics)
+                           std::string worker_id, RetryPolicy retry, Metrics* metrics,
+                           std::chrono::seconds lease)
     : db_(db),
       fetcher_(std::move(fetcher)),
       worker_id_(std::move(worker_id)),
       retry_(retry),
       metrics_(metrics),
+      lease_(lease),
       random_(std::random_device{}()) {
   if (metrics_ != nullptr) {
     metrics_->Declare("octohub_ingest_records_total", Metrics::Type::kCounter,
@@ -305,7 +306,7 @@ Result<std::optional<Run>> IngestWorker::RunNextQueued(std::stop_token stop) {
   auto claimed =
       WithConnection(db_, "claiming a run", [&](pqxx::connection& c) -> Result<std::int64_t> {
         pqxx::work tx(c);
-        auto rows = tx.exec_params(kClaimNext, worker_id_);
+        auto rows = tx.exec_params(kClaimNext, worker_id_, lease_.count());
         tx.commit();
         return rows.empty() ? std::int64_t{0} : rows[0][0].as<std::int64_t>();
       });
@@ -319,7 +320,7 @@ Result<std::optional<Run>> IngestWorker::RunNextQueued(std::stop_token stop) {
 Result<std::optional<Run>> IngestWorker::RunIfQueued(std::int64_t run_id, std::stop_token stop) {
   auto claimed = WithConnection(db_, "claiming a run", [&](pqxx::connection& c) -> Result<bool> {
     pqxx::work tx(c);
-    auto rows = tx.exec_params(kClaimOne, run_id, worker_id_);
+    auto rows = tx.exec_params(kClaimOne, run_id, worker_id_, lease_.count());
     tx.commit();
     return !rows.empty();
   });

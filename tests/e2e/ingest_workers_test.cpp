@@ -6,71 +6,17 @@
 #include <set>
 #include <thread>
 
-#include "http_test_server.h"
-#include "process.h"
-#include "temp_dir.h"
-#include "test_database.h"
+#include "deployment.h"
 
 namespace json = boost::json;
 using namespace std::chrono_literals;
-using octohub::testing::BackgroundProcess;
-using octohub::testing::HttpTestServer;
-using octohub::testing::OctohubBinary;
-using octohub::testing::RunProcess;
-using octohub::testing::TempDir;
-using octohub::testing::TestDatabase;
-using octohub::testing::TestRequest;
-using octohub::testing::TestResponse;
+using namespace octohub::testing;
 
 namespace {
 
-// `pages` pages of two items each, every answer taking `delay`.
-HttpTestServer SlowApi(int pages, std::chrono::milliseconds delay) {
-  return HttpTestServer([pages, delay](const TestRequest& request) {
-    std::this_thread::sleep_for(delay);
-    int page = std::stoi(request.query.count("page") ? request.query.at("page") : "1");
-    json::array items;
-    for (int id = page * 2 - 1; page <= pages && id <= page * 2; ++id) {
-      items.push_back({{"id", id}, {"title", "item " + std::to_string(id)}});
-    }
-    return TestResponse{200, json::serialize(json::object{{"items", items}})};
-  });
-}
-
-void ApplySource(const TestDatabase& database, const TempDir& dir, const std::string& name,
-                 const std::string& url) {
-  auto file =
-      dir.Write(name + ".yaml", "name: " + name + "\nurl: " + url +
-                                    "\nrecords: /items\nid: /id\npagination: {type: page}\n");
-  auto applied = RunProcess(
-      {OctohubBinary(), "sources", "apply", file.string(), "--database-url", database.conninfo()});
-  INFO(applied.err);
-  REQUIRE(applied.exit_code == 0);
-}
-
-void QueueRun(const TestDatabase& database, const std::string& name) {
-  auto queued =
-      RunProcess({OctohubBinary(), "sources", "run", name, "--database-url", database.conninfo()});
-  INFO(queued.err);
-  REQUIRE(queued.exit_code == 0);
-}
-
 std::unique_ptr<BackgroundProcess> StartIngest(const TestDatabase& database, const TempDir& dir,
                                                const std::string& workers) {
-  auto serve = std::make_unique<BackgroundProcess>(std::vector<std::string>{
-      OctohubBinary(), "serve", "--roles", "ingest", "--ingest-workers", workers, "--database-url",
-      database.conninfo(), "--data-dir", (dir / "data").string()});
-  REQUIRE(serve->WaitForLine("\"serve.ready\"", 30s));
-  return serve;
-}
-
-bool WaitFor(const std::function<bool()>& condition, std::chrono::seconds limit) {
-  const auto deadline = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (condition()) return true;
-    std::this_thread::sleep_for(50ms);
-  }
-  return condition();
+  return StartServe(database, dir / "data", {"--roles", "ingest", "--ingest-workers", workers});
 }
 
 }  // namespace

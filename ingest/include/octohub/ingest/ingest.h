@@ -129,9 +129,12 @@ struct RetryPolicy {
 // together with the run's counters.
 class IngestWorker {
  public:
-  // metrics, when given, counts records by outcome and runs by status, per source.
+  // metrics, when given, counts records by outcome and runs by status, per source. A run's
+  // lease lasts `lease` and is renewed every sixth of it; another worker may take the run
+  // over once it has expired.
   IngestWorker(const Database& db, std::unique_ptr<HttpFetcher> fetcher, std::string worker_id,
-               RetryPolicy retry = {}, Metrics* metrics = nullptr);
+               RetryPolicy retry = {}, Metrics* metrics = nullptr,
+               std::chrono::seconds lease = std::chrono::minutes(2));
   ~IngestWorker();
 
   // Runs the oldest queued run, if any; returns it finished, or nullopt when none was queued.
@@ -149,6 +152,7 @@ class IngestWorker {
   std::string worker_id_;
   RetryPolicy retry_;
   Metrics* metrics_;
+  std::chrono::seconds lease_;
   std::mt19937_64 random_;  // backoff jitter
 };
 

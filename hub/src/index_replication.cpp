@@ -1,0 +1,112 @@
+#include "index_replication.h"
+
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <charconv>
+#include <chrono>
+#include <cstdlib>
+
+#include "octohub/core/log.h"
+#include "process.h"
+
+namespace octohub::hub {
+namespace fs = std::filesystem;
+
+Result<HostPort> ParseHostPort(const std::string& text, const std::string& option) {
+  const size_t colon = text.rfind(':');
+  HostPort parsed;
+  if (colon != std::string::npos && colon > 0) {
+    parsed.host = text.substr(0, colon);
+    const char* begin = text.data() + colon + 1;
+    const char* end = text.data() + text.size();
+    auto [stop, error] = std::from_chars(begin, end, parsed.port);
+    if (error == std::errc() && stop == end && parsed.port >= 1 && parsed.port <= 65535) {
+      return parsed;
+    }
+  }
+  return InvalidArgument("--" + option + " must be host:port, not \"" + text + "\"");
+}
+
+std::vector<std::string> ReplicationServerCommand(const std::string& program,
+                                                  const HostPort& listen,
+                                                  const fs::path& index_dir) {
+  return {program, "--interface=" + listen.host, "--port=" + std::to_string(listen.port),
+          fs::absolute(index_dir).string()};
+}
+
+std::vector<std::string> ReplicaClientCommand(const std::string& program, const HostPort& master,
+                                              const fs::path& index_dir, int interval_seconds) {
+  // "." names the writer's whole index directory: its stub, whichever generation that is.
+  // Readers that hold an old revision get DatabaseModifiedError and reopen, so changesets
+  // need not wait for them (-r); a silent master is given up on after -t seconds.
+  return {program,
+          "--host=" + master.host,
+          "--port=" + std::to_string(master.port),
+          "--master=.",
+          "--interval=" + std::to_string(interval_seconds),
+          "--reader-time=0",
+          "--timeout=30",
+          "--quiet",
+          fs::absolute(index_dir).string()};
+}
+
+Result<std::string> FindProgram(const std::string& name, const std::string& package) {
+  const char* path = std::getenv("PATH");
+  std::string dirs = path != nullptr && *path != '\0' ? path : "/usr/local/bin:/usr/bin:/bin";
+  size_t start = 0;
+  while (start <= dirs.size()) {
+    size_t colon = dirs.find(':', start);
+    std::string dir = dirs.substr(start, colon == std::string::npos ? colon : colon - start);
+    if (!dir.empty()) {
+      const fs::path candidate = fs::path(dir) / name;
+      if (access(candidate.c_str(), X_OK) == 0) return candidate.string();
+    }
+    if (colon == std::string::npos) break;
+    start = colon + 1;
+  }
+  return FailedPrecondition(name + " is not installed (Debian package " + package + ")");
+}
+
+SupervisedChild::SupervisedChild(std::string name, std::vector<std::string> argv, fs::path log)
+    : name_(std::move(name)), argv_(std::move(argv)), log_(std::move(log)) {
+  thread_ = std::jthread([this](std::stop_token stop) { Supervise(stop); });
+}
+
+SupervisedChild::~SupervisedChild() {
+  thread_.request_stop();
+  if (thread_.joinable()) thread_.join();
+}
+
+void SupervisedChild::Supervise(std::stop_token stop) {
+  using namespace std::chrono_literals;
+  while (!stop.stop_requested()) {
+    // Spawned from this thread: the death signal fires when it ends, i.e. with us.
+    auto pid = Spawn({argv_, std::nullopt, log_.string(), true, SIGTERM});
+    if (!pid.ok()) {
+      log::Error("replication.start_failed",
+                 {{"process", name_}, {"reason", pid.status().message()}});
+    } else {
+      log::Info("replication.started", {{"process", name_}, {"pid", *pid}});
+      int status = 0;
+      bool exited = false;
+      while (!stop.stop_requested() && !exited) {
+        exited = waitpid(*pid, &status, WNOHANG) == *pid;
+        if (!exited) std::this_thread::sleep_for(100ms);
+      }
+      if (!exited) {
+        kill(*pid, SIGTERM);
+        waitpid(*pid, &status, 0);
+        return;
+      }
+      log::Warn("replication.exited",
+                {{"process", name_},
+                 {"status", WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status)},
+                 {"output", FileTail(log_.string(), 500)}});
+    }
+    for (int i = 0; i < 10 && !stop.stop_requested(); ++i) std::this_thread::sleep_for(100ms);
+  }
+}
+
+}  // namespace octohub::hub
