@@ -53,6 +53,11 @@ class CurlFetcher final : public HttpFetcher {
     curl_easy_setopt(handle_, CURLOPT_WRITEDATA, &transfer);
     curl_easy_setopt(handle_, CURLOPT_HEADERFUNCTION, &CurlFetcher::OnHeader);
     curl_easy_setopt(handle_, CURLOPT_HEADERDATA, &transfer);
+    if (request.stop.stop_possible()) {
+      curl_easy_setopt(handle_, CURLOPT_NOPROGRESS, 0L);
+      curl_easy_setopt(handle_, CURLOPT_XFERINFOFUNCTION, &CurlFetcher::OnProgress);
+      curl_easy_setopt(handle_, CURLOPT_XFERINFODATA, &request.stop);
+    }
     if (request.method == "POST") {
       curl_easy_setopt(handle_, CURLOPT_POST, 1L);
       curl_easy_setopt(handle_, CURLOPT_POSTFIELDS, request.body.c_str());
@@ -78,6 +83,9 @@ class CurlFetcher final : public HttpFetcher {
       return Status(StatusCode::kResourceExhausted,
                     request.method + " " + request.url + ": response body over " +
                         std::to_string(options_.max_body_bytes) + " bytes");
+    }
+    if (code == CURLE_ABORTED_BY_CALLBACK) {
+      return Status(StatusCode::kCancelled, request.method + " " + request.url + ": stopped");
     }
     if (code != CURLE_OK) {
       // Timeouts and connection trouble may pass; a bad certificate or URL will not.
@@ -124,6 +132,11 @@ class CurlFetcher final : public HttpFetcher {
     }
     t->response.body.append(data, bytes);
     return bytes;
+  }
+
+  // Called at least once a second, also while the server is silent.
+  static int OnProgress(void* stop, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+    return static_cast<const std::stop_token*>(stop)->stop_requested() ? 1 : 0;
   }
 
   static size_t OnHeader(char* data, size_t size, size_t count, void* user) {

@@ -175,6 +175,9 @@ struct IngestWorker::Execution {
         return Stopped(page - 1);
       }
       auto outcome = worker.fetcher_->Fetch(request);
+      if (!outcome.ok() && outcome.status().code() == StatusCode::kCancelled) {
+        return Stopped(page - 1);
+      }
       if (outcome.ok() && outcome->status >= 200 && outcome->status <= 299) return outcome;
       const std::string where = "page " + std::to_string(page) + " (" + request.url + ")";
       const std::string tries =
@@ -218,6 +221,7 @@ struct IngestWorker::Execution {
     auto url = planner.FirstUrl();
     if (!url.ok()) return url.status();
     request.url = *url;
+    request.stop = stop;  // shutdown does not wait for a slow upstream
     if (full_refresh) {
       pqxx::work tx(c);
       ForgetSeen(tx);

@@ -331,6 +331,30 @@ TEST_CASE("a response slower than the timeout is retried", "[pg][http]") {
   CHECK(run.records_new == 2);
 }
 
+TEST_CASE("a stop request ends a run waiting on a silent upstream within seconds", "[pg][http]") {
+  TestDatabase database;
+  PagedApi api(2);
+  api.slow_ms = 8000;  // longer than the test may take, shorter than the source's timeout
+  REQUIRE(SourceRegistry(database.db())
+              .Apply(Spec(api.server.url("/items"), R"(, "timeout_s": 60)"))
+              .ok());
+  REQUIRE(RunQueue(database.db()).Enqueue("things", "manual").ok());
+  IngestWorker worker(database.db(), MakeCurlFetcher(), "test-worker", kQuickRetries);
+  std::stop_source stop;
+  const auto started = std::chrono::steady_clock::now();
+  std::thread stopper([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    stop.request_stop();
+  });
+  auto run = worker.RunNextQueued(stop.get_token());
+  stopper.join();
+  const auto took = std::chrono::steady_clock::now() - started;
+  REQUIRE(run.ok());
+  REQUIRE(run->has_value());
+  CHECK((*run)->status == "cancelled");
+  CHECK(took < std::chrono::seconds(3));
+}
+
 TEST_CASE("the rate limit spaces a source's requests", "[pg][http]") {
   TestDatabase database;
   PagedApi api(6);  // 3 pages and the empty one: 4 requests, 3 gaps of 200 ms

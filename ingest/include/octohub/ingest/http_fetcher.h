@@ -4,6 +4,7 @@
 #include <cstddef>
 #include <memory>
 #include <optional>
+#include <stop_token>
 #include <string>
 #include <utility>
 #include <vector>
@@ -19,6 +20,8 @@ struct HttpRequest {
   std::string body;
   std::optional<std::pair<std::string, std::string>> basic_auth;  // username, password
   double timeout_s = 30;
+  // A stop request aborts the transfer within about a second (kCancelled).
+  std::stop_token stop;
 };
 
 struct HttpResponse {
@@ -32,7 +35,7 @@ struct HttpResponse {
 };
 
 // Sends one request and returns whatever status the server answered; a Status only when no
-// answer came (connection refused, timeout, TLS failure, body over the size limit).
+// answer came (connection refused, timeout, TLS failure, body over the size limit, stopped).
 // Implementations are not thread-safe: one fetcher per worker thread.
 class HttpFetcher {
  public:
