@@ -103,7 +103,9 @@ wait_until 60 ready "$replica_a" || die "replica a never became ready: $(tail -3
 wait_until 60 ready "$replica_b" || die "replica b never became ready: $(tail -3 "$work/replica-b.log")"
 log "running: writer, replicas a ($replica_a) and b, workers a and b; soak ${SOAK_SECONDS}s, a kill every ${KILL_EVERY}s"
 
-wrk -t1 -c4 -d"${SOAK_SECONDS}s" --latency \
+# A request unanswered for 10 s counts as failed (wrk's default of 2 s would count a slow
+# answer on a loaded machine as a failure).
+wrk -t1 -c4 -d"${SOAK_SECONDS}s" --timeout 10s --latency \
   "http://$replica_a/api/v1/search?q=harbor+lantern&per_page=10" >"$work/wrk.out" 2>&1 &
 wrk_pid=$!
 sleep 5
@@ -142,6 +144,10 @@ p99="$(awk '$1 == "99%" {print $2}' "$work/wrk.out")"
 runs="$(sql "$conninfo" "SELECT count(*) FROM runs WHERE status = 'succeeded'")"
 log "$runs runs succeeded; $documents documents in PostgreSQL, the index and both replicas"
 log "search under load: $requests requests, $failures failed, p99 $p99"
+grep -E 'Non-2xx|Socket errors' "$work/wrk.out" >&2 || true
+if [ "$failures" != 0 ]; then
+  grep -h '"http.request"' "$work"/replica-a.log | grep -v '"status":200' | tail -5 >&2 || true
+fi
 log "replica a RSS: start ${rss_start} kB, end ${rss_end} kB"
 [ "$failures" = 0 ] || die "search requests failed during the soak"
 [ "$rss_end" -lt $((rss_start * 2 + 20000)) ] || die "replica a's memory grew from $rss_start to $rss_end kB"
