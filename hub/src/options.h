@@ -23,6 +23,13 @@ struct GlobalOptions {
   int workers = 4;
   int ingest_workers = 2;
   bool public_read = false;
+  std::size_t max_header = 64 * 1024;
+  double header_timeout = 10;     // seconds
+  double body_timeout = 60;       // seconds
+  double keepalive_timeout = 75;  // seconds
+  double rate_limit = 0;          // requests/s per key (and per address when anonymous); 0 = off
+  double rate_burst = 0;          // 0 = max(1, rate_limit)
+  std::vector<std::string> cors_origins;  // empty: CORS off
 
   std::filesystem::path cluster_dir() const { return data_dir / "pg"; }
   std::filesystem::path index_dir() const { return data_dir / "index"; }
