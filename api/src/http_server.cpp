@@ -4,14 +4,17 @@
 #include <pistache/http.h>
 #include <pistache/peer.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <boost/asio/post.hpp>
 #include <boost/asio/thread_pool.hpp>
+#include <cerrno>
 #include <chrono>
 #include <condition_variable>
 #include <functional>
 #include <mutex>
+#include <stop_token>
 #include <thread>
 
 #include "http_reply.h"
@@ -221,6 +224,58 @@ class PistacheHandler : public Http::Handler {
   Limits limits_;
 };
 
+// Access log lines are many and small: they are gathered and written to stderr in batches by
+// a background thread (every 20 ms, or sooner past 64 kB) instead of one write per request.
+class AccessLog {
+ public:
+  AccessLog() : thread_([this](std::stop_token stop) { Run(stop); }) {}
+  ~AccessLog() {
+    thread_.request_stop();
+    thread_.join();
+    Flush();
+  }
+
+  void Add(const std::string& line) {
+    if (line.empty()) return;  // the level is off
+    std::lock_guard lock(mutex_);
+    buffer_ += line;
+    buffer_ += '\n';
+    if (buffer_.size() > kFlushBytes) wake_.notify_one();
+  }
+
+  void Flush() {
+    std::string out;
+    {
+      std::lock_guard lock(mutex_);
+      out.swap(buffer_);
+    }
+    for (std::size_t done = 0; done < out.size();) {
+      ssize_t n = ::write(STDERR_FILENO, out.data() + done, out.size() - done);
+      if (n <= 0 && errno != EINTR) return;
+      if (n > 0) done += static_cast<std::size_t>(n);
+    }
+  }
+
+ private:
+  static constexpr std::size_t kFlushBytes = 64 * 1024;
+
+  void Run(std::stop_token stop) {
+    while (!stop.stop_requested()) {
+      {
+        std::unique_lock lock(mutex_);
+        wake_.wait_for(lock, stop, std::chrono::milliseconds(20),
+                       [&] { return buffer_.size() > kFlushBytes; });
+      }
+      Flush();
+    }
+  }
+
+  std::mutex mutex_;
+  std::condition_variable_any wake_;
+  std::string buffer_;
+  std::jthread thread_;  // last: starts once the rest exists
+};
+
 }  // namespace
 
 struct HttpServer::Impl {
@@ -229,6 +284,7 @@ struct HttpServer::Impl {
 
   HttpServerOptions options;
   Router router;
+  AccessLog access_log;
   std::shared_ptr<Http::Endpoint> endpoint;
   std::unique_ptr<boost::asio::thread_pool> pool;
   std::atomic<bool> draining{false};
@@ -355,7 +411,7 @@ struct HttpServer::Impl {
     boost::json::object line{{"method", view.method},  {"route", route},   {"path", view.path},
                              {"status", reply.status}, {"latency_ms", ms}, {"client", view.client}};
     if (!view.key_name.empty()) line["key"] = view.key_name;  // the key's name, never the key
-    log::Info("http.request", std::move(line));
+    access_log.Add(log::Format(log::Level::kInfo, "http.request", std::move(line)));
   }
 };
 
@@ -428,6 +484,7 @@ void HttpServer::Shutdown() {
   }
   s.endpoint->shutdown();
   s.pool->join();
+  s.access_log.Flush();
   log::Info("http.stopped");
 }
 

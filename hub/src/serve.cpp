@@ -84,6 +84,8 @@ int RunServe(const GlobalOptions& options, const ServeReadyHook& on_ready) {
   }
   auto searcher = indexer::OpenSearcher(options.index_dir());
   Metrics metrics;
+  // The API's worker threads keep their PostgreSQL connections between requests.
+  const Database api_db = Database::ReusingConnections(db);
   std::unique_ptr<api::ApiServer> server;
   if (options.has_role("api")) {
     // With no key at all, the first start makes an admin key and shows it once.
@@ -113,7 +115,7 @@ int RunServe(const GlobalOptions& options, const ServeReadyHook& on_ready) {
     server_options.rate_limit = options.rate_limit;
     server_options.rate_burst = options.rate_burst;
     server = std::make_unique<api::ApiServer>(server_options,
-                                              api::ServerDependencies{db, *searcher, metrics});
+                                              api::ServerDependencies{api_db, *searcher, metrics});
     if (Status s = server->Start(); !s.ok()) return Fail(s);
   }
   std::jthread index_thread;

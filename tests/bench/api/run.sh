@@ -58,12 +58,12 @@ YAML
   local body
   body="$(head -c 700 /dev/zero | tr '\0' 'x')"
   sql "$conninfo" "INSERT INTO records (source, id, data, content_hash) VALUES ('bench', '42',
-    '{\"id\": 42, \"title\": \"A record\", \"state\": \"open\", \"body\": \"$body\"}', 'benchhash')"
+    '{\"id\": 42, \"title\": \"A record\", \"state\": \"open\", \"body\": \"$body\"}', md5('bench 42')::uuid)"
 }
 
 start_serve() {
   "$OCTOHUB" serve --database-url "$conninfo" --data-dir "$work/data" --listen 127.0.0.1:0 \
-    --public-read --roles api --log-level warn 2>"$work/serve.log" &
+    --public-read --roles api 2>"$work/serve.log" &
   serve_pid=$!
   listen=""
   for _ in $(seq 300); do
