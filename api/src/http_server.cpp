@@ -2,14 +2,19 @@
 
 #include <pistache/endpoint.h>
 #include <pistache/http.h>
+#include <pistache/peer.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <boost/asio/post.hpp>
 #include <boost/asio/thread_pool.hpp>
+#include <cerrno>
 #include <chrono>
 #include <condition_variable>
 #include <functional>
 #include <mutex>
+#include <stop_token>
 #include <thread>
 
 #include "http_reply.h"
@@ -95,22 +100,193 @@ Result<RequestView> ViewOf(const Http::Request& request, const Http::ResponseWri
   if (auto type = request.headers().tryGet<Http::Header::ContentType>()) {
     view.content_type = type->mime().toString();
   }
+  if (auto origin = request.headers().tryGetRaw("Origin")) view.origin = origin->value();
+  view.client = request.address().host();
   return view;
 }
 
 using RequestFn = std::function<void(const Http::Request&, Http::ResponseWriter)>;
 
+struct Limits {
+  std::size_t max_header_bytes;
+  std::size_t max_body_bytes;
+};
+
+// What the handler knows about one connection beyond Pistache's parser.
+struct PeerState {
+  std::size_t bytes = 0;      // of the request being read
+  bool rejected = false;      // answered 4xx before the request was read whole
+  std::size_t discarded = 0;  // bytes read and dropped since
+  std::string tail;           // the last bytes read, to find a header end split across reads
+};
+
+// True when this read completes a blank line (the end of the headers), across reads too.
+bool EndsHeaders(PeerState& state, const char* buffer, size_t len) {
+  std::string window = state.tail + std::string(buffer, std::min<size_t>(len, 1 << 16));
+  bool found = window.find("\r\n\r\n") != std::string::npos;
+  state.tail = window.substr(window.size() > 3 ? window.size() - 3 : 0);
+  return found;
+}
+constexpr const char* kPeerState = "octohub.peer";
+// After a rejection the rest of the request is read and dropped for a while, so that the
+// client sees the answer rather than a reset; past this much, the connection is cut.
+constexpr std::size_t kMaxDiscardBytes = 1 << 20;
+
+void LogRejected(const std::string& client, int status, const std::string& reason) {
+  log::Info("http.request",
+            {{"route", "rejected"}, {"client", client}, {"status", status}, {"detail", reason}});
+}
+
 // Pistache clones the handler for each reactor thread; every clone calls the same function.
+// Reading a request replaces Pistache's (Http::Handler::onInput) to enforce header and body
+// limits as soon as they are crossed (a 50 MB body is refused once its headers are in, not
+// after it arrived) and to answer every protocol error as problem+json.
 class PistacheHandler : public Http::Handler {
  public:
   HTTP_PROTOTYPE(PistacheHandler)
-  explicit PistacheHandler(std::shared_ptr<RequestFn> fn) : fn_(std::move(fn)) {}
+  PistacheHandler(std::shared_ptr<RequestFn> fn, Limits limits)
+      : fn_(std::move(fn)), limits_(limits) {}
   void onRequest(const Http::Request& request, Http::ResponseWriter writer) override {
     (*fn_)(request, std::move(writer));
   }
 
+  void onTimeout(const Http::Request&, Http::ResponseWriter writer) override {
+    Send(writer, ProblemReply(408, "the request did not arrive in time"), false);
+  }
+
+  void onInput(const char* buffer, size_t len,
+               const std::shared_ptr<Pistache::Tcp::Peer>& peer) override {
+    auto state = std::static_pointer_cast<PeerState>(peer->tryGetData(kPeerState));
+    if (!state) {
+      state = std::make_shared<PeerState>();
+      peer->putData(kPeerState, state);
+    }
+    if (state->rejected) {
+      state->discarded += len;
+      if (state->discarded > kMaxDiscardBytes) ::shutdown(peer->fd(), SHUT_RDWR);
+      return;
+    }
+    auto parser = getParser(peer);
+    auto& request = parser->request;
+    state->bytes += len;
+    try {
+      if (!parser->feed(buffer, len)) {
+        return Reject(peer, *state, 413, "the request is larger than the server accepts");
+      }
+      auto parsed = parser->parse();
+      if (parsed == Http::Private::State::Done) {
+        Http::ResponseWriter writer(request.version(), transport(), this, peer);
+        request.copyAddress(peer->address());
+        peer->setIdle(false);
+        state->bytes = 0;
+        state->tail.clear();
+        onRequest(request, std::move(writer));
+        parser->reset();
+        return;
+      }
+      if (parser->step()->id() != Http::Private::BodyStep::Id) {
+        // Pistache waits for more on a request line or header it cannot read; once the
+        // blank line after the headers is in, nothing more can make them readable.
+        if (EndsHeaders(*state, buffer, len)) {
+          return Reject(peer, *state, 400, "the request line or a header is malformed");
+        }
+        if (state->bytes > limits_.max_header_bytes) {
+          return Reject(peer, *state, 431,
+                        "the request line and headers exceed " +
+                            std::to_string(limits_.max_header_bytes) + " bytes");
+        }
+      } else if (auto length = request.headers().tryGet<Http::Header::ContentLength>();
+                 length && length->value() > limits_.max_body_bytes) {
+        return Reject(peer, *state, 413,
+                      "the body exceeds " + std::to_string(limits_.max_body_bytes) + " bytes");
+      }
+    } catch (const Http::HttpError& error) {
+      Reject(peer, *state, error.code() >= 400 && error.code() < 500 ? error.code() : 400,
+             error.reason());
+    } catch (const std::exception& error) {
+      Reject(peer, *state, 400, std::string("the request cannot be read: ") + error.what());
+    }
+  }
+
  private:
+  // Answers and closes: the client gets the problem, then end of stream; what it still sends
+  // is dropped (see kMaxDiscardBytes).
+  void Reject(const std::shared_ptr<Pistache::Tcp::Peer>& peer, PeerState& state, int status,
+              const std::string& detail) {
+    auto parser = getParser(peer);
+    Http::ResponseWriter writer(Http::Version::Http11, transport(), this, peer);
+    parser->reset();
+    state.rejected = true;
+    LogRejected(peer->address().host(), status, detail);
+    std::weak_ptr<Pistache::Tcp::Peer> weak = peer;
+    auto close = [weak](ssize_t) {
+      if (auto p = weak.lock()) ::shutdown(p->fd(), SHUT_WR);
+    };
+    auto& headers = writer.headers();
+    headers.remove<Http::Header::Connection>();
+    headers.add<Http::Header::Connection>(Http::ConnectionControl::Close);
+    Reply reply = ProblemReply(status, detail);
+    writer.setMime(Http::Mime::MediaType::fromString(reply.content_type));
+    writer.send(static_cast<Http::Code>(status), reply.body)
+        .then(close, [weak](std::exception_ptr) {
+          if (auto p = weak.lock()) ::shutdown(p->fd(), SHUT_RDWR);
+        });
+  }
+
   std::shared_ptr<RequestFn> fn_;
+  Limits limits_;
+};
+
+// Access log lines are many and small: they are gathered and written to stderr in batches by
+// a background thread (every 20 ms, or sooner past 64 kB) instead of one write per request.
+class AccessLog {
+ public:
+  AccessLog() : thread_([this](std::stop_token stop) { Run(stop); }) {}
+  ~AccessLog() {
+    thread_.request_stop();
+    thread_.join();
+    Flush();
+  }
+
+  void Add(const std::string& line) {
+    if (line.empty()) return;  // the level is off
+    std::lock_guard lock(mutex_);
+    buffer_ += line;
+    buffer_ += '\n';
+    if (buffer_.size() > kFlushBytes) wake_.notify_one();
+  }
+
+  void Flush() {
+    std::string out;
+    {
+      std::lock_guard lock(mutex_);
+      out.swap(buffer_);
+    }
+    for (std::size_t done = 0; done < out.size();) {
+      ssize_t n = ::write(STDERR_FILENO, out.data() + done, out.size() - done);
+      if (n <= 0 && errno != EINTR) return;
+      if (n > 0) done += static_cast<std::size_t>(n);
+    }
+  }
+
+ private:
+  static constexpr std::size_t kFlushBytes = 64 * 1024;
+
+  void Run(std::stop_token stop) {
+    while (!stop.stop_requested()) {
+      {
+        std::unique_lock lock(mutex_);
+        wake_.wait_for(lock, stop, std::chrono::milliseconds(20),
+                       [&] { return buffer_.size() > kFlushBytes; });
+      }
+      Flush();
+    }
+  }
+
+  std::mutex mutex_;
+  std::condition_variable_any wake_;
+  std::string buffer_;
+  std::jthread thread_;  // last: starts once the rest exists
 };
 
 }  // namespace
@@ -121,6 +297,7 @@ struct HttpServer::Impl {
 
   HttpServerOptions options;
   Router router;
+  AccessLog access_log;
   std::shared_ptr<Http::Endpoint> endpoint;
   std::unique_ptr<boost::asio::thread_pool> pool;
   std::atomic<bool> draining{false};
@@ -141,6 +318,12 @@ struct HttpServer::Impl {
     RequestView view = std::move(*parsed);
     if (draining) {
       return Send(writer, ProblemReply(503, "the server is shutting down"), false);
+    }
+    if (!options.cors_origins.empty() && view.method == "OPTIONS" &&
+        request.headers().tryGetRaw("Access-Control-Request-Method")) {
+      const std::string wanted =
+          request.headers().tryGetRaw("Access-Control-Request-Method")->value();
+      return Finish(writer, view, "preflight", Preflight(view, wanted), keep_alive, started_at);
     }
     auto match = router.Find(view.method, view.path);
     if (match.route == nullptr) {
@@ -184,9 +367,51 @@ struct HttpServer::Impl {
     });
   }
 
+  bool OriginAllowed(const std::string& origin) const {
+    for (const auto& allowed : options.cors_origins) {
+      if (allowed == "*" || allowed == origin) return true;
+    }
+    return false;
+  }
+
+  // A CORS preflight: which methods and headers a page of an allowed origin may use.
+  Reply Preflight(const RequestView& view, const std::string& wanted) const {
+    if (view.origin.empty() || !OriginAllowed(view.origin)) {
+      return ProblemReply(403, "the origin \"" + view.origin + "\" may not call this API");
+    }
+    auto match = router.Find(wanted, view.path);
+    if (match.route == nullptr && match.allowed.empty()) {
+      return ProblemReply(404, "no such endpoint: " + view.path);
+    }
+    std::string methods = match.route != nullptr ? wanted : "";
+    for (const auto& m : match.allowed) methods += (methods.empty() ? "" : ", ") + m;
+    return Reply{204,
+                 "application/json",
+                 "",
+                 {{"Access-Control-Allow-Methods", methods},
+                  {"Access-Control-Allow-Headers", "Authorization, Content-Type, If-None-Match"},
+                  {"Access-Control-Max-Age", "600"}}};
+  }
+
+  // Vary: Origin on every answer while CORS is on (caches must not mix origins), and the
+  // allow headers for an allowed origin.
+  void AddCorsHeaders(const RequestView& view, Reply& reply) const {
+    reply.headers.emplace_back("Vary", "Origin");
+    if (view.origin.empty() || !OriginAllowed(view.origin)) return;
+    reply.headers.emplace_back("Access-Control-Allow-Origin", view.origin);
+    reply.headers.emplace_back("Access-Control-Expose-Headers",
+                               "ETag, Location, Retry-After, Content-Disposition");
+  }
+
   void Finish(Http::ResponseWriter& writer, const RequestView& view, const std::string& route,
               const Reply& reply, bool keep_alive, std::chrono::steady_clock::time_point start) {
-    Send(writer, reply, keep_alive);
+    if (options.cors_origins.empty()) {
+      Send(writer, reply, keep_alive);
+    } else {
+      Reply with_cors = reply;
+      AddCorsHeaders(view, with_cors);
+      Send(writer, with_cors, keep_alive);
+    }
     const double ms =
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
     if (options.metrics != nullptr) {
@@ -196,11 +421,10 @@ struct HttpServer::Impl {
       options.metrics->Observe("octohub_http_request_duration_seconds", {{"route", route}},
                                ms / 1000);
     }
-    log::Info("http.request", {{"method", view.method},
-                               {"route", route},
-                               {"path", view.path},
-                               {"status", reply.status},
-                               {"latency_ms", ms}});
+    boost::json::object line{{"method", view.method},  {"route", route},   {"path", view.path},
+                             {"status", reply.status}, {"latency_ms", ms}, {"client", view.client}};
+    if (!view.key_name.empty()) line["key"] = view.key_name;  // the key's name, never the key
+    access_log.Add(log::Format(log::Level::kInfo, "http.request", std::move(line)));
   }
 };
 
@@ -232,16 +456,18 @@ Status HttpServer::Start() {
     auto opts = Http::Endpoint::options()
                     .threads(s.options.reactor_threads)
                     .flags(Pistache::Tcp::Options::ReuseAddr)
-                    .maxRequestSize(s.options.max_body_bytes + 64 * 1024)
-                    .headerTimeout(std::chrono::seconds(10))
-                    .bodyTimeout(std::chrono::seconds(60))
-                    .keepaliveTimeout(std::chrono::seconds(75));
+                    .backlog(1024)  // bursts of new connections queue rather than retry SYNs
+                    .maxRequestSize(s.options.max_body_bytes + s.options.max_header_bytes)
+                    .headerTimeout(s.options.header_timeout)
+                    .bodyTimeout(s.options.body_timeout)
+                    .keepaliveTimeout(s.options.keepalive_timeout);
     s.endpoint->init(opts);
     auto fn = std::make_shared<RequestFn>(
         [impl = impl_.get()](const Http::Request& request, Http::ResponseWriter writer) {
           impl->Handle(request, std::move(writer));
         });
-    s.endpoint->setHandler(Http::make_handler<PistacheHandler>(fn));
+    s.endpoint->setHandler(Http::make_handler<PistacheHandler>(
+        fn, Limits{s.options.max_header_bytes, s.options.max_body_bytes}));
     s.endpoint->serveThreaded();
   } catch (const std::exception& e) {
     s.endpoint.reset();
@@ -271,6 +497,7 @@ void HttpServer::Shutdown() {
   }
   s.endpoint->shutdown();
   s.pool->join();
+  s.access_log.Flush();
   log::Info("http.stopped");
 }
 

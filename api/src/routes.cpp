@@ -23,16 +23,17 @@ Reply Record(const ServerDependencies& deps, const RequestView& request) {
   if (!record.ok()) return ReplyForStatus(record.status());
   const std::string etag = "\"" + record->content_hash + (record->deleted ? "-d" : "") + "\"";
   if (request.if_none_match == etag) return Reply{304, "application/json", "", {{"ETag", etag}}};
-  json::error_code ec;
-  json::value data = json::parse(record->data, ec);
-  if (ec) return ProblemReply(500, "the stored record is not JSON");
-  Reply reply = JsonReply(200, json::object{{"source", record->source},
-                                            {"id", record->id},
-                                            {"data", std::move(data)},
-                                            {"fetched_at", record->fetched_at},
-                                            {"updated_at", record->updated_at},
-                                            {"deleted", record->deleted}});
-  reply.headers.emplace_back("ETag", etag);
+  // The stored data is JSON already (PostgreSQL's jsonb as text): spliced in, not re-parsed.
+  std::string body = json::serialize(json::object{{"source", record->source},
+                                                  {"id", record->id},
+                                                  {"fetched_at", record->fetched_at},
+                                                  {"updated_at", record->updated_at},
+                                                  {"deleted", record->deleted}});
+  body.pop_back();  // the closing brace
+  body += ",\"data\":";
+  body += record->data;
+  body += '}';
+  Reply reply{200, "application/json", std::move(body), {{"ETag", etag}}};
   return reply;
 }
 
@@ -186,6 +187,7 @@ std::vector<Route> BuildRoutes(const ServerDependencies& deps, KeyStore& keys,
                     [&keys](const RequestView& r) { return RevokeKey(keys, r); }, true,
                     Role::kAdmin});
   AddSourceRoutes(routes, deps);
+  AddDocsRoutes(routes);
   // The web UI: a fixed set of files, so each gets its own route and everything else is 404.
   auto paths = assets.Paths();
   if (assets.Find("/") != nullptr) paths.push_back("/");

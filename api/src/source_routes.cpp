@@ -11,7 +11,7 @@ namespace {
 
 json::object SummaryToJson(const ingest::SourceSummary& summary) {
   json::object out = SourceSpecToJson(summary.spec, true);
-  out["records"] = summary.records;
+  out["record_count"] = summary.records;  // "records" is the spec's JSON Pointer
   out["last_run"] = summary.last_run ? json::value(ingest::RunToJson(*summary.last_run)) : nullptr;
   out["next_run_at"] = summary.next_run_at ? json::value(*summary.next_run_at) : nullptr;
   return out;

@@ -1,6 +1,8 @@
 #include "octohub/core/database.h"
 
+#include <atomic>
 #include <pqxx/except>
+#include <unordered_map>
 
 namespace octohub {
 
@@ -24,6 +26,31 @@ Result<std::unique_ptr<pqxx::connection>> Database::Connect() const {
     return Unavailable("cannot connect to PostgreSQL: " + reason);
   }
 }
+
+namespace {
+std::atomic<std::uint64_t> next_reuse_id{1};
+// Per thread: the kept connection of each reusing Database, by reuse id.
+thread_local std::unordered_map<std::uint64_t, std::unique_ptr<pqxx::connection>> kept_connections;
+}  // namespace
+
+Database Database::ReusingConnections(const Database& other) {
+  Database out = other;
+  out.reuse_id_ = next_reuse_id++;
+  return out;
+}
+
+Result<pqxx::connection*> Database::ThreadConnection() const {
+  auto& kept = kept_connections[reuse_id_];
+  if (kept && !kept->is_open()) kept.reset();
+  if (!kept) {
+    auto connection = Connect();
+    if (!connection.ok()) return connection.status();
+    kept = std::move(*connection);
+  }
+  return kept.get();
+}
+
+void Database::DropThreadConnection() const { kept_connections.erase(reuse_id_); }
 
 Status StatusFromCurrentException(const std::string& context) {
   try {

@@ -63,9 +63,8 @@ void SetLevel(std::string_view name) {
   Logger().set_level(level);
 }
 
-void Write(Level level, std::string_view event, boost::json::object fields) {
-  auto& logger = Logger();
-  if (!logger.should_log(ToSpdlog(level))) return;
+std::string Format(Level level, std::string_view event, boost::json::object fields) {
+  if (!Logger().should_log(ToSpdlog(level))) return "";
   auto now = std::chrono::system_clock::now();
   auto ms =
       std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
@@ -75,7 +74,12 @@ void Write(Level level, std::string_view event, boost::json::object fields) {
   line["level"] = LevelName(level);
   line["event"] = event;
   for (auto& field : fields) line[field.key()] = std::move(field.value());
-  logger.log(ToSpdlog(level), boost::json::serialize(line));
+  return boost::json::serialize(line);
+}
+
+void Write(Level level, std::string_view event, boost::json::object fields) {
+  std::string line = Format(level, event, std::move(fields));
+  if (!line.empty()) Logger().log(ToSpdlog(level), line);
 }
 
 }  // namespace octohub::log

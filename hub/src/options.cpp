@@ -108,6 +108,28 @@ void AddGlobalOptions(CLI::App& app, GlobalOptions& o) {
       ->capture_default_str();
   app.add_flag("--public-read", o.public_read, "let anonymous clients search and read records")
       ->envname(EnvNameFor("public-read"));
+  option("max-header", o.max_header, "largest accepted request line and headers in bytes (431)")
+      ->check(CLI::Range(std::size_t{1024}, std::size_t{1} << 24))
+      ->capture_default_str();
+  option("header-timeout", o.header_timeout, "seconds a client has to send a request's headers")
+      ->check(CLI::Range(0.1, 3600.0))
+      ->capture_default_str();
+  option("body-timeout", o.body_timeout, "seconds a client has to send a request's body")
+      ->check(CLI::Range(0.1, 3600.0))
+      ->capture_default_str();
+  option("keepalive-timeout", o.keepalive_timeout, "seconds an idle connection stays open")
+      ->check(CLI::Range(0.1, 3600.0))
+      ->capture_default_str();
+  option("rate-limit", o.rate_limit,
+         "requests/s per API key, and per address for anonymous reads (0: no limit)")
+      ->check(CLI::Range(0.0, 1e6))
+      ->capture_default_str();
+  option("rate-burst", o.rate_burst, "requests a key may send at once (0: the rate, at least 1)")
+      ->check(CLI::Range(0.0, 1e6))
+      ->capture_default_str();
+  option("cors-origins", o.cors_origins,
+         "origins whose web pages may call the API (CORS), comma-separated; * for any")
+      ->delimiter(',');
 }
 
 }  // namespace octohub::hub

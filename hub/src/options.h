@@ -27,6 +27,13 @@ struct GlobalOptions {
   std::string replication_listen;  // index role: serve copies of the index here (host:port)
   std::string index_replica_of;    // api role: keep a copy of this writer's index (host:port)
   int replication_interval = 1;    // seconds between a replica's updates
+  std::size_t max_header = 64 * 1024;
+  double header_timeout = 10;     // seconds
+  double body_timeout = 60;       // seconds
+  double keepalive_timeout = 75;  // seconds
+  double rate_limit = 0;          // requests/s per key (and per address when anonymous); 0 = off
+  double rate_burst = 0;          // 0 = max(1, rate_limit)
+  std::vector<std::string> cors_origins;  // empty: CORS off
 
   std::filesystem::path cluster_dir() const { return data_dir / "pg"; }
   std::filesystem::path index_dir() const { return data_dir / "index"; }

@@ -140,6 +140,8 @@ int RunServe(const GlobalOptions& options, const ServeReadyHook& on_ready) {
   std::unique_ptr<SupervisedChild> replication = StartIndexReplication(*replication_plan, options);
   auto searcher = indexer::OpenSearcher(options.index_dir());
   Metrics metrics;
+  // The API's worker threads keep their PostgreSQL connections between requests.
+  const Database api_db = Database::ReusingConnections(db);
   std::unique_ptr<api::ApiServer> server;
   if (options.has_role("api")) {
     // With no key at all, the first start makes an admin key and shows it once.
@@ -151,11 +153,25 @@ int RunServe(const GlobalOptions& options, const ServeReadyHook& on_ready) {
       if (!created.ok()) return Fail(created.status());
       std::cerr << "octohub: admin key (shown once): " << created->secret << std::endl;
     }
-    api::ServerOptions server_options{
-        {options.listen, options.http_threads, options.workers, options.max_body, nullptr},
-        options.public_read};
+    api::ServerOptions server_options;
+    auto ms = [](double seconds) {
+      return std::chrono::milliseconds(static_cast<std::int64_t>(seconds * 1000));
+    };
+    api::HttpServerOptions& http = server_options.http;
+    http.listen = options.listen;
+    http.reactor_threads = options.http_threads;
+    http.worker_threads = options.workers;
+    http.max_body_bytes = options.max_body;
+    http.max_header_bytes = options.max_header;
+    http.header_timeout = ms(options.header_timeout);
+    http.body_timeout = ms(options.body_timeout);
+    http.keepalive_timeout = ms(options.keepalive_timeout);
+    http.cors_origins = options.cors_origins;
+    server_options.public_read = options.public_read;
+    server_options.rate_limit = options.rate_limit;
+    server_options.rate_burst = options.rate_burst;
     server = std::make_unique<api::ApiServer>(server_options,
-                                              api::ServerDependencies{db, *searcher, metrics});
+                                              api::ServerDependencies{api_db, *searcher, metrics});
     if (Status s = server->Start(); !s.ok()) return Fail(s);
   }
   std::jthread index_thread;

@@ -153,7 +153,7 @@ Status SourceRegistry::Delete(const std::string& name) {
 Result<StoredRecord> ReadRecord(const Database& db, const std::string& source,
                                 const std::string& id) {
   return WithConnection(db, "reading a record", [&](pqxx::connection& c) -> Result<StoredRecord> {
-    pqxx::read_transaction tx(c);
+    pqxx::nontransaction tx(c);  // one statement: one round trip, no BEGIN/COMMIT
     auto rows = tx.exec_params(
         "SELECT data::text, content_hash::text, " OCTOHUB_RFC3339("fetched_at") ", " OCTOHUB_RFC3339(
             "updated_at") ", deleted FROM records WHERE source = $1 AND id = $2",

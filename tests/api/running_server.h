@@ -4,6 +4,7 @@
 #include <curl/curl.h>
 
 #include <catch2/catch.hpp>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -38,6 +39,7 @@ class Client {
   Response Get(const std::string& url, const std::vector<std::string>& headers = {},
                const std::string& method = "GET", const std::string& body = "") {
     Response response;
+    curl_easy_reset(curl_);  // no body or header of an earlier request; keeps the connection
     curl_easy_setopt(curl_, CURLOPT_URL, url.c_str());
     curl_easy_setopt(curl_, CURLOPT_CUSTOMREQUEST, method.c_str());
     curl_easy_setopt(curl_, CURLOPT_WRITEFUNCTION, &Append);
@@ -76,12 +78,17 @@ struct RunningServer {
       octohub::indexer::OpenSearcher(dir / "index");
   std::unique_ptr<ApiServer> server;
 
-  explicit RunningServer(std::size_t max_body = 1 << 20, bool public_read = true) {
+  explicit RunningServer(std::size_t max_body = 1 << 20, bool public_read = true)
+      : RunningServer([&](ServerOptions& options) {
+          options.http.max_body_bytes = max_body;
+          options.public_read = public_read;
+        }) {}
+  // Options as the test sets them, on 127.0.0.1 and a free port.
+  explicit RunningServer(const std::function<void(ServerOptions&)>& configure) {
     REQUIRE(follower.Open().ok());
     ServerOptions options;
     options.http.listen = "127.0.0.1:0";
-    options.http.max_body_bytes = max_body;
-    options.public_read = public_read;
+    configure(options);
     server = std::make_unique<ApiServer>(
         options, octohub::api::ServerDependencies{database.db(), *searcher, metrics});
     REQUIRE(server->Start().ok());

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <boost/json/value.hpp>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -30,6 +31,9 @@ struct RequestView {
   std::string authorization;  // the Authorization header, as sent
   std::string content_type;
   std::vector<std::string> path_params;  // decoded {captures}, in order
+  std::string client;                    // the peer's address (no port)
+  std::string origin;                    // the Origin header, for CORS
+  std::string key_name;  // set by the Authorizer: the name of the key used, for the access log
 };
 
 struct Reply {
@@ -55,14 +59,23 @@ struct Route {
 };
 
 // Decides, on a worker thread, whether a request may use a route that needs `role`:
-// nullopt to let it through, or the reply (401, 403, 503) to send instead.
-using Authorizer = std::function<std::optional<Reply>(Role role, const RequestView& request)>;
+// nullopt to let it through, or the reply (401, 403, 429, 503) to send instead. It may set
+// request.key_name.
+using Authorizer = std::function<std::optional<Reply>(Role role, RequestView& request)>;
 
 struct HttpServerOptions {
   std::string listen = "127.0.0.1:8080";  // host:port; port 0 picks a free one
   int reactor_threads = 2;
   int worker_threads = 4;
-  std::size_t max_body_bytes = 8 * 1024 * 1024;
+  std::size_t max_body_bytes = 8 * 1024 * 1024;  // larger: 413, answered once headers arrive
+  std::size_t max_header_bytes = 64 * 1024;      // request line and headers; larger: 431
+  // A request's headers must arrive within header_timeout and its body within body_timeout
+  // (408 otherwise); an idle keep-alive connection is closed after keepalive_timeout.
+  std::chrono::milliseconds header_timeout{10'000};
+  std::chrono::milliseconds body_timeout{60'000};
+  std::chrono::milliseconds keepalive_timeout{75'000};
+  // CORS: origins allowed to call from a browser ("*": any); empty turns CORS off.
+  std::vector<std::string> cors_origins;
   Authorizer authorize;        // required when any route has a role
   Metrics* metrics = nullptr;  // requests and latencies by route, when given
 };

@@ -15,6 +15,11 @@ namespace octohub::api {
 struct ServerOptions {
   HttpServerOptions http;
   bool public_read = false;  // anonymous clients may use the read endpoints
+  // Requests a second per API key, and per client address for anonymous public_read
+  // requests, in bursts of up to rate_burst (0: max(1, rate)); 0 turns the limit off. Over it:
+  // 429 with Retry-After. Health, metrics, docs and the web UI are not limited.
+  double rate_limit = 0;
+  double rate_burst = 0;
 };
 
 // Borrowed for the server's whole life.

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <boost/json/object.hpp>
+#include <string>
 #include <string_view>
 
 namespace octohub::log {
@@ -13,6 +14,9 @@ enum class Level { kDebug, kInfo, kWarn, kError };
 void SetLevel(std::string_view name);
 
 void Write(Level level, std::string_view event, boost::json::object fields = {});
+// The line Write would print, without its newline; "" when the level is off. For callers
+// that batch their own writes to stderr (the HTTP access log).
+std::string Format(Level level, std::string_view event, boost::json::object fields = {});
 inline void Debug(std::string_view e, boost::json::object f = {}) {
   Write(Level::kDebug, e, std::move(f));
 }
