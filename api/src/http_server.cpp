@@ -20,6 +20,7 @@
 #include "http_reply.h"
 #include "octohub/core/log.h"
 #include "router.h"
+#include "send_watchdog.h"
 
 namespace octohub::api {
 namespace Http = Pistache::Http;
@@ -131,8 +132,20 @@ void LogRejected(const std::string& client, int status, const std::string& reaso
 class PistacheHandler : public Http::Handler {
  public:
   HTTP_PROTOTYPE(PistacheHandler)
-  PistacheHandler(std::shared_ptr<RequestFn> fn, Limits limits)
-      : fn_(std::move(fn)), limits_(limits) {}
+  PistacheHandler(std::shared_ptr<RequestFn> fn, Limits limits,
+                  std::shared_ptr<SendWatchdog> watchdog)
+      : fn_(std::move(fn)), limits_(limits), watchdog_(std::move(watchdog)) {}
+
+  // As Http::Handler's (which is private): the connection gets its request parser; and the
+  // watchdog watches it.
+  void onConnection(const std::shared_ptr<Pistache::Tcp::Peer>& peer) override {
+    peer->putData(ParserData, std::make_shared<Http::RequestParser>(getMaxRequestSize()));
+    watchdog_->Watch(peer);
+  }
+  void onDisconnection(const std::shared_ptr<Pistache::Tcp::Peer>& peer) override {
+    watchdog_->Forget(peer.get());
+    Http::Handler::onDisconnection(peer);
+  }
   void onRequest(const Http::Request& request, Http::ResponseWriter writer) override {
     (*fn_)(request, std::move(writer));
   }
@@ -222,6 +235,7 @@ class PistacheHandler : public Http::Handler {
 
   std::shared_ptr<RequestFn> fn_;
   Limits limits_;
+  std::shared_ptr<SendWatchdog> watchdog_;  // shared by the clones
 };
 
 // Access log lines are many and small: they are gathered and written to stderr in batches by
@@ -454,7 +468,8 @@ Status HttpServer::Start() {
           impl->Handle(request, std::move(writer));
         });
     s.endpoint->setHandler(Http::make_handler<PistacheHandler>(
-        fn, Limits{s.options.max_header_bytes, s.options.max_body_bytes}));
+        fn, Limits{s.options.max_header_bytes, s.options.max_body_bytes},
+        std::make_shared<SendWatchdog>(s.options.send_timeout)));
     s.endpoint->serveThreaded();
   } catch (const std::exception& e) {
     s.endpoint.reset();

@@ -208,3 +208,22 @@ TEST_CASE("a client reading a large answer at 10 kB/s does not hold up the other
   CHECK(slow_max < 500);
   CHECK(cpu_share < 0.5);  // no reactor thread spins on the slow sockets
 }
+
+TEST_CASE("a client that stops reading its answer is disconnected after the send timeout",
+          "[pg][http]") {
+  RunningServer s([](ServerOptions& o) { o.http.send_timeout = 1s; });
+  RawConnection stalled(s.server->port(), 4096);
+  REQUIRE(stalled.Send("GET /docs/redoc.standalone.js HTTP/1.1\r\nHost: x\r\n\r\n"));
+  Client client;
+  const auto started = std::chrono::steady_clock::now();
+  std::this_thread::sleep_for(300ms);
+  CHECK(client.Get(s.url("/healthz")).status == 200);
+  // Reading now gets what the kernel had queued, then the end of the connection (which a
+  // keep-alive connection would not have).
+  std::this_thread::sleep_for(2500ms);
+  while (!stalled.ReadSome(2s).empty()) {
+  }
+  CHECK(stalled.closed());
+  CHECK(std::chrono::steady_clock::now() - started < 10s);
+  CHECK(client.Get(s.url("/healthz")).status == 200);
+}
