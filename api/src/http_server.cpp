@@ -16,6 +16,7 @@
 #include <mutex>
 #include <stop_token>
 #include <thread>
+#include <unordered_map>
 
 #include "http_reply.h"
 #include "octohub/core/log.h"
@@ -54,13 +55,24 @@ bool WantsKeepAlive(const Http::Request& request) {
   return connection && connection->control() == Http::ConnectionControl::KeepAlive;
 }
 
+// Replies use a handful of content types: each is parsed once per thread.
+const Http::Mime::MediaType& MediaTypeOf(const std::string& content_type) {
+  thread_local std::unordered_map<std::string, Http::Mime::MediaType> parsed;
+  auto it = parsed.find(content_type);
+  if (it == parsed.end()) {
+    if (parsed.size() > 64) parsed.clear();
+    it = parsed.emplace(content_type, Http::Mime::MediaType::fromString(content_type)).first;
+  }
+  return it->second;
+}
+
 void Send(Http::ResponseWriter& writer, const Reply& reply, bool keep_alive) {
   auto& headers = writer.headers();
   headers.remove<Http::Header::Connection>();
   headers.add<Http::Header::Connection>(keep_alive ? Http::ConnectionControl::KeepAlive
                                                    : Http::ConnectionControl::Close);
   // Pistache writes Content-Type from the MIME type only; a raw header would be dropped.
-  if (reply.status != 304) writer.setMime(Http::Mime::MediaType::fromString(reply.content_type));
+  if (reply.status != 304) writer.setMime(MediaTypeOf(reply.content_type));
   for (const auto& [name, value] : reply.headers)
     headers.add(std::make_shared<NamedHeader>(name, value));
   writer.send(static_cast<Http::Code>(reply.status), reply.body);

@@ -1,6 +1,7 @@
 #include "send_watchdog.h"
 
 #include <linux/sockios.h>
+#include <linux/tcp.h>  // struct tcp_info with tcpi_bytes_acked (glibc's lacks it)
 #include <pistache/peer.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
@@ -55,8 +56,16 @@ int SendWatchdog::Check(std::chrono::steady_clock::time_point now) {
     Watched& w = it->second;
     int queued = 0;
     if (::ioctl(peer->fd(), SIOCOUTQ, &queued) != 0) queued = 0;
-    if (queued == 0 || queued < w.queued) {
-      w.since = now;  // idle, or the client is reading
+    tcp_info info{};
+    socklen_t size = sizeof info;
+    std::uint64_t acked = 0;
+    if (::getsockopt(peer->fd(), IPPROTO_TCP, TCP_INFO, &info, &size) == 0 &&
+        size >= offsetof(tcp_info, tcpi_bytes_acked) + sizeof info.tcpi_bytes_acked) {
+      acked = info.tcpi_bytes_acked;
+    }
+    if (queued == 0 || acked != w.acked) {
+      w.since = now;  // nothing to send, or the client took some since the last check
+      w.acked = acked;
     } else if (now - w.since > timeout_) {
       log::Warn("http.send_stalled",
                 {{"client", peer->address().host()},
@@ -68,7 +77,6 @@ int SendWatchdog::Check(std::chrono::steady_clock::time_point now) {
       it = watched_.erase(it);
       continue;
     }
-    w.queued = queued;
     ++it;
   }
   return closed;

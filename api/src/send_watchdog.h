@@ -5,6 +5,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <memory>
 #include <mutex>
 #include <stop_token>
@@ -26,15 +27,16 @@ class SendWatchdog {
   void Watch(const std::shared_ptr<Pistache::Tcp::Peer>& peer);
   void Forget(const Pistache::Tcp::Peer* peer);
 
-  // One pass: every watched connection whose unacknowledged output has not shrunk for the
-  // timeout is shut down. Returns how many were. Run by the thread every quarter timeout.
+  // One pass: every watched connection that has had output waiting and acknowledged none of
+  // it for the timeout is shut down. Returns how many were. Run by the thread every quarter
+  // timeout.
   int Check(std::chrono::steady_clock::time_point now);
 
  private:
   struct Watched {
     std::weak_ptr<Pistache::Tcp::Peer> peer;
-    int queued = 0;  // bytes the client had not acknowledged at the last check
-    std::chrono::steady_clock::time_point since;  // when that number last shrank or was 0
+    std::uint64_t acked = 0;  // bytes the client had acknowledged at the last check
+    std::chrono::steady_clock::time_point since;  // when it last took some, or had none waiting
   };
 
   const std::chrono::milliseconds timeout_;
