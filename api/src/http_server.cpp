@@ -16,11 +16,13 @@
 #include <mutex>
 #include <stop_token>
 #include <thread>
+#include <unordered_map>
 
 #include "http_reply.h"
 #include "octohub/core/log.h"
 #include "raw_query.h"
 #include "router.h"
+#include "send_watchdog.h"
 
 namespace octohub::api {
 namespace Http = Pistache::Http;
@@ -54,13 +56,24 @@ bool WantsKeepAlive(const Http::Request& request) {
   return connection && connection->control() == Http::ConnectionControl::KeepAlive;
 }
 
+// Replies use a handful of content types: each is parsed once per thread.
+const Http::Mime::MediaType& MediaTypeOf(const std::string& content_type) {
+  thread_local std::unordered_map<std::string, Http::Mime::MediaType> parsed;
+  auto it = parsed.find(content_type);
+  if (it == parsed.end()) {
+    if (parsed.size() > 64) parsed.clear();
+    it = parsed.emplace(content_type, Http::Mime::MediaType::fromString(content_type)).first;
+  }
+  return it->second;
+}
+
 void Send(Http::ResponseWriter& writer, const Reply& reply, bool keep_alive) {
   auto& headers = writer.headers();
   headers.remove<Http::Header::Connection>();
   headers.add<Http::Header::Connection>(keep_alive ? Http::ConnectionControl::KeepAlive
                                                    : Http::ConnectionControl::Close);
   // Pistache writes Content-Type from the MIME type only; a raw header would be dropped.
-  if (reply.status != 304) writer.setMime(Http::Mime::MediaType::fromString(reply.content_type));
+  if (reply.status != 304) writer.setMime(MediaTypeOf(reply.content_type));
   for (const auto& [name, value] : reply.headers)
     headers.add(std::make_shared<NamedHeader>(name, value));
   writer.send(static_cast<Http::Code>(reply.status), reply.body);
@@ -144,8 +157,20 @@ void LogRejected(const std::string& client, int status, const std::string& reaso
 class PistacheHandler : public Http::Handler {
  public:
   HTTP_PROTOTYPE(PistacheHandler)
-  PistacheHandler(std::shared_ptr<RequestFn> fn, Limits limits)
-      : fn_(std::move(fn)), limits_(limits) {}
+  PistacheHandler(std::shared_ptr<RequestFn> fn, Limits limits,
+                  std::shared_ptr<SendWatchdog> watchdog)
+      : fn_(std::move(fn)), limits_(limits), watchdog_(std::move(watchdog)) {}
+
+  // As Http::Handler's (which is private): the connection gets its request parser; and the
+  // watchdog watches it.
+  void onConnection(const std::shared_ptr<Pistache::Tcp::Peer>& peer) override {
+    peer->putData(ParserData, std::make_shared<Http::RequestParser>(getMaxRequestSize()));
+    watchdog_->Watch(peer);
+  }
+  void onDisconnection(const std::shared_ptr<Pistache::Tcp::Peer>& peer) override {
+    watchdog_->Forget(peer.get());
+    Http::Handler::onDisconnection(peer);
+  }
   void onRequest(const Http::Request& request, Http::ResponseWriter writer) override {
     (*fn_)(request, std::move(writer));
   }
@@ -235,6 +260,7 @@ class PistacheHandler : public Http::Handler {
 
   std::shared_ptr<RequestFn> fn_;
   Limits limits_;
+  std::shared_ptr<SendWatchdog> watchdog_;  // shared by the clones
 };
 
 // Access log lines are many and small: they are gathered and written to stderr in batches by
@@ -467,7 +493,8 @@ Status HttpServer::Start() {
           impl->Handle(request, std::move(writer));
         });
     s.endpoint->setHandler(Http::make_handler<PistacheHandler>(
-        fn, Limits{s.options.max_header_bytes, s.options.max_body_bytes}));
+        fn, Limits{s.options.max_header_bytes, s.options.max_body_bytes},
+        std::make_shared<SendWatchdog>(s.options.send_timeout)));
     s.endpoint->serveThreaded();
   } catch (const std::exception& e) {
     s.endpoint.reset();

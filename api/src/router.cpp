@@ -77,7 +77,11 @@ Router::Match Router::Find(std::string_view method, std::string_view path) const
   Match match;
   for (const auto& route : routes_) {
     std::vector<std::string> params;
-    if (!MatchPattern(route.pattern, path, params)) continue;
+    if (route.pattern.find('{') == std::string::npos) {
+      if (route.pattern != path) continue;  // a literal path: no splitting, no allocation
+    } else if (!MatchPattern(route.pattern, path, params)) {
+      continue;
+    }
     if (route.method == method) {
       match.route = &route;
       match.params = std::move(params);

@@ -68,9 +68,16 @@ std::string Format(Level level, std::string_view event, boost::json::object fiel
   auto now = std::chrono::system_clock::now();
   auto ms =
       std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
+  // The date and time to the second change once a second: formatted once a second per thread.
+  thread_local std::chrono::sys_seconds cached_second{};
+  thread_local std::string cached_prefix;
+  const auto second = std::chrono::time_point_cast<std::chrono::seconds>(now);
+  if (second != cached_second || cached_prefix.empty()) {
+    cached_prefix = fmt::format("{:%FT%H:%M:%S}", second);
+    cached_second = second;
+  }
   boost::json::object line;
-  line["ts"] = fmt::format("{:%FT%H:%M:%S}.{:03}Z",
-                           std::chrono::time_point_cast<std::chrono::seconds>(now), ms);
+  line["ts"] = fmt::format("{}.{:03}Z", cached_prefix, ms);
   line["level"] = LevelName(level);
   line["event"] = event;
   for (auto& field : fields) line[field.key()] = std::move(field.value());

@@ -120,6 +120,10 @@ void AddGlobalOptions(CLI::App& app, GlobalOptions& o) {
   option("keepalive-timeout", o.keepalive_timeout, "seconds an idle connection stays open")
       ->check(CLI::Range(0.1, 3600.0))
       ->capture_default_str();
+  option("send-timeout", o.send_timeout,
+         "seconds a client may leave an answer unread before its connection is closed (0: never)")
+      ->check(CLI::Range(0.0, 86400.0))
+      ->capture_default_str();
   option("rate-limit", o.rate_limit,
          "requests/s per API key, and per address for anonymous reads (0: no limit)")
       ->check(CLI::Range(0.0, 1e6))

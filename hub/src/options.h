@@ -31,6 +31,7 @@ struct GlobalOptions {
   double header_timeout = 10;     // seconds
   double body_timeout = 60;       // seconds
   double keepalive_timeout = 75;  // seconds
+  double send_timeout = 30;       // seconds; a client that reads nothing for this long is cut off
   double rate_limit = 0;          // requests/s per key (and per address when anonymous); 0 = off
   double rate_burst = 0;          // 0 = max(1, rate_limit)
   std::vector<std::string> cors_origins;  // empty: CORS off

@@ -166,6 +166,7 @@ int RunServe(const GlobalOptions& options, const ServeReadyHook& on_ready) {
     http.header_timeout = ms(options.header_timeout);
     http.body_timeout = ms(options.body_timeout);
     http.keepalive_timeout = ms(options.keepalive_timeout);
+    http.send_timeout = ms(options.send_timeout);
     http.cors_origins = options.cors_origins;
     server_options.public_read = options.public_read;
     server_options.rate_limit = options.rate_limit;

@@ -2,12 +2,15 @@
 // it (fragments added later included) with its documented examples, with no key, a revoked
 // key and a key of each role. The role matrix comes from x-octohub-role; every answer must be
 // one of the operation's documented responses, with a body that matches its schema.
+#include <algorithm>
 #include <boost/json.hpp>
 #include <catch2/catch.hpp>
 #include <map>
 
 #include "json_schema.h"
+#include "routes.h"
 #include "running_server.h"
+#include "static_assets.h"
 
 namespace json = boost::json;
 using octohub::testing::Client;
@@ -249,4 +252,34 @@ TEST_CASE("the API reference page loads its renderer from this server", "[pg][ht
   CHECK(script.status == 200);
   CHECK_THAT(script.headers, Catch::Contains("Content-Type: text/javascript"));
   CHECK(script.body.size() > 500000);
+}
+
+TEST_CASE("every route the server has is in the OpenAPI document", "[pg][http]") {
+  RunningServer s;
+  const json::value doc = json::parse(Client().Get(s.url("/api/v1/openapi.json")).body);
+  const auto& paths = doc.at("paths").as_object();
+  octohub::api::KeyStore keys(s.database.db());
+  octohub::api::StaticAssets assets;
+  auto routes = octohub::api::BuildRoutes({s.database.db(), *s.searcher, s.metrics}, keys, assets);
+  const auto files = assets.Paths();  // the web UI's files: described once, as GET /
+  int checked = 0;
+  for (const auto& route : routes) {
+    if (std::find(files.begin(), files.end(), route.pattern) != files.end()) continue;
+    std::string method = route.method;
+    for (auto& c : method) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    INFO(route.method << " " << route.pattern);
+    const auto* item = paths.if_contains(route.pattern);
+    REQUIRE(item != nullptr);
+    CHECK(item->as_object().contains(method));
+    // The documented role is the route's.
+    const char* role = route.role == octohub::api::Role::kPublic  ? "none"
+                       : route.role == octohub::api::Role::kRead  ? "read"
+                       : route.role == octohub::api::Role::kWrite ? "write"
+                                                                  : "admin";
+    if (item->as_object().contains(method)) {
+      CHECK(item->at(method).at("x-octohub-role") == role);
+    }
+    ++checked;
+  }
+  CHECK(checked >= 20);
 }

@@ -151,7 +151,12 @@ TEST_CASE("the access log has one JSON line per request with route and key name,
 }
 
 TEST_CASE("a client reading a large answer at 10 kB/s does not hold up the others", "[pg][http]") {
-  RunningServer s;
+  // A send timeout far shorter than the download: a client that reads, however slowly, keeps
+  // its connection.
+  RunningServer s([](ServerOptions& o) {
+    o.public_read = true;
+    o.http.send_timeout = 1s;
+  });
   Client client;
   auto measure = [&](int n) {
     std::vector<double> ms;
@@ -200,6 +205,10 @@ TEST_CASE("a client reading a large answer at 10 kB/s does not hold up the other
       std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_before).count();
   stop = true;
   reader.join();
+  for (auto& c : slow) {
+    char byte;
+    CHECK(::recv(c->fd(), &byte, 1, MSG_DONTWAIT | MSG_PEEK) != 0);  // 0: closed by the server
+  }
   std::cerr << "slow readers: /healthz p50 " << base_p50 << " ms, max " << base_max
             << " ms alone; p50 " << slow_p50 << " ms, max " << slow_max
             << " ms with 2 clients reading at 10 kB/s (" << received << " bytes read; process CPU "
@@ -207,4 +216,23 @@ TEST_CASE("a client reading a large answer at 10 kB/s does not hold up the other
   CHECK(slow_p50 < 20);
   CHECK(slow_max < 500);
   CHECK(cpu_share < 0.5);  // no reactor thread spins on the slow sockets
+}
+
+TEST_CASE("a client that stops reading its answer is disconnected after the send timeout",
+          "[pg][http]") {
+  RunningServer s([](ServerOptions& o) { o.http.send_timeout = 1s; });
+  RawConnection stalled(s.server->port(), 4096);
+  REQUIRE(stalled.Send("GET /docs/redoc.standalone.js HTTP/1.1\r\nHost: x\r\n\r\n"));
+  Client client;
+  const auto started = std::chrono::steady_clock::now();
+  std::this_thread::sleep_for(300ms);
+  CHECK(client.Get(s.url("/healthz")).status == 200);
+  // Reading now gets what the kernel had queued, then the end of the connection (which a
+  // keep-alive connection would not have).
+  std::this_thread::sleep_for(2500ms);
+  while (!stalled.ReadSome(2s).empty()) {
+  }
+  CHECK(stalled.closed());
+  CHECK(std::chrono::steady_clock::now() - started < 10s);
+  CHECK(client.Get(s.url("/healthz")).status == 200);
 }

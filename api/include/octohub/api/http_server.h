@@ -74,6 +74,9 @@ struct HttpServerOptions {
   std::chrono::milliseconds header_timeout{10'000};
   std::chrono::milliseconds body_timeout{60'000};
   std::chrono::milliseconds keepalive_timeout{75'000};
+  // A connection whose answer the client has not read any of for send_timeout is closed
+  // (0: never).
+  std::chrono::milliseconds send_timeout{30'000};
   // CORS: origins allowed to call from a browser ("*": any); empty turns CORS off.
   std::vector<std::string> cors_origins;
   Authorizer authorize;        // required when any route has a role
