@@ -186,6 +186,7 @@ std::vector<Route> BuildRoutes(const ServerDependencies& deps, KeyStore& keys,
                     [&keys](const RequestView& r) { return RevokeKey(keys, r); }, true,
                     Role::kAdmin});
   AddSourceRoutes(routes, deps);
+  AddForwardingRoutes(routes, deps);
   // The web UI: a fixed set of files, so each gets its own route and everything else is 404.
   auto paths = assets.Paths();
   if (assets.Find("/") != nullptr) paths.push_back("/");

@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "commands.h"
+#include "octohub/api/forwarder.h"
 #include "octohub/api/keys.h"
 #include "octohub/api/server.h"
 #include "octohub/core/channels.h"
@@ -77,12 +78,21 @@ int RunServe(const GlobalOptions& options, const ServeReadyHook& on_ready) {
   if (!runtime.ok()) return Fail(runtime.status());
   const Database& db = (*runtime)->db();
 
+  auto searcher = indexer::OpenSearcher(options.index_dir());
+  // Rules are evaluated on the indexer's thread right after each commit, on the new index.
+  api::RuleEvaluator rules(db, *searcher);
   std::unique_ptr<indexer::IndexFollower> follower;
   if (options.has_role("index")) {
-    follower = std::make_unique<indexer::IndexFollower>(db, options.index_dir());
+    indexer::FollowerOptions follower_options;
+    follower_options.on_commit = [&rules](std::int64_t checkpoint) {
+      auto forwarded = rules.Evaluate(checkpoint);
+      if (!forwarded.ok()) {
+        log::Warn("forward.rules_failed", {{"reason", forwarded.status().message()}});
+      }
+    };
+    follower = std::make_unique<indexer::IndexFollower>(db, options.index_dir(), follower_options);
     if (Status s = follower->Open(); !s.ok()) return Fail(s);
   }
-  auto searcher = indexer::OpenSearcher(options.index_dir());
   Metrics metrics;
   std::unique_ptr<api::ApiServer> server;
   if (options.has_role("api")) {
@@ -118,6 +128,15 @@ int RunServe(const GlobalOptions& options, const ServeReadyHook& on_ready) {
           [&db, &metrics, i](std::stop_token stop) { IngestLoop(db, metrics, i, stop); });
     }
   }
+  std::jthread forward_thread;
+  if (options.has_role("forward")) {
+    api::ForwarderOptions forward_options;
+    forward_options.owner = WorkerId("forward");
+    forward_options.is_dead_owner = IsDeadLocalWorker;
+    forward_thread = std::jthread([&db, &metrics, forward_options](std::stop_token stop) {
+      api::Forwarder(db, &metrics, forward_options).Run(stop);
+    });
+  }
   const std::string address = server ? options.listen.substr(0, options.listen.rfind(':')) + ":" +
                                            std::to_string(server->port())
                                      : std::string();
@@ -144,6 +163,7 @@ int RunServe(const GlobalOptions& options, const ServeReadyHook& on_ready) {
 
   if (server) server->Shutdown();
   ingest_threads.clear();  // requests stop and joins: the page in hand is stored first
+  forward_thread = {};     // requests in flight finish and are recorded; other leases are let go
   index_thread = {};
   follower.reset();  // the last batch is committed; the write lock is released
   if (Status s = (*runtime)->Close(); !s.ok()) return Fail(s);

@@ -1,0 +1,468 @@
+// The forwarder: one thread drives a libcurl multi handle, claims deliveries in batches and
+// records their outcomes in batches.
+#include "octohub/api/forwarder.h"
+
+#include <curl/curl.h>
+#include <simdjson.h>
+
+#include <deque>
+#include <map>
+#include <mutex>
+#include <pqxx/pqxx>
+#include <random>
+#include <thread>
+
+#include "octohub/api/forwarding.h"
+#include "octohub/api/forwarding_store.h"
+#include "octohub/core/channels.h"
+#include "octohub/core/log.h"
+
+namespace octohub::api {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+constexpr size_t kExcerptBytes = 512;
+constexpr std::chrono::milliseconds kFlushEvery{20};
+constexpr std::chrono::seconds kTargetsRefresh{2};
+constexpr std::chrono::seconds kDrainLimit{3};
+
+Result<std::string> Reveal(const Secret& secret, const std::string& where) {
+  if (secret.env.empty()) return secret.value;
+  const char* value = std::getenv(secret.env.c_str());
+  if (value == nullptr) {
+    return FailedPrecondition("the environment variable " + secret.env + " (for " + where +
+                              ") is not set");
+  }
+  return std::string(value);
+}
+
+// Text PostgreSQL accepts: valid UTF-8 without NUL.
+std::string Excerpt(std::string text) {
+  if (text.size() > kExcerptBytes) text.resize(kExcerptBytes);
+  bool clean = simdjson::validate_utf8(text.data(), text.size());
+  for (auto& c : text) {
+    if (c == '\0' || (!clean && static_cast<unsigned char>(c) >= 0x80)) c = '?';
+  }
+  if (clean) {  // a cut in the middle of a character
+    while (!text.empty() && !simdjson::validate_utf8(text.data(), text.size())) text.pop_back();
+  }
+  return text;
+}
+
+struct TargetState {
+  TargetSpec spec;
+  std::deque<ClaimedDelivery> queue;
+  std::vector<CURL*> idle;  // easy handles keep their connection between requests
+  int in_flight = 0;
+  Clock::time_point next_send{};  // rate limit
+};
+
+struct Transfer {
+  ClaimedDelivery delivery;
+  int max_attempts = 8;
+  double backoff_s = 1;
+  std::string response;
+  std::string retry_after;
+  curl_slist* headers = nullptr;
+  char error[CURL_ERROR_SIZE] = {};
+};
+
+size_t OnBody(char* data, size_t size, size_t count, void* user) {
+  auto* t = static_cast<Transfer*>(user);
+  const size_t n = size * count;
+  if (t->response.size() < kExcerptBytes) t->response.append(data, std::min(n, kExcerptBytes));
+  return n;
+}
+
+size_t OnHeader(char* data, size_t size, size_t count, void* user) {
+  auto* t = static_cast<Transfer*>(user);
+  const size_t n = size * count;
+  std::string_view line(data, n);
+  constexpr std::string_view kName = "retry-after:";
+  if (line.size() > kName.size()) {
+    std::string head(line.substr(0, kName.size()));
+    for (auto& c : head) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (head == kName) {
+      std::string value(line.substr(kName.size()));
+      while (!value.empty() && (value.back() == '\r' || value.back() == '\n')) value.pop_back();
+      t->retry_after = value;
+    }
+  }
+  return n;
+}
+
+}  // namespace
+
+struct Forwarder::Impl {
+  const Database& db;
+  Metrics* metrics;
+  ForwarderOptions options;
+  DeliveryOutbox outbox;
+  CURLM* multi = nullptr;
+  std::map<std::string, TargetState> targets;
+  std::map<CURL*, std::unique_ptr<Transfer>> transfers;
+  std::vector<DeliveryOutcome> outcomes;
+  Clock::time_point first_unflushed{};
+  std::mt19937_64 random{std::random_device{}()};
+  int held = 0;  // claimed and not yet recorded
+
+  Impl(const Database& d, Metrics* m, ForwarderOptions o)
+      : db(d), metrics(m), options(std::move(o)), outbox(d) {
+    static std::once_flag once;
+    std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+    multi = curl_multi_init();
+    curl_multi_setopt(multi, CURLMOPT_MAXCONNECTS, 1024L);
+    if (metrics != nullptr) {
+      metrics->Declare("octohub_deliveries_total", Metrics::Type::kCounter,
+                       "deliveries to targets, by target and status");
+      metrics->Declare("octohub_delivery_queue_depth", Metrics::Type::kGauge,
+                       "deliveries waiting to be sent, by target");
+    }
+  }
+
+  ~Impl() {
+    for (auto& [handle, transfer] : transfers) {
+      curl_multi_remove_handle(multi, handle);
+      curl_slist_free_all(transfer->headers);
+      curl_easy_cleanup(handle);
+    }
+    for (auto& [name, target] : targets) {
+      for (CURL* handle : target.idle) curl_easy_cleanup(handle);
+    }
+    curl_multi_cleanup(multi);
+  }
+
+  void RefreshTargets() {
+    auto list = TargetStore(db).List();
+    if (!list.ok()) {
+      log::Warn("forward.targets_unreadable", {{"reason", list.status().message()}});
+      return;
+    }
+    std::map<std::string, TargetSpec> fresh;
+    for (auto& spec : *list) fresh[spec.name] = std::move(spec);
+    for (auto it = targets.begin(); it != targets.end();) {
+      auto found = fresh.find(it->first);
+      if (found == fresh.end() && it->second.in_flight == 0) {
+        held -= static_cast<int>(it->second.queue.size());  // deleted with its deliveries
+        for (CURL* handle : it->second.idle) curl_easy_cleanup(handle);
+        it = targets.erase(it);
+        continue;
+      }
+      if (found != fresh.end()) it->second.spec = found->second;
+      ++it;
+    }
+    for (auto& [name, spec] : fresh) {
+      if (!targets.count(name)) targets[name].spec = spec;
+    }
+  }
+
+  void Start(TargetState& target) {
+    ClaimedDelivery delivery = std::move(target.queue.front());
+    target.queue.pop_front();
+    const TargetSpec& spec = target.spec;
+    auto transfer = std::make_unique<Transfer>();
+    transfer->delivery = std::move(delivery);
+    transfer->max_attempts = spec.max_attempts;
+    transfer->backoff_s = spec.backoff_s;
+    // Secrets from the environment are read per request: a missing one fails the attempt.
+    std::string url = spec.url;
+    std::optional<std::pair<std::string, std::string>> basic;
+    std::vector<std::string> headers = {"Content-Type: application/json", "Expect:"};
+    for (const auto& [name, value] : spec.headers) headers.push_back(name + ": " + value);
+    headers.push_back("Idempotency-Key: " + std::to_string(transfer->delivery.id));
+    Status problem = Status::Ok();
+    auto need = [&](const Secret& secret, const char* where) -> std::string {
+      auto value = Reveal(secret, where);
+      if (!value.ok()) {
+        problem = value.status();
+        return {};
+      }
+      return *value;
+    };
+    if (!spec.secret.value.empty() || !spec.secret.env.empty()) {
+      headers.push_back("X-Octohub-Signature: " +
+                        SignatureHeader(need(spec.secret, "/secret"), transfer->delivery.body));
+    }
+    switch (spec.auth.type) {
+      case AuthSpec::Type::kNone:
+        break;
+      case AuthSpec::Type::kBearer:
+        headers.push_back("Authorization: Bearer " + need(spec.auth.token, "/auth/token"));
+        break;
+      case AuthSpec::Type::kBasic:
+        basic = {need(spec.auth.username, "/auth/username"),
+                 need(spec.auth.password, "/auth/password")};
+        break;
+      case AuthSpec::Type::kHeader:
+        headers.push_back(spec.auth.name + ": " + need(spec.auth.value, "/auth/value"));
+        break;
+      case AuthSpec::Type::kQuery: {
+        std::string value = need(spec.auth.value, "/auth/value");
+        char* name = curl_easy_escape(nullptr, spec.auth.name.c_str(), 0);
+        char* escaped = curl_easy_escape(nullptr, value.c_str(), 0);
+        url += std::string(url.find('?') == std::string::npos ? "?" : "&") + name + "=" + escaped;
+        curl_free(name);
+        curl_free(escaped);
+        break;
+      }
+    }
+    if (!problem.ok()) {
+      Finish(target, *transfer, 0, problem.message());
+      return;
+    }
+    CURL* handle = nullptr;
+    if (!target.idle.empty()) {
+      handle = target.idle.back();
+      target.idle.pop_back();
+      curl_easy_reset(handle);
+    } else {
+      handle = curl_easy_init();
+    }
+    for (const auto& h : headers)
+      transfer->headers = curl_slist_append(transfer->headers, h.c_str());
+    curl_easy_setopt(handle, CURLOPT_URL, url.c_str());
+    curl_easy_setopt(handle, CURLOPT_CUSTOMREQUEST, spec.method.c_str());
+    curl_easy_setopt(handle, CURLOPT_POST, 1L);
+    curl_easy_setopt(handle, CURLOPT_POSTFIELDS, transfer->delivery.body.data());
+    curl_easy_setopt(handle, CURLOPT_POSTFIELDSIZE_LARGE,
+                     static_cast<curl_off_t>(transfer->delivery.body.size()));
+    curl_easy_setopt(handle, CURLOPT_HTTPHEADER, transfer->headers);
+    curl_easy_setopt(handle, CURLOPT_TIMEOUT_MS, static_cast<long>(spec.timeout_s * 1000));
+    curl_easy_setopt(handle, CURLOPT_CONNECTTIMEOUT_MS,
+                     static_cast<long>(std::min(spec.timeout_s, 10.0) * 1000));
+    curl_easy_setopt(handle, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(handle, CURLOPT_USERAGENT, "octohub/0.1");
+    curl_easy_setopt(handle, CURLOPT_WRITEFUNCTION, &OnBody);
+    curl_easy_setopt(handle, CURLOPT_WRITEDATA, transfer.get());
+    curl_easy_setopt(handle, CURLOPT_HEADERFUNCTION, &OnHeader);
+    curl_easy_setopt(handle, CURLOPT_HEADERDATA, transfer.get());
+    curl_easy_setopt(handle, CURLOPT_ERRORBUFFER, transfer->error);
+    curl_easy_setopt(handle, CURLOPT_PRIVATE, transfer.get());
+    if (basic) {
+      curl_easy_setopt(handle, CURLOPT_HTTPAUTH, CURLAUTH_BASIC);
+      curl_easy_setopt(handle, CURLOPT_USERNAME, basic->first.c_str());
+      curl_easy_setopt(handle, CURLOPT_PASSWORD, basic->second.c_str());
+    }
+    ++target.in_flight;
+    curl_multi_add_handle(multi, handle);
+    transfers[handle] = std::move(transfer);
+  }
+
+  // Turns a finished attempt into an outcome; status 0 = no response (error says why).
+  void Finish(TargetState& target, Transfer& t, int status, const std::string& error) {
+    DeliveryOutcome o;
+    o.id = t.delivery.id;
+    o.target = target.spec.name;
+    o.attempts = t.delivery.attempts + 1;
+    o.http_status = status;
+    o.sent = status >= 200 && status < 300;
+    if (!o.sent) {
+      const bool retryable = status == 0 || IsRetryableStatus(status);
+      o.dead = !retryable || o.attempts >= t.max_attempts;
+      o.error = status == 0 ? error : "HTTP " + std::to_string(status);
+      o.excerpt = Excerpt(t.response);
+      std::uniform_real_distribution<double> jitter(0, 1);
+      o.retry_in_ms = RetryDelay(o.attempts, t.backoff_s, jitter(random)).count();
+      if (auto after = ParseRetryAfter(t.retry_after, std::chrono::system_clock::now())) {
+        o.retry_in_ms = std::min<std::int64_t>(after->count(), 3'600'000);
+      }
+    }
+    if (metrics != nullptr) {
+      metrics->Add("octohub_deliveries_total", {{"target", o.target},
+                                                {"status", o.sent   ? "sent"
+                                                           : o.dead ? "dead"
+                                                                    : "failed"}});
+    }
+    if (outcomes.empty()) first_unflushed = Clock::now();
+    outcomes.push_back(std::move(o));
+  }
+
+  void Collect() {
+    int running = 0;
+    curl_multi_perform(multi, &running);
+    int left = 0;
+    while (CURLMsg* message = curl_multi_info_read(multi, &left)) {
+      if (message->msg != CURLMSG_DONE) continue;
+      CURL* handle = message->easy_handle;
+      curl_multi_remove_handle(multi, handle);
+      auto found = transfers.find(handle);
+      std::unique_ptr<Transfer> t = std::move(found->second);
+      transfers.erase(found);
+      curl_slist_free_all(t->headers);
+      long status = 0;
+      if (message->data.result == CURLE_OK)
+        curl_easy_getinfo(handle, CURLINFO_RESPONSE_CODE, &status);
+      std::string error = message->data.result == CURLE_OK
+                              ? std::string()
+                              : std::string(curl_easy_strerror(message->data.result)) +
+                                    (t->error[0] != '\0' ? std::string(": ") + t->error : "");
+      auto target = targets.find(t->delivery.target);
+      if (target == targets.end()) {
+        curl_easy_cleanup(handle);
+        --held;
+        continue;
+      }
+      --target->second.in_flight;
+      target->second.idle.push_back(handle);
+      Finish(target->second, *t, static_cast<int>(status), error);
+    }
+  }
+
+  bool Flush(pqxx::connection& c, bool force) {
+    if (outcomes.empty()) return true;
+    if (!force && outcomes.size() < 256 && Clock::now() - first_unflushed < kFlushEvery)
+      return true;
+    Status recorded = outbox.Record(c, options.owner, outcomes);
+    if (!recorded.ok()) return false;
+    held -= static_cast<int>(outcomes.size());
+    outcomes.clear();
+    return true;
+  }
+
+  void Dispatch() {
+    const auto now = Clock::now();
+    for (auto& [name, target] : targets) {
+      while (!target.queue.empty() && target.in_flight < target.spec.concurrency) {
+        if (target.spec.requests_per_second > 0) {
+          if (now < target.next_send) break;
+          target.next_send =
+              std::max(target.next_send, now) +
+              std::chrono::duration_cast<Clock::duration>(
+                  std::chrono::duration<double>(1.0 / target.spec.requests_per_second));
+        }
+        Start(target);
+      }
+    }
+  }
+
+  // Claims more when there is room; false when the claim found nothing due.
+  bool Claim(pqxx::connection& c) {
+    const int room = options.max_claimed - held;
+    if (room <= 0) return true;
+    auto claimed = outbox.Claim(c, options.owner, room, options.lease_s);
+    if (!claimed.ok()) return false;
+    bool refreshed = false;
+    for (auto& delivery : *claimed) {
+      if (!targets.count(delivery.target) && !refreshed) {
+        RefreshTargets();
+        refreshed = true;
+      }
+      auto target = targets.find(delivery.target);
+      if (target == targets.end()) continue;  // deleted meanwhile; its rows went with it
+      ++held;
+      target->second.queue.push_back(std::move(delivery));
+    }
+    return static_cast<int>(claimed->size()) == room;
+  }
+
+  void UpdateDepth(pqxx::connection& c) {
+    if (metrics == nullptr) return;
+    auto depth = outbox.QueueDepth(c);
+    if (!depth.ok()) return;
+    for (const auto& [target, count] : *depth) {
+      metrics->Set("octohub_delivery_queue_depth", {{"target", target}},
+                   static_cast<double>(count));
+    }
+  }
+
+  // One connected session; returns when stopped (true) or when PostgreSQL fails (false).
+  bool Session(pqxx::connection& c, std::stop_token stop);
+};
+
+bool Forwarder::Impl::Session(pqxx::connection& c, std::stop_token stop) {
+  class Wakeup : public pqxx::notification_receiver {
+   public:
+    Wakeup(pqxx::connection& c, bool& flag)
+        : notification_receiver(c, kDeliveriesChannel), flag_(flag) {}
+    void operator()(const std::string&, int) override { flag_ = true; }
+
+   private:
+    bool& flag_;
+  };
+  bool notified = true;
+  Wakeup wakeup(c, notified);
+  RefreshTargets();
+  auto last_claim = Clock::time_point{};
+  auto last_refresh = Clock::now();
+  auto last_renew = Clock::now();
+  auto last_depth = Clock::time_point{};
+  bool more = true;
+  while (!stop.stop_requested()) {
+    const auto now = Clock::now();
+    if (now - last_refresh >= kTargetsRefresh) {
+      RefreshTargets();
+      last_refresh = now;
+    }
+    if (notified || more || now - last_claim >= options.poll_interval) {
+      notified = false;
+      last_claim = now;
+      if (!Flush(c, true)) return false;
+      more = Claim(c);
+    }
+    Dispatch();
+    if (!Flush(c, false)) return false;
+    if (now - last_renew >= std::chrono::seconds(std::max(1, options.lease_s / 3))) {
+      if (!outbox.RenewLeases(c, options.owner, options.lease_s).ok()) return false;
+      last_renew = now;
+    }
+    if (now - last_depth >= std::chrono::seconds(1)) {
+      UpdateDepth(c);
+      last_depth = now;
+    }
+    curl_waitfd pg{c.sock(), CURL_WAIT_POLLIN, 0};
+    const bool busy = !transfers.empty() || !outcomes.empty();
+    curl_multi_poll(multi, &pg, 1, busy ? 10 : 200, nullptr);
+    Collect();
+    c.get_notifs();
+  }
+  // Stopping: finish what is in flight for a moment, record it, let go of the rest.
+  for (auto& [name, target] : targets) target.queue.clear();
+  const auto deadline = Clock::now() + kDrainLimit;
+  while (!transfers.empty() && Clock::now() < deadline) {
+    curl_multi_poll(multi, nullptr, 0, 50, nullptr);
+    Collect();
+  }
+  if (!Flush(c, true) || !outbox.ReleaseLeases(c, options.owner).ok()) {
+    log::Warn("forward.stop_unrecorded", {{"outcomes", outcomes.size()}});
+  }
+  return true;
+}
+
+Forwarder::Forwarder(const Database& db, Metrics* metrics, ForwarderOptions options)
+    : impl_(new Impl(db, metrics, std::move(options))) {}
+
+Forwarder::~Forwarder() = default;
+
+void Forwarder::Run(std::stop_token stop) {
+  auto& s = *impl_;
+  if (s.options.is_dead_owner) {
+    auto expired = s.outbox.ExpireLeasesOf(s.options.is_dead_owner);
+    if (!expired.ok()) {
+      log::Warn("forward.recovery_failed", {{"reason", expired.status().message()}});
+    } else if (*expired > 0) {
+      log::Info("forward.recovered_deliveries", {{"deliveries", *expired}});
+    }
+  }
+  auto backoff = std::chrono::milliseconds(500);
+  while (!stop.stop_requested()) {
+    auto connection = s.db.Connect();
+    if (connection.ok()) {
+      try {
+        if (s.Session(**connection, stop)) return;
+      } catch (const std::exception& e) {
+        log::Warn("forward.session_lost", {{"reason", e.what()}});
+      }
+    } else {
+      log::Warn("forward.waiting_for_database", {{"reason", connection.status().message()}});
+    }
+    // What this session held is leased in PostgreSQL: forget it and claim afresh.
+    for (auto& [name, target] : s.targets) target.queue.clear();
+    s.held = static_cast<int>(s.transfers.size() + s.outcomes.size());
+    for (int waited = 0; waited < backoff.count() && !stop.stop_requested(); waited += 100) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    backoff = std::min(backoff * 2, std::chrono::milliseconds(10000));
+  }
+}
+
+}  // namespace octohub::api
