@@ -47,7 +47,8 @@ CREATE TABLE deliveries (
   updated_at       timestamptz NOT NULL DEFAULT now(),
   sent_at          timestamptz
 );
-CREATE INDEX deliveries_due ON deliveries (next_attempt_at) WHERE status IN ('pending', 'failed');
+CREATE INDEX deliveries_due ON deliveries (next_attempt_at, id)
+  WHERE status IN ('pending', 'failed');
 CREATE INDEX deliveries_by_target ON deliveries (target, status, id);
 CREATE INDEX deliveries_by_status ON deliveries (status, id);
 

@@ -22,7 +22,7 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 constexpr size_t kExcerptBytes = 512;
-constexpr std::chrono::milliseconds kFlushEvery{20};
+constexpr std::chrono::milliseconds kFlushEvery{50};
 constexpr std::chrono::seconds kTargetsRefresh{2};
 constexpr std::chrono::seconds kDrainLimit{3};
 
@@ -310,7 +310,7 @@ struct Forwarder::Impl {
 
   bool Flush(pqxx::connection& c, bool force) {
     if (outcomes.empty()) return true;
-    if (!force && outcomes.size() < 256 && Clock::now() - first_unflushed < kFlushEvery)
+    if (!force && outcomes.size() < 1024 && Clock::now() - first_unflushed < kFlushEvery)
       return true;
     Status recorded = outbox.Record(c, options.owner, outcomes);
     if (!recorded.ok()) return false;
@@ -335,10 +335,11 @@ struct Forwarder::Impl {
     }
   }
 
-  // Claims more when there is room; false when the claim found nothing due.
+  // Claims more when a good share of the room is free (outcomes not yet recorded still hold
+  // their leases, so they are not claimed twice); false when the claim found nothing due.
   bool Claim(pqxx::connection& c) {
-    const int room = options.max_claimed - held;
-    if (room <= 0) return true;
+    const int room = options.max_claimed - (held - static_cast<int>(outcomes.size()));
+    if (room < options.max_claimed / 4) return true;
     auto claimed = outbox.Claim(c, options.owner, room, options.lease_s);
     if (!claimed.ok()) return false;
     bool refreshed = false;
@@ -396,7 +397,6 @@ bool Forwarder::Impl::Session(pqxx::connection& c, std::stop_token stop) {
     if (notified || more || now - last_claim >= options.poll_interval) {
       notified = false;
       last_claim = now;
-      if (!Flush(c, true)) return false;
       more = Claim(c);
     }
     Dispatch();

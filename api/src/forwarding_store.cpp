@@ -31,7 +31,7 @@ constexpr const char* kClaim = R"(
 
 constexpr const char* kRecordSent = R"(
   UPDATE deliveries d SET status = 'sent', attempts = u.attempts, last_status = u.code,
-    last_error = NULL, response_excerpt = NULL, sent_at = now(), updated_at = now(),
+    last_error = NULL, response_excerpt = NULL, sent_at = clock_timestamp(), updated_at = now(),
     lease_owner = NULL, lease_expires_at = NULL
   FROM unnest($2::bigint[], $3::int[], $4::int[]) AS u(id, attempts, code)
   WHERE d.id = u.id AND d.lease_owner = $1)";

@@ -17,9 +17,9 @@
 namespace octohub::api {
 
 struct ForwarderOptions {
-  std::string owner;      // lease owner: unique per process and loop (see hub's WorkerId)
-  int lease_s = 60;       // claims not renewed for this long are taken over by others
-  int max_claimed = 256;  // deliveries held (queued or in flight) at once
+  std::string owner;       // lease owner: unique per process and loop (see hub's WorkerId)
+  int lease_s = 60;        // claims not renewed for this long are taken over by others
+  int max_claimed = 1024;  // deliveries held (queued or in flight) at once
   std::chrono::milliseconds poll_interval{1000};  // fallback when no notification comes
   // Leases of owners this says are gone (a killed local process) are ended at start.
   std::function<bool(const std::string& owner)> is_dead_owner;
