@@ -1,11 +1,14 @@
-// The forwarder: one thread drives a libcurl multi handle, claims deliveries in batches and
-// records their outcomes in batches.
+// The forwarder: a sender thread drives a libcurl multi handle and never waits for
+// PostgreSQL; a bookkeeper thread claims deliveries in batches, records outcomes in batches,
+// renews leases and listens for new deliveries. They meet at a mutex-guarded hand-over.
 #include "octohub/api/forwarder.h"
 
 #include <curl/curl.h>
 #include <simdjson.h>
 
+#include <atomic>
 #include <deque>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <pqxx/pqxx>
@@ -22,7 +25,7 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 constexpr size_t kExcerptBytes = 512;
-constexpr std::chrono::milliseconds kFlushEvery{50};
+constexpr std::chrono::milliseconds kRecordEvery{20};
 constexpr std::chrono::seconds kTargetsRefresh{2};
 constexpr std::chrono::seconds kDrainLimit{3};
 
@@ -99,12 +102,24 @@ struct Forwarder::Impl {
   ForwarderOptions options;
   DeliveryOutbox outbox;
   CURLM* multi = nullptr;
+  std::mt19937_64 random{std::random_device{}()};
+
+  // The sender's own state.
   std::map<std::string, TargetState> targets;
   std::map<CURL*, std::unique_ptr<Transfer>> transfers;
-  std::vector<DeliveryOutcome> outcomes;
-  Clock::time_point first_unflushed{};
-  std::mt19937_64 random{std::random_device{}()};
-  int held = 0;  // claimed and not yet recorded
+  std::uint64_t specs_seen = 0;
+
+  // Handed over between the threads, under mutex.
+  std::mutex mutex;
+  std::deque<ClaimedDelivery> inbox;        // claimed, for the sender
+  std::vector<DeliveryOutcome> done;        // finished attempts, for the bookkeeper
+  std::map<std::string, TargetSpec> specs;  // the targets as last read
+  std::uint64_t specs_version = 0;
+  int dropped = 0;  // claimed deliveries of deleted targets, never sent
+
+  // The bookkeeper's own state.
+  int held = 0;  // claimed and not yet recorded (or dropped)
+  std::vector<DeliveryOutcome> unrecorded;
 
   Impl(const Database& d, Metrics* m, ForwarderOptions o)
       : db(d), metrics(m), options(std::move(o)), outbox(d) {
@@ -132,28 +147,38 @@ struct Forwarder::Impl {
     curl_multi_cleanup(multi);
   }
 
-  void RefreshTargets() {
-    auto list = TargetStore(db).List();
-    if (!list.ok()) {
-      log::Warn("forward.targets_unreadable", {{"reason", list.status().message()}});
-      return;
+  // ---- the sender
+
+  // Takes new targets' settings and the claimed deliveries handed over.
+  void TakeOver() {
+    std::deque<ClaimedDelivery> arrived;
+    std::lock_guard lock(mutex);
+    if (specs_version != specs_seen) {
+      specs_seen = specs_version;
+      for (auto it = targets.begin(); it != targets.end();) {
+        auto found = specs.find(it->first);
+        if (found == specs.end() && it->second.in_flight == 0) {
+          dropped += static_cast<int>(it->second.queue.size());  // deleted with its deliveries
+          for (CURL* handle : it->second.idle) curl_easy_cleanup(handle);
+          it = targets.erase(it);
+          continue;
+        }
+        if (found != specs.end()) it->second.spec = found->second;
+        ++it;
+      }
+      for (const auto& [name, spec] : specs) {
+        if (!targets.count(name)) targets[name].spec = spec;
+      }
     }
-    std::map<std::string, TargetSpec> fresh;
-    for (auto& spec : *list) fresh[spec.name] = std::move(spec);
-    for (auto it = targets.begin(); it != targets.end();) {
-      auto found = fresh.find(it->first);
-      if (found == fresh.end() && it->second.in_flight == 0) {
-        held -= static_cast<int>(it->second.queue.size());  // deleted with its deliveries
-        for (CURL* handle : it->second.idle) curl_easy_cleanup(handle);
-        it = targets.erase(it);
+    for (auto& delivery : inbox) {
+      auto target = targets.find(delivery.target);
+      if (target == targets.end()) {
+        ++dropped;
         continue;
       }
-      if (found != fresh.end()) it->second.spec = found->second;
-      ++it;
+      target->second.queue.push_back(std::move(delivery));
     }
-    for (auto& [name, spec] : fresh) {
-      if (!targets.count(name)) targets[name].spec = spec;
-    }
+    inbox.clear();
   }
 
   void Start(TargetState& target) {
@@ -273,8 +298,8 @@ struct Forwarder::Impl {
                                                            : o.dead ? "dead"
                                                                     : "failed"}});
     }
-    if (outcomes.empty()) first_unflushed = Clock::now();
-    outcomes.push_back(std::move(o));
+    std::lock_guard lock(mutex);
+    done.push_back(std::move(o));
   }
 
   void Collect() {
@@ -290,33 +315,18 @@ struct Forwarder::Impl {
       transfers.erase(found);
       curl_slist_free_all(t->headers);
       long status = 0;
-      if (message->data.result == CURLE_OK)
+      if (message->data.result == CURLE_OK) {
         curl_easy_getinfo(handle, CURLINFO_RESPONSE_CODE, &status);
+      }
       std::string error = message->data.result == CURLE_OK
                               ? std::string()
                               : std::string(curl_easy_strerror(message->data.result)) +
                                     (t->error[0] != '\0' ? std::string(": ") + t->error : "");
-      auto target = targets.find(t->delivery.target);
-      if (target == targets.end()) {
-        curl_easy_cleanup(handle);
-        --held;
-        continue;
-      }
-      --target->second.in_flight;
-      target->second.idle.push_back(handle);
-      Finish(target->second, *t, static_cast<int>(status), error);
+      TargetState& target = targets[t->delivery.target];
+      --target.in_flight;
+      target.idle.push_back(handle);
+      Finish(target, *t, static_cast<int>(status), error);
     }
-  }
-
-  bool Flush(pqxx::connection& c, bool force) {
-    if (outcomes.empty()) return true;
-    if (!force && outcomes.size() < 1024 && Clock::now() - first_unflushed < kFlushEvery)
-      return true;
-    Status recorded = outbox.Record(c, options.owner, outcomes);
-    if (!recorded.ok()) return false;
-    held -= static_cast<int>(outcomes.size());
-    outcomes.clear();
-    return true;
   }
 
   void Dispatch() {
@@ -335,24 +345,72 @@ struct Forwarder::Impl {
     }
   }
 
-  // Claims more when a good share of the room is free (outcomes not yet recorded still hold
-  // their leases, so they are not claimed twice); false when the claim found nothing due.
+  // Sends until stop, then finishes what is in flight for a moment.
+  void Send(std::stop_token stop) {
+    while (!stop.stop_requested()) {
+      TakeOver();
+      Dispatch();
+      Collect();  // sends what was just started without waiting for the poll
+      curl_multi_poll(multi, nullptr, 0, transfers.empty() ? 100 : 10, nullptr);
+      Collect();
+    }
+    const auto deadline = Clock::now() + kDrainLimit;
+    while (!transfers.empty() && Clock::now() < deadline) {
+      curl_multi_poll(multi, nullptr, 0, 50, nullptr);
+      Collect();
+    }
+  }
+
+  // ---- the bookkeeper
+
+  void PublishTargets() {
+    auto list = TargetStore(db).List();
+    if (!list.ok()) {
+      log::Warn("forward.targets_unreadable", {{"reason", list.status().message()}});
+      return;
+    }
+    std::lock_guard lock(mutex);
+    specs.clear();
+    for (auto& spec : *list) specs[spec.name] = std::move(spec);
+    ++specs_version;
+  }
+
+  // Records finished attempts (and forgets dropped ones); throws when PostgreSQL fails, keeping
+  // them to record on the next connection.
+  void Record(pqxx::connection& c) {
+    {
+      std::lock_guard lock(mutex);
+      for (auto& outcome : done) unrecorded.push_back(std::move(outcome));
+      done.clear();
+      held -= dropped;
+      dropped = 0;
+    }
+    if (unrecorded.empty()) return;
+    if (Status recorded = outbox.Record(c, options.owner, unrecorded); !recorded.ok()) {
+      throw std::runtime_error(recorded.message());
+    }
+    held -= static_cast<int>(unrecorded.size());
+    unrecorded.clear();
+  }
+
+  // Claims more when a good share of the room is free; false when nothing more was due.
   bool Claim(pqxx::connection& c) {
-    const int room = options.max_claimed - (held - static_cast<int>(outcomes.size()));
+    const int room = options.max_claimed - held;
     if (room < options.max_claimed / 4) return true;
     auto claimed = outbox.Claim(c, options.owner, room, options.lease_s);
-    if (!claimed.ok()) return false;
-    bool refreshed = false;
-    for (auto& delivery : *claimed) {
-      if (!targets.count(delivery.target) && !refreshed) {
-        RefreshTargets();
-        refreshed = true;
+    if (!claimed.ok()) throw std::runtime_error(claimed.status().message());
+    if (claimed->empty()) return false;
+    bool unknown = false;
+    {
+      std::lock_guard lock(mutex);
+      for (auto& delivery : *claimed) {
+        unknown = unknown || !specs.count(delivery.target);
+        inbox.push_back(std::move(delivery));
       }
-      auto target = targets.find(delivery.target);
-      if (target == targets.end()) continue;  // deleted meanwhile; its rows went with it
-      ++held;
-      target->second.queue.push_back(std::move(delivery));
     }
+    if (unknown) PublishTargets();  // a target created since the last read
+    held += static_cast<int>(claimed->size());
+    curl_multi_wakeup(multi);
     return static_cast<int>(claimed->size()) == room;
   }
 
@@ -366,67 +424,84 @@ struct Forwarder::Impl {
     }
   }
 
-  // One connected session; returns when stopped (true) or when PostgreSQL fails (false).
-  bool Session(pqxx::connection& c, std::stop_token stop);
+  // One connected session, until stop; throws when PostgreSQL fails.
+  void Keep(pqxx::connection& c, std::stop_token stop) {
+    class Wakeup : public pqxx::notification_receiver {
+     public:
+      Wakeup(pqxx::connection& c, bool& flag)
+          : notification_receiver(c, kDeliveriesChannel), flag_(flag) {}
+      void operator()(const std::string&, int) override { flag_ = true; }
+
+     private:
+      bool& flag_;
+    };
+    bool notified = true;
+    Wakeup wakeup(c, notified);
+    PublishTargets();
+    auto last_claim = Clock::time_point{};
+    auto last_refresh = Clock::now();
+    auto last_renew = Clock::now();
+    auto last_depth = Clock::time_point{};
+    bool more = true;
+    while (!stop.stop_requested()) {
+      const auto now = Clock::now();
+      Record(c);
+      if (notified || more || now - last_claim >= options.poll_interval) {
+        notified = false;
+        last_claim = now;
+        more = Claim(c);
+      }
+      if (now - last_refresh >= kTargetsRefresh) {
+        PublishTargets();
+        last_refresh = now;
+      }
+      if (now - last_renew >= std::chrono::seconds(std::max(1, options.lease_s / 3))) {
+        if (!outbox.RenewLeases(c, options.owner, options.lease_s).ok()) {
+          throw std::runtime_error("renewing leases failed");
+        }
+        last_renew = now;
+      }
+      if (now - last_depth >= std::chrono::seconds(1)) {
+        UpdateDepth(c);
+        last_depth = now;
+      }
+      c.await_notification(0, static_cast<long>(kRecordEvery.count() * 1000));
+    }
+  }
+
+  // Until stop; then records the last outcomes and lets go of every other lease it holds.
+  void Bookkeep(std::stop_token stop, const std::function<bool()>& sender_done) {
+    auto backoff = std::chrono::milliseconds(500);
+    while (!stop.stop_requested()) {
+      auto connection = db.Connect();
+      if (connection.ok()) {
+        try {
+          Keep(**connection, stop);
+          break;
+        } catch (const std::exception& e) {
+          log::Warn("forward.session_lost", {{"reason", e.what()}});
+        }
+      } else {
+        log::Warn("forward.waiting_for_database", {{"reason", connection.status().message()}});
+      }
+      for (int waited = 0; waited < backoff.count() && !stop.stop_requested(); waited += 100) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      }
+      backoff = std::min(backoff * 2, std::chrono::milliseconds(10000));
+    }
+    while (!sender_done()) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    try {
+      auto connection = db.Connect();
+      if (!connection.ok()) throw std::runtime_error(connection.status().message());
+      Record(**connection);
+      if (!outbox.ReleaseLeases(**connection, options.owner).ok()) {
+        throw std::runtime_error("releasing leases failed");
+      }
+    } catch (const std::exception& e) {
+      log::Warn("forward.stop_unrecorded", {{"reason", e.what()}, {"outcomes", unrecorded.size()}});
+    }
+  }
 };
-
-bool Forwarder::Impl::Session(pqxx::connection& c, std::stop_token stop) {
-  class Wakeup : public pqxx::notification_receiver {
-   public:
-    Wakeup(pqxx::connection& c, bool& flag)
-        : notification_receiver(c, kDeliveriesChannel), flag_(flag) {}
-    void operator()(const std::string&, int) override { flag_ = true; }
-
-   private:
-    bool& flag_;
-  };
-  bool notified = true;
-  Wakeup wakeup(c, notified);
-  RefreshTargets();
-  auto last_claim = Clock::time_point{};
-  auto last_refresh = Clock::now();
-  auto last_renew = Clock::now();
-  auto last_depth = Clock::time_point{};
-  bool more = true;
-  while (!stop.stop_requested()) {
-    const auto now = Clock::now();
-    if (now - last_refresh >= kTargetsRefresh) {
-      RefreshTargets();
-      last_refresh = now;
-    }
-    if (notified || more || now - last_claim >= options.poll_interval) {
-      notified = false;
-      last_claim = now;
-      more = Claim(c);
-    }
-    Dispatch();
-    if (!Flush(c, false)) return false;
-    if (now - last_renew >= std::chrono::seconds(std::max(1, options.lease_s / 3))) {
-      if (!outbox.RenewLeases(c, options.owner, options.lease_s).ok()) return false;
-      last_renew = now;
-    }
-    if (now - last_depth >= std::chrono::seconds(1)) {
-      UpdateDepth(c);
-      last_depth = now;
-    }
-    curl_waitfd pg{c.sock(), CURL_WAIT_POLLIN, 0};
-    const bool busy = !transfers.empty() || !outcomes.empty();
-    curl_multi_poll(multi, &pg, 1, busy ? 10 : 200, nullptr);
-    Collect();
-    c.get_notifs();
-  }
-  // Stopping: finish what is in flight for a moment, record it, let go of the rest.
-  for (auto& [name, target] : targets) target.queue.clear();
-  const auto deadline = Clock::now() + kDrainLimit;
-  while (!transfers.empty() && Clock::now() < deadline) {
-    curl_multi_poll(multi, nullptr, 0, 50, nullptr);
-    Collect();
-  }
-  if (!Flush(c, true) || !outbox.ReleaseLeases(c, options.owner).ok()) {
-    log::Warn("forward.stop_unrecorded", {{"outcomes", outcomes.size()}});
-  }
-  return true;
-}
 
 Forwarder::Forwarder(const Database& db, Metrics* metrics, ForwarderOptions options)
     : impl_(new Impl(db, metrics, std::move(options))) {}
@@ -443,26 +518,12 @@ void Forwarder::Run(std::stop_token stop) {
       log::Info("forward.recovered_deliveries", {{"deliveries", *expired}});
     }
   }
-  auto backoff = std::chrono::milliseconds(500);
-  while (!stop.stop_requested()) {
-    auto connection = s.db.Connect();
-    if (connection.ok()) {
-      try {
-        if (s.Session(**connection, stop)) return;
-      } catch (const std::exception& e) {
-        log::Warn("forward.session_lost", {{"reason", e.what()}});
-      }
-    } else {
-      log::Warn("forward.waiting_for_database", {{"reason", connection.status().message()}});
-    }
-    // What this session held is leased in PostgreSQL: forget it and claim afresh.
-    for (auto& [name, target] : s.targets) target.queue.clear();
-    s.held = static_cast<int>(s.transfers.size() + s.outcomes.size());
-    for (int waited = 0; waited < backoff.count() && !stop.stop_requested(); waited += 100) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
-    backoff = std::min(backoff * 2, std::chrono::milliseconds(10000));
-  }
+  std::atomic<bool> sent_all{false};
+  std::jthread bookkeeper(
+      [&](std::stop_token own) { s.Bookkeep(own, [&] { return sent_all.load(); }); });
+  s.Send(stop);
+  sent_all = true;
+  bookkeeper.request_stop();
 }
 
 }  // namespace octohub::api
