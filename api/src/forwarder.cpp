@@ -345,13 +345,29 @@ struct Forwarder::Impl {
     }
   }
 
+  // How long the sender may sleep: not at all when a request can start now, until the next
+  // send a rate limit allows, else until a socket or a hand-over wakes it.
+  int PollTimeout() const {
+    const auto now = Clock::now();
+    int wait_ms = transfers.empty() ? 100 : 10;
+    for (const auto& [name, target] : targets) {
+      if (target.queue.empty() || target.in_flight >= target.spec.concurrency) continue;
+      if (target.spec.requests_per_second <= 0 || target.next_send <= now) return 0;
+      const auto until =
+          std::chrono::duration_cast<std::chrono::milliseconds>(target.next_send - now);
+      wait_ms = std::min(wait_ms, static_cast<int>(until.count()) + 1);
+    }
+    return wait_ms;
+  }
+
   // Sends until stop, then finishes what is in flight for a moment.
   void Send(std::stop_token stop) {
     while (!stop.stop_requested()) {
       TakeOver();
       Dispatch();
-      Collect();  // sends what was just started without waiting for the poll
-      curl_multi_poll(multi, nullptr, 0, transfers.empty() ? 100 : 10, nullptr);
+      Collect();  // sends what was just started; a fast answer may complete it already
+      const int wait_ms = PollTimeout();
+      if (wait_ms > 0) curl_multi_poll(multi, nullptr, 0, wait_ms, nullptr);
       Collect();
     }
     const auto deadline = Clock::now() + kDrainLimit;

@@ -78,11 +78,11 @@ start_serve() {
     --listen 127.0.0.1:0 2>"$work/serve-$1.log" &
   serve_pid=$!
   for _ in $(seq 300); do
-    grep -q '"serve.ready"' "$work/serve-$1.log" && break
+    grep -q '"serve.ready".*}$' "$work/serve-$1.log" && break # the whole line
     kill -0 "$serve_pid" 2>/dev/null || die "serve failed: $(tail -3 "$work/serve-$1.log")"
     sleep 0.1
   done
-  listen="$(grep '"serve.ready"' "$work/serve-$1.log" | jq -r .listen)"
+  listen="$(grep -m1 '"serve.ready".*}$' "$work/serve-$1.log" | jq -r .listen)"
 }
 
 stop_serve() {
@@ -115,7 +115,7 @@ send() {
   local target="$1" ready last
   deliveries="$(sql "$conninfo" "SELECT count(*) FROM deliveries WHERE target = '$target'")"
   start_serve forward
-  ready="$(grep '"serve.ready"' "$work/serve-forward.log" | jq -r .ts)"
+  ready="$(grep -m1 '"serve.ready".*}$' "$work/serve-forward.log" | jq -r .ts)"
   for _ in $(seq 6000); do
     [ "$(sql "$conninfo" "SELECT EXISTS (SELECT 1 FROM deliveries WHERE target = '$target'
       AND status IN ('pending', 'failed'))")" = f ] && break
