@@ -5,6 +5,7 @@
 
 #include <curl/curl.h>
 #include <simdjson.h>
+#include <strings.h>
 
 #include <atomic>
 #include <deque>
@@ -192,8 +193,13 @@ struct Forwarder::Impl {
     // Secrets from the environment are read per request: a missing one fails the attempt.
     std::string url = spec.url;
     std::optional<std::pair<std::string, std::string>> basic;
-    std::vector<std::string> headers = {"Content-Type: application/json", "Expect:"};
-    for (const auto& [name, value] : spec.headers) headers.push_back(name + ": " + value);
+    std::vector<std::string> headers = {"Expect:"};
+    bool typed = false;  // the target's headers may set their own Content-Type
+    for (const auto& [name, value] : spec.headers) {
+      headers.push_back(name + ": " + value);
+      typed = typed || strcasecmp(name.c_str(), "content-type") == 0;
+    }
+    if (!typed) headers.push_back("Content-Type: application/json");
     headers.push_back("Idempotency-Key: " + std::to_string(transfer->delivery.id));
     Status problem = Status::Ok();
     auto need = [&](const Secret& secret, const char* where) -> std::string {

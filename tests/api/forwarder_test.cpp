@@ -168,6 +168,26 @@ TEST_CASE("batches: N records per request as a JSON array, templates per record"
                       R"([{"key": "s/5", "t": "title 5"}])"});
 }
 
+TEST_CASE("a target's own method, Content-Type and auth from the environment are used",
+          "[pg][http]") {
+  Forwarding f;
+  HttpTestServer target([](const TestRequest&) { return TestResponse{200, "{}"}; });
+  f.Put("1", "plain words");
+  setenv("OCTOHUB_TEST_TARGET_TOKEN", "env-token", 1);
+  f.Target(target, R"(, "method": "PUT", "headers": {"Content-Type": "text/plain"},
+      "auth": {"type": "bearer", "token_env": "OCTOHUB_TEST_TARGET_TOKEN"},
+      "template": "{{source}}/{{id}}: {{/title}}")");
+  REQUIRE(f.Post("/api/v1/forwards", R"({"target": "t", "records": [{"source": "s", "id": "1"}]})")
+              .status == 202);
+  f.Start();
+  REQUIRE(WaitFor([&] { return f.Count("sent") == 1; }));
+  const TestRequest request = target.requests().at(0);
+  CHECK(request.method == "PUT");
+  CHECK(request.headers.at("content-type") == "text/plain");
+  CHECK(request.headers.at("authorization") == "Bearer env-token");
+  CHECK(request.body == "s/1: plain words");
+}
+
 TEST_CASE("500 bursts, resets and timeouts are retried until the delivery is sent", "[pg][http]") {
   Forwarding f;
   std::atomic<int> calls{0};
