@@ -56,7 +56,8 @@ std::string Excerpt(std::string text) {
 struct TargetState {
   TargetSpec spec;
   std::deque<ClaimedDelivery> queue;
-  std::vector<CURL*> idle;  // easy handles keep their connection between requests
+  std::vector<CURL*> idle;       // easy handles keep their connection between requests
+  std::uint64_t generation = 0;  // bumped when the spec changes: older handles are retired
   int in_flight = 0;
   Clock::time_point next_send{};  // rate limit
 };
@@ -69,6 +70,7 @@ struct Transfer {
   std::string retry_after;
   curl_slist* headers = nullptr;
   char error[CURL_ERROR_SIZE] = {};
+  std::uint64_t generation = 0;  // of the handle's settings
 };
 
 size_t OnBody(char* data, size_t size, size_t count, void* user) {
@@ -164,7 +166,12 @@ struct Forwarder::Impl {
           it = targets.erase(it);
           continue;
         }
-        if (found != specs.end()) it->second.spec = found->second;
+        if (found != specs.end() && !(found->second == it->second.spec)) {
+          it->second.spec = found->second;
+          ++it->second.generation;
+          for (CURL* handle : it->second.idle) curl_easy_cleanup(handle);
+          it->second.idle.clear();
+        }
         ++it;
       }
       for (const auto& [name, spec] : specs) {
@@ -241,31 +248,34 @@ struct Forwarder::Impl {
       Finish(target, *transfer, 0, problem.message());
       return;
     }
+    // A handle keeps the target's settings between requests; only what differs is set anew.
     CURL* handle = nullptr;
     if (!target.idle.empty()) {
       handle = target.idle.back();
       target.idle.pop_back();
-      curl_easy_reset(handle);
     } else {
       handle = curl_easy_init();
+      curl_easy_setopt(handle, CURLOPT_CUSTOMREQUEST, spec.method.c_str());
+      curl_easy_setopt(handle, CURLOPT_POST, 1L);
+      curl_easy_setopt(handle, CURLOPT_TIMEOUT_MS, static_cast<long>(spec.timeout_s * 1000));
+      curl_easy_setopt(handle, CURLOPT_CONNECTTIMEOUT_MS,
+                       static_cast<long>(std::min(spec.timeout_s, 10.0) * 1000));
+      curl_easy_setopt(handle, CURLOPT_NOSIGNAL, 1L);
+      curl_easy_setopt(handle, CURLOPT_USERAGENT, "octohub/0.1");
+      curl_easy_setopt(handle, CURLOPT_WRITEFUNCTION, &OnBody);
+      curl_easy_setopt(handle, CURLOPT_HEADERFUNCTION, &OnHeader);
+      curl_easy_setopt(handle, CURLOPT_URL, url.c_str());
     }
+    transfer->generation = target.generation;
     for (const auto& h : headers)
       transfer->headers = curl_slist_append(transfer->headers, h.c_str());
-    curl_easy_setopt(handle, CURLOPT_URL, url.c_str());
-    curl_easy_setopt(handle, CURLOPT_CUSTOMREQUEST, spec.method.c_str());
-    curl_easy_setopt(handle, CURLOPT_POST, 1L);
+    if (spec.auth.type == AuthSpec::Type::kQuery)
+      curl_easy_setopt(handle, CURLOPT_URL, url.c_str());
     curl_easy_setopt(handle, CURLOPT_POSTFIELDS, transfer->delivery.body.data());
     curl_easy_setopt(handle, CURLOPT_POSTFIELDSIZE_LARGE,
                      static_cast<curl_off_t>(transfer->delivery.body.size()));
     curl_easy_setopt(handle, CURLOPT_HTTPHEADER, transfer->headers);
-    curl_easy_setopt(handle, CURLOPT_TIMEOUT_MS, static_cast<long>(spec.timeout_s * 1000));
-    curl_easy_setopt(handle, CURLOPT_CONNECTTIMEOUT_MS,
-                     static_cast<long>(std::min(spec.timeout_s, 10.0) * 1000));
-    curl_easy_setopt(handle, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(handle, CURLOPT_USERAGENT, "octohub/0.1");
-    curl_easy_setopt(handle, CURLOPT_WRITEFUNCTION, &OnBody);
     curl_easy_setopt(handle, CURLOPT_WRITEDATA, transfer.get());
-    curl_easy_setopt(handle, CURLOPT_HEADERFUNCTION, &OnHeader);
     curl_easy_setopt(handle, CURLOPT_HEADERDATA, transfer.get());
     curl_easy_setopt(handle, CURLOPT_ERRORBUFFER, transfer->error);
     curl_easy_setopt(handle, CURLOPT_PRIVATE, transfer.get());
@@ -330,7 +340,11 @@ struct Forwarder::Impl {
                                     (t->error[0] != '\0' ? std::string(": ") + t->error : "");
       TargetState& target = targets[t->delivery.target];
       --target.in_flight;
-      target.idle.push_back(handle);
+      if (t->generation == target.generation) {
+        target.idle.push_back(handle);
+      } else {
+        curl_easy_cleanup(handle);  // made for settings the target no longer has
+      }
       Finish(target, *t, static_cast<int>(status), error);
     }
   }
