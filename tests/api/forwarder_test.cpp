@@ -281,6 +281,10 @@ TEST_CASE("a 400 from the target is dead at once: retrying cannot fix it", "[pg]
   CHECK(target.requests().size() == 1);
   CHECK_THAT(f.api.metrics.Render(),
              Catch::Contains(R"(octohub_deliveries_total{target="t",status="dead"} 1)"));
+  CHECK(WaitFor([&] {
+    return f.api.metrics.Render().find(R"(octohub_delivery_queue_depth{target="t"} 0)") !=
+           std::string::npos;
+  }));
 }
 
 TEST_CASE("a rule forwards exactly the new matching records once they are indexed, once",
