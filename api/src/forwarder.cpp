@@ -29,6 +29,8 @@ constexpr size_t kExcerptBytes = 512;
 constexpr std::chrono::milliseconds kRecordEvery{20};
 constexpr std::chrono::seconds kTargetsRefresh{2};
 constexpr std::chrono::seconds kDrainLimit{3};
+// Bodies held by one forwarder (claimed, queued or in flight), roughly.
+constexpr std::int64_t kHeldBytes = 64 * 1024 * 1024;
 
 Result<std::string> Reveal(const Secret& secret, const std::string& where) {
   if (secret.env.empty()) return secret.value;
@@ -122,6 +124,8 @@ struct Forwarder::Impl {
 
   // The bookkeeper's own state.
   int held = 0;  // claimed and not yet recorded (or dropped)
+  // What a claimed body weighs on average (a moving average; cautious until the first claim).
+  double body_bytes = static_cast<double>(kHeldBytes) / 32;
   std::vector<DeliveryOutcome> unrecorded;
 
   Impl(const Database& d, Metrics* m, ForwarderOptions o)
@@ -431,11 +435,19 @@ struct Forwarder::Impl {
 
   // Claims more when a good share of the room is free; false when nothing more was due.
   bool Claim(pqxx::connection& c) {
-    const int room = options.max_claimed - held;
-    if (room < options.max_claimed / 4) return true;
+    // Room in deliveries, and in memory: large batches claim fewer at a time.
+    const double held_bytes = body_bytes * held;
+    const int room = std::min(
+        options.max_claimed - held,
+        static_cast<int>(std::max(0.0, static_cast<double>(kHeldBytes) - held_bytes) / body_bytes));
+    if (room < std::max(1, std::min(options.max_claimed / 4, held))) return true;
     auto claimed = outbox.Claim(c, options.owner, room, options.lease_s);
     if (!claimed.ok()) throw std::runtime_error(claimed.status().message());
     if (claimed->empty()) return false;
+    double total = 0;
+    for (const auto& delivery : *claimed) total += static_cast<double>(delivery.body.size());
+    body_bytes =
+        std::max(64.0, 0.2 * body_bytes + 0.8 * total / static_cast<double>(claimed->size()));
     bool unknown = false;
     {
       std::lock_guard lock(mutex);
