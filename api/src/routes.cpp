@@ -188,6 +188,7 @@ std::vector<Route> BuildRoutes(const ServerDependencies& deps, KeyStore& keys,
                     Role::kAdmin});
   AddSourceRoutes(routes, deps);
   AddDocsRoutes(routes);
+  AddForwardingRoutes(routes, deps);
   // The web UI: a fixed set of files, so each gets its own route and everything else is 404.
   auto paths = assets.Paths();
   if (assets.Find("/") != nullptr) paths.push_back("/");

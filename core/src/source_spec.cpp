@@ -386,6 +386,40 @@ Result<SourceSpec> ParseSourceSpec(const json::value& document) {
   return spec;
 }
 
+AuthSpec ParseAuthMember(const json::object& document, std::vector<FieldError>& errors) {
+  Checker c;
+  AuthSpec auth;
+  ParseAuth(c, document, auth);
+  errors.insert(errors.end(), c.errors.begin(), c.errors.end());
+  return auth;
+}
+
+json::object AuthSpecToJson(const AuthSpec& spec, bool redact) {
+  json::object auth;
+  switch (spec.type) {
+    case AuthSpec::Type::kNone:
+      auth["type"] = "none";
+      break;
+    case AuthSpec::Type::kBearer:
+      auth = SecretToJson(spec.token, "token", redact);
+      auth["type"] = "bearer";
+      break;
+    case AuthSpec::Type::kBasic: {
+      auth = SecretToJson(spec.username, "username", redact);
+      for (auto& kv : SecretToJson(spec.password, "password", redact)) auth[kv.key()] = kv.value();
+      auth["type"] = "basic";
+      break;
+    }
+    case AuthSpec::Type::kHeader:
+    case AuthSpec::Type::kQuery:
+      auth = SecretToJson(spec.value, "value", redact);
+      auth["type"] = spec.type == AuthSpec::Type::kHeader ? "header" : "query";
+      auth["name"] = spec.name;
+      break;
+  }
+  return auth;
+}
+
 json::object SourceSpecToJson(const SourceSpec& spec, bool redact) {
   json::object out;
   out["name"] = spec.name;
@@ -394,30 +428,7 @@ json::object SourceSpecToJson(const SourceSpec& spec, bool redact) {
   if (!spec.headers.empty()) out["headers"] = PairsToJson(spec.headers);
   if (!spec.query.empty()) out["query"] = PairsToJson(spec.query);
   if (spec.body) out["body"] = json::parse(*spec.body);
-  json::object auth;
-  switch (spec.auth.type) {
-    case AuthSpec::Type::kNone:
-      auth["type"] = "none";
-      break;
-    case AuthSpec::Type::kBearer:
-      auth = SecretToJson(spec.auth.token, "token", redact);
-      auth["type"] = "bearer";
-      break;
-    case AuthSpec::Type::kBasic: {
-      auth = SecretToJson(spec.auth.username, "username", redact);
-      for (auto& kv : SecretToJson(spec.auth.password, "password", redact))
-        auth[kv.key()] = kv.value();
-      auth["type"] = "basic";
-      break;
-    }
-    case AuthSpec::Type::kHeader:
-    case AuthSpec::Type::kQuery:
-      auth = SecretToJson(spec.auth.value, "value", redact);
-      auth["type"] = spec.auth.type == AuthSpec::Type::kHeader ? "header" : "query";
-      auth["name"] = spec.auth.name;
-      break;
-  }
-  out["auth"] = std::move(auth);
+  out["auth"] = AuthSpecToJson(spec.auth, redact);
   out["records"] = spec.records;
   if (spec.id) out["id"] = *spec.id;
   json::object pagination;

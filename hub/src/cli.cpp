@@ -46,6 +46,29 @@ int RunCli(int argc, char** argv) {
   run->add_flag("--json", as_json, "print the run as JSON");
   run->callback([&] { code = RunSourcesRun(options, source_name, wait, as_json); });
 
+  // Targets and rules: apply validates every file before saving anything, like sources.
+  std::vector<std::string> forwarding_files;
+  auto* targets = app.add_subcommand("targets", "manage forwarding targets");
+  targets->require_subcommand(1);
+  auto* targets_apply = targets->add_subcommand("apply", "create or replace targets from files");
+  targets_apply->add_option("files", forwarding_files, "target files (JSON or YAML)")
+      ->required()
+      ->check(CLI::ExistingFile);
+  targets_apply->callback([&] { code = RunTargetsApply(options, forwarding_files); });
+  auto* targets_list = targets->add_subcommand("list", "list targets (secrets hidden)");
+  targets_list->add_flag("--json", as_json, "print JSON");
+  targets_list->callback([&] { code = RunTargetsList(options, as_json); });
+  auto* rules = app.add_subcommand("rules", "manage forwarding rules");
+  rules->require_subcommand(1);
+  auto* rules_apply = rules->add_subcommand("apply", "create or replace rules from files");
+  rules_apply->add_option("files", forwarding_files, "rule files (JSON or YAML)")
+      ->required()
+      ->check(CLI::ExistingFile);
+  rules_apply->callback([&] { code = RunRulesApply(options, forwarding_files); });
+  auto* rules_list = rules->add_subcommand("list", "list rules");
+  rules_list->add_flag("--json", as_json, "print JSON");
+  rules_list->callback([&] { code = RunRulesList(options, as_json); });
+
   SearchCommand search_command;
   auto* search = app.add_subcommand("search", "search every source");
   search->add_option("query", search_command.query, "Xapian query syntax; empty = everything");

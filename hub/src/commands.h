@@ -19,6 +19,10 @@ int RunMigrate(const GlobalOptions& options);
 int RunSourcesApply(const GlobalOptions& options, const std::vector<std::string>& files);
 int RunSourcesList(const GlobalOptions& options, bool as_json);
 int RunSourcesRun(const GlobalOptions& options, const std::string& name, bool wait, bool as_json);
+int RunTargetsApply(const GlobalOptions& options, const std::vector<std::string>& files);
+int RunTargetsList(const GlobalOptions& options, bool as_json);
+int RunRulesApply(const GlobalOptions& options, const std::vector<std::string>& files);
+int RunRulesList(const GlobalOptions& options, bool as_json);
 
 struct SearchCommand {
   std::string query;

@@ -10,6 +10,7 @@
 
 #include "commands.h"
 #include "index_replication.h"
+#include "octohub/api/forwarder.h"
 #include "octohub/api/keys.h"
 #include "octohub/api/server.h"
 #include "octohub/core/channels.h"
@@ -131,14 +132,23 @@ int RunServe(const GlobalOptions& options, const ServeReadyHook& on_ready) {
 
   auto replication_plan = PlanIndexReplication(options);
   if (!replication_plan.ok()) return Fail(replication_plan.status());
+  auto searcher = indexer::OpenSearcher(options.index_dir());
+  // Rules are evaluated on the indexer's thread right after each commit, on the new index.
+  api::RuleEvaluator rules(db, *searcher);
   std::unique_ptr<indexer::IndexFollower> follower;
   if (options.has_role("index")) {
-    follower = std::make_unique<indexer::IndexFollower>(db, options.index_dir());
+    indexer::FollowerOptions follower_options;
+    follower_options.on_commit = [&rules](std::int64_t checkpoint) {
+      auto forwarded = rules.Evaluate(checkpoint);
+      if (!forwarded.ok()) {
+        log::Warn("forward.rules_failed", {{"reason", forwarded.status().message()}});
+      }
+    };
+    follower = std::make_unique<indexer::IndexFollower>(db, options.index_dir(), follower_options);
     if (Status s = follower->Open(); !s.ok()) return Fail(s);
   }
   // Started once the index exists; stopped (and reaped) when serve returns.
   std::unique_ptr<SupervisedChild> replication = StartIndexReplication(*replication_plan, options);
-  auto searcher = indexer::OpenSearcher(options.index_dir());
   Metrics metrics;
   // The API's worker threads keep their PostgreSQL connections between requests.
   const Database api_db = Database::ReusingConnections(db);
@@ -193,6 +203,16 @@ int RunServe(const GlobalOptions& options, const ServeReadyHook& on_ready) {
       });
     }
   }
+  std::jthread forward_thread;
+  if (options.has_role("forward")) {
+    api::ForwarderOptions forward_options;
+    forward_options.owner = WorkerId("forward");
+    forward_options.is_dead_owner = IsDeadLocalWorker;
+    forward_options.lease_s = options.lease_seconds;
+    forward_thread = std::jthread([&db, &metrics, forward_options](std::stop_token stop) {
+      api::Forwarder(db, &metrics, forward_options).Run(stop);
+    });
+  }
   const std::string address = server ? options.listen.substr(0, options.listen.rfind(':')) + ":" +
                                            std::to_string(server->port())
                                      : std::string();
@@ -219,6 +239,7 @@ int RunServe(const GlobalOptions& options, const ServeReadyHook& on_ready) {
 
   if (server) server->Shutdown();
   ingest_threads.clear();  // requests stop and joins: the page in hand is stored first
+  forward_thread = {};     // requests in flight finish and are recorded; other leases are let go
   index_thread = {};
   follower.reset();  // the last batch is committed; the write lock is released
   replication.reset();

@@ -198,6 +198,7 @@ Result<std::int64_t> IndexFollower::CatchUp() {
       while (std::int64_t n = s.writer->ApplyNextBatch(c, s.options.batch_size)) {
         total += n;
         log::Debug("index.batch", {{"records", n}, {"checkpoint", s.writer->checkpoint()}});
+        if (s.options.on_commit) s.options.on_commit(s.writer->checkpoint());
       }
     } catch (const Xapian::Error& e) {
       return FromXapian(e, "writing the index");

@@ -298,6 +298,15 @@ class XapianSearcher final : public Searcher {
       query = Xapian::Query(Xapian::Query::OP_FILTER, query,
                             Xapian::Query(Xapian::Query::OP_OR, terms.begin(), terms.end()));
     }
+    if (!request.among.empty()) {
+      std::vector<Xapian::Query> terms;
+      terms.reserve(request.among.size());
+      for (const auto& [source, id] : request.among) {
+        terms.emplace_back(schema::UniqueTerm(source, id));
+      }
+      query = Xapian::Query(Xapian::Query::OP_FILTER, query,
+                            Xapian::Query(Xapian::Query::OP_OR, terms.begin(), terms.end()));
+    }
     // Filters: values of one field are alternatives, different fields must all hold.
     std::map<std::string, std::vector<Xapian::Query>> by_field;
     for (const auto& [name, value] : request.filters) {
@@ -345,6 +354,10 @@ class XapianSearcher final : public Searcher {
       hit.source = json::value_to<std::string>(stored.at("source"));
       hit.id = json::value_to<std::string>(stored.at("id"));
       hit.score = it.get_weight();
+      if (request.ids_only) {
+        response.hits.push_back(std::move(hit));
+        continue;
+      }
       hit.title = json::value_to<std::string>(stored.at("title"));
       hit.updated_at = json::value_to<std::string>(stored.at("updated_at"));
       hit.fields = stored.at("fields").as_object();

@@ -52,6 +52,11 @@ struct HttpTestServer::Impl {
         requests.push_back(seen);
       }
       TestResponse answer = handler(seen);
+      if (answer.reset) {
+        socket->set_option(asio::socket_base::linger(true, 0), ec);  // RST, not FIN
+        socket->close(ec);
+        return;
+      }
       http::response<http::string_body> response{static_cast<http::status>(answer.status),
                                                  request.version()};
       for (const auto& [name, value] : answer.headers) response.set(name, value);

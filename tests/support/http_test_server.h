@@ -25,6 +25,7 @@ struct TestResponse {
   int status = 200;
   std::string body;
   std::vector<std::pair<std::string, std::string>> headers = {{"Content-Type", "application/json"}};
+  bool reset = false;  // drop the connection instead of answering (fault injection)
 };
 
 class HttpTestServer {

@@ -7,5 +7,7 @@ namespace octohub {
 inline constexpr const char* kRecordsChannel = "octohub_records";
 // Runs queued (payload: the source, or empty); ingest workers listen.
 inline constexpr const char* kRunsChannel = "octohub_runs";
+// Deliveries committed to the outbox (payload: the target); forwarders listen.
+inline constexpr const char* kDeliveriesChannel = "octohub_deliveries";
 
 }  // namespace octohub

@@ -91,6 +91,12 @@ Result<SourceSpec> ParseSourceSpec(const boost::json::value& document);
 // (environment variable names are kept: they are not secret).
 boost::json::object SourceSpecToJson(const SourceSpec& spec, bool redact_secrets);
 
+// The "auth" member of a document (sources, targets): absent = none. Problems are added to
+// errors with pointers under "/auth".
+AuthSpec ParseAuthMember(const boost::json::object& document, std::vector<FieldError>& errors);
+// The "auth" object, secrets redacted as "***" with redact_secrets.
+boost::json::object AuthSpecToJson(const AuthSpec& auth, bool redact_secrets);
+
 // Stemming languages Xapian 1.4 knows, plus "none".
 const std::vector<std::string>& IndexLanguages();
 

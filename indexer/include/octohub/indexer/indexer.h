@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <stop_token>
 
@@ -22,6 +23,9 @@ namespace octohub::indexer {
 struct FollowerOptions {
   int batch_size = 2000;                          // records per Xapian commit
   std::chrono::milliseconds poll_interval{1000};  // fallback when no notification comes
+  // Called on the follower's thread after each commit, with the new checkpoint (the last
+  // change sequence now searchable); forwarding rules hang off it. Must not throw.
+  std::function<void(std::int64_t checkpoint)> on_commit;
 };
 
 // Exactly one follower may write an index directory (Xapian's write lock enforces it).

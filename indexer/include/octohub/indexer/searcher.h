@@ -24,6 +24,9 @@ struct SearchRequest {
   // Exact facet filters: several values of one field match any of them; fields combine.
   std::vector<std::pair<std::string, std::string>> filters;
   std::string sort;  // "", "relevance", "FIELD" or "-FIELD" (date or number)
+  // Non-empty: only these (source, id) records can match (rules test a freshly indexed batch).
+  std::vector<std::pair<std::string, std::string>> among;
+  bool ids_only = false;  // hits carry source and id only: no snippet, title or fields
 };
 
 struct SearchHit {

@@ -1,0 +1,577 @@
+// The forwarder: a sender thread drives a libcurl multi handle and never waits for
+// PostgreSQL; a bookkeeper thread claims deliveries in batches, records outcomes in batches,
+// renews leases and listens for new deliveries. They meet at a mutex-guarded hand-over.
+#include "octohub/api/forwarder.h"
+
+#include <curl/curl.h>
+#include <simdjson.h>
+#include <strings.h>
+
+#include <atomic>
+#include <deque>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <pqxx/pqxx>
+#include <random>
+#include <thread>
+
+#include "octohub/api/forwarding.h"
+#include "octohub/api/forwarding_store.h"
+#include "octohub/core/channels.h"
+#include "octohub/core/log.h"
+
+namespace octohub::api {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+constexpr size_t kExcerptBytes = 512;
+constexpr std::chrono::milliseconds kRecordEvery{20};
+constexpr std::chrono::seconds kTargetsRefresh{2};
+constexpr std::chrono::seconds kDrainLimit{3};
+// Bodies held by one forwarder (claimed, queued or in flight), roughly.
+constexpr std::int64_t kHeldBytes = 64 * 1024 * 1024;
+
+Result<std::string> Reveal(const Secret& secret, const std::string& where) {
+  if (secret.env.empty()) return secret.value;
+  const char* value = std::getenv(secret.env.c_str());
+  if (value == nullptr) {
+    return FailedPrecondition("the environment variable " + secret.env + " (for " + where +
+                              ") is not set");
+  }
+  return std::string(value);
+}
+
+// Text PostgreSQL accepts: valid UTF-8 without NUL.
+std::string Excerpt(std::string text) {
+  if (text.size() > kExcerptBytes) text.resize(kExcerptBytes);
+  bool clean = simdjson::validate_utf8(text.data(), text.size());
+  for (auto& c : text) {
+    if (c == '\0' || (!clean && static_cast<unsigned char>(c) >= 0x80)) c = '?';
+  }
+  if (clean) {  // a cut in the middle of a character
+    while (!text.empty() && !simdjson::validate_utf8(text.data(), text.size())) text.pop_back();
+  }
+  return text;
+}
+
+struct TargetState {
+  TargetSpec spec;
+  std::deque<ClaimedDelivery> queue;
+  std::vector<CURL*> idle;       // easy handles keep their connection between requests
+  std::uint64_t generation = 0;  // bumped when the spec changes: older handles are retired
+  int in_flight = 0;
+  Clock::time_point next_send{};  // rate limit
+};
+
+struct Transfer {
+  ClaimedDelivery delivery;
+  int max_attempts = 8;
+  double backoff_s = 1;
+  std::string response;
+  std::string retry_after;
+  curl_slist* headers = nullptr;
+  char error[CURL_ERROR_SIZE] = {};
+  std::uint64_t generation = 0;  // of the handle's settings
+};
+
+size_t OnBody(char* data, size_t size, size_t count, void* user) {
+  auto* t = static_cast<Transfer*>(user);
+  const size_t n = size * count;
+  if (t->response.size() < kExcerptBytes) t->response.append(data, std::min(n, kExcerptBytes));
+  return n;
+}
+
+size_t OnHeader(char* data, size_t size, size_t count, void* user) {
+  auto* t = static_cast<Transfer*>(user);
+  const size_t n = size * count;
+  std::string_view line(data, n);
+  constexpr std::string_view kName = "retry-after:";
+  if (line.size() > kName.size()) {
+    std::string head(line.substr(0, kName.size()));
+    for (auto& c : head) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (head == kName) {
+      std::string value(line.substr(kName.size()));
+      while (!value.empty() && (value.back() == '\r' || value.back() == '\n')) value.pop_back();
+      t->retry_after = value;
+    }
+  }
+  return n;
+}
+
+}  // namespace
+
+struct Forwarder::Impl {
+  const Database& db;
+  Metrics* metrics;
+  ForwarderOptions options;
+  DeliveryOutbox outbox;
+  CURLM* multi = nullptr;
+  std::mt19937_64 random{std::random_device{}()};
+
+  // The sender's own state.
+  std::map<std::string, TargetState> targets;
+  std::map<CURL*, std::unique_ptr<Transfer>> transfers;
+  std::uint64_t specs_seen = 0;
+
+  // Handed over between the threads, under mutex.
+  std::mutex mutex;
+  std::deque<ClaimedDelivery> inbox;        // claimed, for the sender
+  std::vector<DeliveryOutcome> done;        // finished attempts, for the bookkeeper
+  std::map<std::string, TargetSpec> specs;  // the targets as last read
+  std::uint64_t specs_version = 0;
+  int dropped = 0;  // claimed deliveries of deleted targets, never sent
+
+  // The bookkeeper's own state.
+  int held = 0;  // claimed and not yet recorded (or dropped)
+  // What a claimed body weighs on average (a moving average; cautious until the first claim).
+  double body_bytes = static_cast<double>(kHeldBytes) / 32;
+  std::vector<DeliveryOutcome> unrecorded;
+
+  Impl(const Database& d, Metrics* m, ForwarderOptions o)
+      : db(d), metrics(m), options(std::move(o)), outbox(d) {
+    static std::once_flag once;
+    std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+    multi = curl_multi_init();
+    curl_multi_setopt(multi, CURLMOPT_MAXCONNECTS, 1024L);
+    if (metrics != nullptr) {
+      metrics->Declare("octohub_deliveries_total", Metrics::Type::kCounter,
+                       "deliveries to targets, by target and status");
+      metrics->Declare("octohub_delivery_queue_depth", Metrics::Type::kGauge,
+                       "deliveries waiting to be sent, by target");
+    }
+  }
+
+  ~Impl() {
+    for (auto& [handle, transfer] : transfers) {
+      curl_multi_remove_handle(multi, handle);
+      curl_slist_free_all(transfer->headers);
+      curl_easy_cleanup(handle);
+    }
+    for (auto& [name, target] : targets) {
+      for (CURL* handle : target.idle) curl_easy_cleanup(handle);
+    }
+    curl_multi_cleanup(multi);
+  }
+
+  // ---- the sender
+
+  // Takes new targets' settings and the claimed deliveries handed over.
+  void TakeOver() {
+    std::deque<ClaimedDelivery> arrived;
+    std::lock_guard lock(mutex);
+    if (specs_version != specs_seen) {
+      specs_seen = specs_version;
+      for (auto it = targets.begin(); it != targets.end();) {
+        auto found = specs.find(it->first);
+        if (found == specs.end() && it->second.in_flight == 0) {
+          dropped += static_cast<int>(it->second.queue.size());  // deleted with its deliveries
+          for (CURL* handle : it->second.idle) curl_easy_cleanup(handle);
+          it = targets.erase(it);
+          continue;
+        }
+        if (found != specs.end() && !(found->second == it->second.spec)) {
+          it->second.spec = found->second;
+          ++it->second.generation;
+          for (CURL* handle : it->second.idle) curl_easy_cleanup(handle);
+          it->second.idle.clear();
+        }
+        ++it;
+      }
+      for (const auto& [name, spec] : specs) {
+        if (!targets.count(name)) targets[name].spec = spec;
+      }
+    }
+    for (auto& delivery : inbox) {
+      auto target = targets.find(delivery.target);
+      if (target == targets.end()) {
+        ++dropped;
+        continue;
+      }
+      target->second.queue.push_back(std::move(delivery));
+    }
+    inbox.clear();
+  }
+
+  void Start(TargetState& target) {
+    ClaimedDelivery delivery = std::move(target.queue.front());
+    target.queue.pop_front();
+    const TargetSpec& spec = target.spec;
+    auto transfer = std::make_unique<Transfer>();
+    transfer->delivery = std::move(delivery);
+    transfer->max_attempts = spec.max_attempts;
+    transfer->backoff_s = spec.backoff_s;
+    // Secrets from the environment are read per request: a missing one fails the attempt.
+    std::string url = spec.url;
+    std::optional<std::pair<std::string, std::string>> basic;
+    std::vector<std::string> headers = {"Expect:"};
+    bool typed = false;  // the target's headers may set their own Content-Type
+    for (const auto& [name, value] : spec.headers) {
+      headers.push_back(name + ": " + value);
+      typed = typed || strcasecmp(name.c_str(), "content-type") == 0;
+    }
+    if (!typed) headers.push_back("Content-Type: application/json");
+    headers.push_back("Idempotency-Key: " + std::to_string(transfer->delivery.id));
+    Status problem = Status::Ok();
+    auto need = [&](const Secret& secret, const char* where) -> std::string {
+      auto value = Reveal(secret, where);
+      if (!value.ok()) {
+        problem = value.status();
+        return {};
+      }
+      return *value;
+    };
+    if (!spec.secret.value.empty() || !spec.secret.env.empty()) {
+      headers.push_back("X-Octohub-Signature: " +
+                        SignatureHeader(need(spec.secret, "/secret"), transfer->delivery.body));
+    }
+    switch (spec.auth.type) {
+      case AuthSpec::Type::kNone:
+        break;
+      case AuthSpec::Type::kBearer:
+        headers.push_back("Authorization: Bearer " + need(spec.auth.token, "/auth/token"));
+        break;
+      case AuthSpec::Type::kBasic:
+        basic = {need(spec.auth.username, "/auth/username"),
+                 need(spec.auth.password, "/auth/password")};
+        break;
+      case AuthSpec::Type::kHeader:
+        headers.push_back(spec.auth.name + ": " + need(spec.auth.value, "/auth/value"));
+        break;
+      case AuthSpec::Type::kQuery: {
+        std::string value = need(spec.auth.value, "/auth/value");
+        char* name = curl_easy_escape(nullptr, spec.auth.name.c_str(), 0);
+        char* escaped = curl_easy_escape(nullptr, value.c_str(), 0);
+        url += std::string(url.find('?') == std::string::npos ? "?" : "&") + name + "=" + escaped;
+        curl_free(name);
+        curl_free(escaped);
+        break;
+      }
+    }
+    if (!problem.ok()) {
+      Finish(target, *transfer, 0, problem.message());
+      return;
+    }
+    // A handle keeps the target's settings between requests; only what differs is set anew.
+    CURL* handle = nullptr;
+    if (!target.idle.empty()) {
+      handle = target.idle.back();
+      target.idle.pop_back();
+    } else {
+      handle = curl_easy_init();
+      curl_easy_setopt(handle, CURLOPT_CUSTOMREQUEST, spec.method.c_str());
+      curl_easy_setopt(handle, CURLOPT_POST, 1L);
+      curl_easy_setopt(handle, CURLOPT_TIMEOUT_MS, static_cast<long>(spec.timeout_s * 1000));
+      curl_easy_setopt(handle, CURLOPT_CONNECTTIMEOUT_MS,
+                       static_cast<long>(std::min(spec.timeout_s, 10.0) * 1000));
+      curl_easy_setopt(handle, CURLOPT_NOSIGNAL, 1L);
+      curl_easy_setopt(handle, CURLOPT_USERAGENT, "octohub/0.1");
+      curl_easy_setopt(handle, CURLOPT_WRITEFUNCTION, &OnBody);
+      curl_easy_setopt(handle, CURLOPT_HEADERFUNCTION, &OnHeader);
+      curl_easy_setopt(handle, CURLOPT_URL, url.c_str());
+    }
+    transfer->generation = target.generation;
+    for (const auto& h : headers)
+      transfer->headers = curl_slist_append(transfer->headers, h.c_str());
+    if (spec.auth.type == AuthSpec::Type::kQuery)
+      curl_easy_setopt(handle, CURLOPT_URL, url.c_str());
+    curl_easy_setopt(handle, CURLOPT_POSTFIELDS, transfer->delivery.body.data());
+    curl_easy_setopt(handle, CURLOPT_POSTFIELDSIZE_LARGE,
+                     static_cast<curl_off_t>(transfer->delivery.body.size()));
+    curl_easy_setopt(handle, CURLOPT_HTTPHEADER, transfer->headers);
+    curl_easy_setopt(handle, CURLOPT_WRITEDATA, transfer.get());
+    curl_easy_setopt(handle, CURLOPT_HEADERDATA, transfer.get());
+    curl_easy_setopt(handle, CURLOPT_ERRORBUFFER, transfer->error);
+    curl_easy_setopt(handle, CURLOPT_PRIVATE, transfer.get());
+    if (basic) {
+      curl_easy_setopt(handle, CURLOPT_HTTPAUTH, CURLAUTH_BASIC);
+      curl_easy_setopt(handle, CURLOPT_USERNAME, basic->first.c_str());
+      curl_easy_setopt(handle, CURLOPT_PASSWORD, basic->second.c_str());
+    }
+    ++target.in_flight;
+    curl_multi_add_handle(multi, handle);
+    transfers[handle] = std::move(transfer);
+  }
+
+  // Turns a finished attempt into an outcome; status 0 = no response (error says why).
+  void Finish(TargetState& target, Transfer& t, int status, const std::string& error) {
+    DeliveryOutcome o;
+    o.id = t.delivery.id;
+    o.target = target.spec.name;
+    o.attempts = t.delivery.attempts + 1;
+    o.http_status = status;
+    o.sent = status >= 200 && status < 300;
+    if (!o.sent) {
+      const bool retryable = status == 0 || IsRetryableStatus(status);
+      o.dead = !retryable || o.attempts >= t.max_attempts;
+      o.error = status == 0 ? error : "HTTP " + std::to_string(status);
+      o.excerpt = Excerpt(t.response);
+      std::uniform_real_distribution<double> jitter(0, 1);
+      o.retry_in_ms = RetryDelay(o.attempts, t.backoff_s, jitter(random)).count();
+      if (auto after = ParseRetryAfter(t.retry_after, std::chrono::system_clock::now())) {
+        o.retry_in_ms = std::min<std::int64_t>(after->count(), 3'600'000);
+      }
+    }
+    if (metrics != nullptr) {
+      metrics->Add("octohub_deliveries_total", {{"target", o.target},
+                                                {"status", o.sent   ? "sent"
+                                                           : o.dead ? "dead"
+                                                                    : "failed"}});
+    }
+    std::lock_guard lock(mutex);
+    done.push_back(std::move(o));
+  }
+
+  void Collect() {
+    int running = 0;
+    curl_multi_perform(multi, &running);
+    int left = 0;
+    while (CURLMsg* message = curl_multi_info_read(multi, &left)) {
+      if (message->msg != CURLMSG_DONE) continue;
+      CURL* handle = message->easy_handle;
+      curl_multi_remove_handle(multi, handle);
+      auto found = transfers.find(handle);
+      std::unique_ptr<Transfer> t = std::move(found->second);
+      transfers.erase(found);
+      curl_slist_free_all(t->headers);
+      long status = 0;
+      if (message->data.result == CURLE_OK) {
+        curl_easy_getinfo(handle, CURLINFO_RESPONSE_CODE, &status);
+      }
+      std::string error = message->data.result == CURLE_OK
+                              ? std::string()
+                              : std::string(curl_easy_strerror(message->data.result)) +
+                                    (t->error[0] != '\0' ? std::string(": ") + t->error : "");
+      TargetState& target = targets[t->delivery.target];
+      --target.in_flight;
+      if (t->generation == target.generation) {
+        target.idle.push_back(handle);
+      } else {
+        curl_easy_cleanup(handle);  // made for settings the target no longer has
+      }
+      Finish(target, *t, static_cast<int>(status), error);
+    }
+  }
+
+  void Dispatch() {
+    const auto now = Clock::now();
+    for (auto& [name, target] : targets) {
+      while (!target.queue.empty() && target.in_flight < target.spec.concurrency) {
+        if (target.spec.requests_per_second > 0) {
+          if (now < target.next_send) break;
+          target.next_send =
+              std::max(target.next_send, now) +
+              std::chrono::duration_cast<Clock::duration>(
+                  std::chrono::duration<double>(1.0 / target.spec.requests_per_second));
+        }
+        Start(target);
+      }
+    }
+  }
+
+  // How long the sender may sleep: not at all when a request can start now, until the next
+  // send a rate limit allows, else until a socket or a hand-over wakes it.
+  int PollTimeout() const {
+    const auto now = Clock::now();
+    int wait_ms = transfers.empty() ? 100 : 10;
+    for (const auto& [name, target] : targets) {
+      if (target.queue.empty() || target.in_flight >= target.spec.concurrency) continue;
+      if (target.spec.requests_per_second <= 0 || target.next_send <= now) return 0;
+      const auto until =
+          std::chrono::duration_cast<std::chrono::milliseconds>(target.next_send - now);
+      wait_ms = std::min(wait_ms, static_cast<int>(until.count()) + 1);
+    }
+    return wait_ms;
+  }
+
+  // Sends until stop, then finishes what is in flight for a moment.
+  void Send(std::stop_token stop) {
+    while (!stop.stop_requested()) {
+      TakeOver();
+      Dispatch();
+      Collect();  // sends what was just started; a fast answer may complete it already
+      const int wait_ms = PollTimeout();
+      if (wait_ms > 0) curl_multi_poll(multi, nullptr, 0, wait_ms, nullptr);
+      Collect();
+    }
+    const auto deadline = Clock::now() + kDrainLimit;
+    while (!transfers.empty() && Clock::now() < deadline) {
+      curl_multi_poll(multi, nullptr, 0, 50, nullptr);
+      Collect();
+    }
+  }
+
+  // ---- the bookkeeper
+
+  void PublishTargets() {
+    auto list = TargetStore(db).List();
+    if (!list.ok()) {
+      log::Warn("forward.targets_unreadable", {{"reason", list.status().message()}});
+      return;
+    }
+    std::lock_guard lock(mutex);
+    specs.clear();
+    for (auto& spec : *list) specs[spec.name] = std::move(spec);
+    ++specs_version;
+  }
+
+  // Records finished attempts (and forgets dropped ones); throws when PostgreSQL fails, keeping
+  // them to record on the next connection.
+  void Record(pqxx::connection& c) {
+    {
+      std::lock_guard lock(mutex);
+      for (auto& outcome : done) unrecorded.push_back(std::move(outcome));
+      done.clear();
+      held -= dropped;
+      dropped = 0;
+    }
+    if (unrecorded.empty()) return;
+    if (Status recorded = outbox.Record(c, options.owner, unrecorded); !recorded.ok()) {
+      throw std::runtime_error(recorded.message());
+    }
+    held -= static_cast<int>(unrecorded.size());
+    unrecorded.clear();
+  }
+
+  // Claims more when a good share of the room is free; false when nothing more was due.
+  bool Claim(pqxx::connection& c) {
+    // Room in deliveries, and in memory: large batches claim fewer at a time.
+    const double held_bytes = body_bytes * held;
+    const int room = std::min(
+        options.max_claimed - held,
+        static_cast<int>(std::max(0.0, static_cast<double>(kHeldBytes) - held_bytes) / body_bytes));
+    if (room < std::max(1, std::min(options.max_claimed / 4, held))) return true;
+    auto claimed = outbox.Claim(c, options.owner, room, options.lease_s);
+    if (!claimed.ok()) throw std::runtime_error(claimed.status().message());
+    if (claimed->empty()) return false;
+    double total = 0;
+    for (const auto& delivery : *claimed) total += static_cast<double>(delivery.body.size());
+    body_bytes =
+        std::max(64.0, 0.2 * body_bytes + 0.8 * total / static_cast<double>(claimed->size()));
+    bool unknown = false;
+    {
+      std::lock_guard lock(mutex);
+      for (auto& delivery : *claimed) {
+        unknown = unknown || !specs.count(delivery.target);
+        inbox.push_back(std::move(delivery));
+      }
+    }
+    if (unknown) PublishTargets();  // a target created since the last read
+    held += static_cast<int>(claimed->size());
+    curl_multi_wakeup(multi);
+    return static_cast<int>(claimed->size()) == room;
+  }
+
+  void UpdateDepth(pqxx::connection& c) {
+    if (metrics == nullptr) return;
+    auto depth = outbox.QueueDepth(c);
+    if (!depth.ok()) return;
+    for (const auto& [target, count] : *depth) {
+      metrics->Set("octohub_delivery_queue_depth", {{"target", target}},
+                   static_cast<double>(count));
+    }
+  }
+
+  // One connected session, until stop; throws when PostgreSQL fails.
+  void Keep(pqxx::connection& c, std::stop_token stop) {
+    class Wakeup : public pqxx::notification_receiver {
+     public:
+      Wakeup(pqxx::connection& c, bool& flag)
+          : notification_receiver(c, kDeliveriesChannel), flag_(flag) {}
+      void operator()(const std::string&, int) override { flag_ = true; }
+
+     private:
+      bool& flag_;
+    };
+    bool notified = true;
+    Wakeup wakeup(c, notified);
+    PublishTargets();
+    auto last_claim = Clock::time_point{};
+    auto last_refresh = Clock::now();
+    auto last_renew = Clock::now();
+    auto last_depth = Clock::time_point{};
+    bool more = true;
+    while (!stop.stop_requested()) {
+      const auto now = Clock::now();
+      Record(c);
+      if (notified || more || now - last_claim >= options.poll_interval) {
+        notified = false;
+        last_claim = now;
+        more = Claim(c);
+      }
+      if (now - last_refresh >= kTargetsRefresh) {
+        PublishTargets();
+        last_refresh = now;
+      }
+      if (now - last_renew >= std::chrono::seconds(std::max(1, options.lease_s / 3))) {
+        if (!outbox.RenewLeases(c, options.owner, options.lease_s).ok()) {
+          throw std::runtime_error("renewing leases failed");
+        }
+        last_renew = now;
+      }
+      if (now - last_depth >= std::chrono::seconds(1)) {
+        UpdateDepth(c);
+        last_depth = now;
+      }
+      c.await_notification(0, static_cast<long>(kRecordEvery.count() * 1000));
+    }
+  }
+
+  // Until stop; then records the last outcomes and lets go of every other lease it holds.
+  void Bookkeep(std::stop_token stop, const std::function<bool()>& sender_done) {
+    auto backoff = std::chrono::milliseconds(500);
+    while (!stop.stop_requested()) {
+      auto connection = db.Connect();
+      if (connection.ok()) {
+        try {
+          Keep(**connection, stop);
+          break;
+        } catch (const std::exception& e) {
+          log::Warn("forward.session_lost", {{"reason", e.what()}});
+        }
+      } else {
+        log::Warn("forward.waiting_for_database", {{"reason", connection.status().message()}});
+      }
+      for (int waited = 0; waited < backoff.count() && !stop.stop_requested(); waited += 100) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      }
+      backoff = std::min(backoff * 2, std::chrono::milliseconds(10000));
+    }
+    while (!sender_done()) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    try {
+      auto connection = db.Connect();
+      if (!connection.ok()) throw std::runtime_error(connection.status().message());
+      Record(**connection);
+      if (!outbox.ReleaseLeases(**connection, options.owner).ok()) {
+        throw std::runtime_error("releasing leases failed");
+      }
+    } catch (const std::exception& e) {
+      log::Warn("forward.stop_unrecorded", {{"reason", e.what()}, {"outcomes", unrecorded.size()}});
+    }
+  }
+};
+
+Forwarder::Forwarder(const Database& db, Metrics* metrics, ForwarderOptions options)
+    : impl_(new Impl(db, metrics, std::move(options))) {}
+
+Forwarder::~Forwarder() = default;
+
+void Forwarder::Run(std::stop_token stop) {
+  auto& s = *impl_;
+  if (s.options.is_dead_owner) {
+    auto expired = s.outbox.ExpireLeasesOf(s.options.is_dead_owner);
+    if (!expired.ok()) {
+      log::Warn("forward.recovery_failed", {{"reason", expired.status().message()}});
+    } else if (*expired > 0) {
+      log::Info("forward.recovered_deliveries", {{"deliveries", *expired}});
+    }
+  }
+  std::atomic<bool> sent_all{false};
+  std::jthread bookkeeper(
+      [&](std::stop_token own) { s.Bookkeep(own, [&] { return sent_all.load(); }); });
+  s.Send(stop);
+  sent_all = true;
+  bookkeeper.request_stop();
+}
+
+}  // namespace octohub::api

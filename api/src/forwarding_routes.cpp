@@ -1,0 +1,318 @@
+// /api/v1/targets, /api/v1/rules, /api/v1/forwards and /api/v1/deliveries (SPEC §5, §6).
+// Secrets are never returned.
+#include <boost/json.hpp>
+#include <charconv>
+#include <pqxx/pqxx>
+
+#include "octohub/api/forwarding_store.h"
+#include "octohub/core/log.h"
+#include "routes.h"
+
+namespace octohub::api {
+namespace json = boost::json;
+namespace {
+
+constexpr std::int64_t kMaxForwardRecords = 10000;
+constexpr std::int64_t kDefaultQueryLimit = 1000;
+
+// The body as an object, with the path's name filled in (PUT) or checked against it.
+std::optional<Reply> ReadNamed(const RequestView& request, const std::string* path_name,
+                               json::value& body) {
+  if (auto bad = ParseBody(request, true, body)) return bad;
+  if (path_name != nullptr && body.is_object()) {
+    auto& fields = body.as_object();
+    if (!fields.contains("name")) fields["name"] = *path_name;
+    if (fields["name"] != json::value(*path_name)) {
+      return ProblemReply(422, "the name in the body differs from the one in the path",
+                          {{"/name", "must be \"" + *path_name + "\" (as in the path)"}});
+    }
+  }
+  return std::nullopt;
+}
+
+Reply Saved201or200(Saved saved, json::object body, const std::string& location) {
+  Reply reply = JsonReply(saved == Saved::kCreated ? 201 : 200, body);
+  if (saved == Saved::kCreated) reply.headers.emplace_back("Location", location);
+  return reply;
+}
+
+std::optional<int> IntParam(const RequestView& request, const char* name, int min, int max,
+                            int fallback, std::optional<Reply>& bad) {
+  for (const auto& [key, value] : request.query) {
+    if (key != name) continue;
+    int parsed = 0;
+    auto [end, error] = std::from_chars(value.data(), value.data() + value.size(), parsed);
+    if (error != std::errc() || end != value.data() + value.size() || parsed < min ||
+        parsed > max) {
+      bad = ProblemReply(400, "\"" + std::string(name) + "\" must be an integer from " +
+                                  std::to_string(min) + " to " + std::to_string(max));
+      return std::nullopt;
+    }
+    return parsed;
+  }
+  return fallback;
+}
+
+// ---- targets
+
+Reply SaveTarget(const ServerDependencies& deps, const RequestView& request, bool create) {
+  json::value body;
+  const std::string* path_name = create ? nullptr : &request.path_params[0];
+  if (auto bad = ReadNamed(request, path_name, body)) return *bad;
+  auto spec = ParseTargetSpec(body);
+  if (!spec.ok()) return ReplyForStatus(spec.status());
+  auto saved = TargetStore(deps.db).Save(*spec, create);
+  if (!saved.ok()) return ReplyForStatus(saved.status());
+  log::Info("forward.target_saved", {{"target", spec->name}});
+  return Saved201or200(*saved, TargetSpecToJson(*spec, true), "/api/v1/targets/" + spec->name);
+}
+
+Reply GetTarget(const ServerDependencies& deps, const RequestView& request) {
+  auto spec = TargetStore(deps.db).Get(request.path_params[0]);
+  if (!spec.ok()) return ReplyForStatus(spec.status());
+  return JsonReply(200, TargetSpecToJson(*spec, true));
+}
+
+Reply ListTargets(const ServerDependencies& deps, const RequestView&) {
+  auto list = TargetStore(deps.db).List();
+  if (!list.ok()) return ReplyForStatus(list.status());
+  json::array out;
+  for (const auto& spec : *list) out.push_back(TargetSpecToJson(spec, true));
+  return JsonReply(200, json::object{{"targets", std::move(out)}});
+}
+
+Reply DeleteTarget(const ServerDependencies& deps, const RequestView& request) {
+  Status deleted = TargetStore(deps.db).Delete(request.path_params[0]);
+  if (!deleted.ok()) return ReplyForStatus(deleted);
+  return Reply{204, "application/json", "", {}};
+}
+
+// ---- rules
+
+json::object RuleToJson(const StoredRule& rule) { return RuleSpecToJson(rule.spec); }
+
+Reply SaveRule(const ServerDependencies& deps, const RequestView& request, bool create) {
+  json::value body;
+  const std::string* path_name = create ? nullptr : &request.path_params[0];
+  if (auto bad = ReadNamed(request, path_name, body)) return *bad;
+  auto spec = ParseRuleSpec(body);
+  if (!spec.ok()) return ReplyForStatus(spec.status());
+  auto saved = octohub::api::SaveRule(deps.db, deps.searcher, *spec, create);
+  if (!saved.ok()) return ReplyForStatus(saved.status());
+  json::object out = RuleSpecToJson(*spec);
+  if (spec->backfill && saved->saved != Saved::kUnchanged) {
+    out["backfill_result"] = {
+        {"forward_id", saved->forward_id ? json::value(*saved->forward_id) : json::value(nullptr)},
+        {"deliveries", saved->deliveries},
+        {"records", saved->records}};
+  }
+  log::Info("forward.rule_saved", {{"rule", spec->name}, {"target", spec->target}});
+  return Saved201or200(saved->saved, out, "/api/v1/rules/" + spec->name);
+}
+
+Reply GetRule(const ServerDependencies& deps, const RequestView& request) {
+  auto rule = RuleStore(deps.db).Get(request.path_params[0]);
+  if (!rule.ok()) return ReplyForStatus(rule.status());
+  return JsonReply(200, RuleToJson(*rule));
+}
+
+Reply ListRules(const ServerDependencies& deps, const RequestView&) {
+  auto list = RuleStore(deps.db).List();
+  if (!list.ok()) return ReplyForStatus(list.status());
+  json::array out;
+  for (const auto& rule : *list) out.push_back(RuleToJson(rule));
+  return JsonReply(200, json::object{{"rules", std::move(out)}});
+}
+
+Reply DeleteRule(const ServerDependencies& deps, const RequestView& request) {
+  Status deleted = RuleStore(deps.db).Delete(request.path_params[0]);
+  if (!deleted.ok()) return ReplyForStatus(deleted);
+  return Reply{204, "application/json", "", {}};
+}
+
+// ---- forwards
+
+// The records of a forward request, or the problems with it.
+Result<std::vector<RecordKey>> ForwardKeys(const ServerDependencies& deps, const json::object& o) {
+  std::vector<FieldError> errors;
+  for (const auto& member : o) {
+    if (member.key() != "target" && member.key() != "records" && member.key() != "query" &&
+        member.key() != "limit") {
+      errors.push_back({"/" + std::string(member.key()), "unknown field"});
+    }
+  }
+  const json::value* records = o.if_contains("records");
+  const json::value* query = o.if_contains("query");
+  if ((records == nullptr) == (query == nullptr)) {
+    errors.push_back({"", "give either \"records\" or \"query\""});
+  }
+  std::vector<RecordKey> keys;
+  if (records != nullptr) {
+    if (o.contains("limit")) errors.push_back({"/limit", "only goes with \"query\""});
+    const json::array* list = records->if_array();
+    if (list == nullptr || list->empty() ||
+        list->size() > static_cast<size_t>(kMaxForwardRecords)) {
+      errors.push_back({"/records", "must be an array of 1 to " +
+                                        std::to_string(kMaxForwardRecords) + " records"});
+    } else {
+      for (size_t i = 0; i < list->size(); ++i) {
+        const json::object* item = (*list)[i].if_object();
+        const json::value* source = item ? item->if_contains("source") : nullptr;
+        const json::value* id = item ? item->if_contains("id") : nullptr;
+        if (!source || !id || !source->is_string() || !(id->is_string() || id->is_int64()) ||
+            item->size() != 2) {
+          errors.push_back(
+              {"/records/" + std::to_string(i), "must be {\"source\": \"…\", \"id\": \"…\"}"});
+          continue;
+        }
+        keys.emplace_back(std::string(source->get_string()), id->is_string()
+                                                                 ? std::string(id->get_string())
+                                                                 : std::to_string(id->get_int64()));
+      }
+    }
+  }
+  std::string q, source;
+  std::int64_t limit = kDefaultQueryLimit;
+  if (query != nullptr) {
+    const json::object* fields = query->if_object();
+    if (fields == nullptr) {
+      errors.push_back({"/query", "must be an object {\"q\", \"source\"}"});
+    } else {
+      for (const auto& member : *fields) {
+        const std::string key(member.key());
+        if (key != "q" && key != "source") {
+          errors.push_back({"/query/" + key, "unknown field"});
+        } else if (!member.value().is_string()) {
+          errors.push_back({"/query/" + key, "must be a string"});
+        } else {
+          (key == "q" ? q : source) = std::string(member.value().get_string());
+        }
+      }
+    }
+    if (const json::value* l = o.if_contains("limit")) {
+      if (!l->is_int64() || l->get_int64() < 1 || l->get_int64() > kMaxForwardRecords) {
+        errors.push_back(
+            {"/limit", "must be an integer from 1 to " + std::to_string(kMaxForwardRecords)});
+      } else {
+        limit = l->get_int64();
+      }
+    }
+  }
+  if (!errors.empty()) return InvalidArgument("invalid forward", errors);
+  if (query == nullptr) return keys;
+  auto matches = MatchingRecords(deps.searcher, q, SplitSources(source), limit);
+  if (!matches.ok() && matches.status().code() == StatusCode::kInvalidArgument) {
+    return InvalidArgument("invalid forward", {{"/query/q", matches.status().message()}});
+  }
+  return matches;
+}
+
+Reply CreateForward(const ServerDependencies& deps, const RequestView& request) {
+  json::value body;
+  if (auto bad = ParseBody(request, false, body)) return *bad;
+  const json::object* o = body.if_object();
+  if (o == nullptr) return ProblemReply(422, "invalid forward", {{"", "must be an object"}});
+  const json::value* name = o->if_contains("target");
+  if (name == nullptr || !name->is_string()) {
+    return ProblemReply(422, "invalid forward", {{"/target", "is required (a target's name)"}});
+  }
+  auto target = TargetStore(deps.db).Get(std::string(name->get_string()));
+  if (!target.ok()) {
+    if (target.status().code() != StatusCode::kNotFound) return ReplyForStatus(target.status());
+    return ProblemReply(422, "invalid forward", {{"/target", target.status().message()}});
+  }
+  auto keys = ForwardKeys(deps, *o);
+  if (!keys.ok()) return ReplyForStatus(keys.status());
+  // 202 only once the deliveries are committed: from here on they survive anything.
+  auto enqueued =
+      WithConnection(deps.db, "forwarding", [&](pqxx::connection& c) -> Result<Enqueued> {
+        pqxx::work tx(c);
+        auto done = EnqueueRecords(tx, *target, *keys, std::nullopt, o->contains("query"));
+        if (done.ok()) tx.commit();
+        return done;
+      });
+  if (!enqueued.ok()) return ReplyForStatus(enqueued.status());
+  log::Info("forward.created", {{"target", target->name},
+                                {"forward_id", enqueued->forward_id},
+                                {"deliveries", enqueued->deliveries}});
+  return JsonReply(
+      202, json::object{{"forward_id", enqueued->forward_id > 0 ? json::value(enqueued->forward_id)
+                                                                : json::value(nullptr)},
+                        {"deliveries", enqueued->deliveries},
+                        {"records", enqueued->records}});
+}
+
+// ---- deliveries
+
+Reply ListDeliveries(const ServerDependencies& deps, const RequestView& request) {
+  DeliveryOutbox::ListRequest list;
+  std::optional<Reply> bad;
+  auto page = IntParam(request, "page", 1, 1000000, 1, bad);
+  auto per_page = IntParam(request, "per_page", 1, 500, 50, bad);
+  if (bad) return *bad;
+  list.page = *page;
+  list.per_page = *per_page;
+  for (const auto& [key, value] : request.query) {
+    if (key == "status") {
+      if (value != "pending" && value != "sent" && value != "failed" && value != "dead") {
+        return ProblemReply(400, "\"status\" must be pending, sent, failed or dead");
+      }
+      list.status = value;
+    } else if (key == "target") {
+      list.target = value;
+    } else if (key != "page" && key != "per_page") {
+      return ProblemReply(400, "unknown parameter \"" + key + "\"");
+    }
+  }
+  auto out = DeliveryOutbox(deps.db).List(list);
+  if (!out.ok()) return ReplyForStatus(out.status());
+  return JsonReply(200, *out);
+}
+
+Reply GetDelivery(const ServerDependencies& deps, const RequestView& request) {
+  auto id = ParseIdParam(request.path_params[0]);
+  if (!id) return ProblemReply(404, "no delivery " + request.path_params[0]);
+  auto out = DeliveryOutbox(deps.db).Get(*id);
+  if (!out.ok()) return ReplyForStatus(out.status());
+  return JsonReply(200, *out);
+}
+
+Reply RetryDelivery(const ServerDependencies& deps, const RequestView& request) {
+  auto id = ParseIdParam(request.path_params[0]);
+  if (!id) return ProblemReply(404, "no delivery " + request.path_params[0]);
+  auto out = DeliveryOutbox(deps.db).Retry(*id);
+  if (!out.ok()) return ReplyForStatus(out.status());
+  log::Info("forward.retry", {{"delivery", *id}});
+  return JsonReply(202, *out);
+}
+
+}  // namespace
+
+void AddForwardingRoutes(std::vector<Route>& routes, const ServerDependencies& deps) {
+  using Handler = Reply (*)(const ServerDependencies&, const RequestView&);
+  auto add = [&](const char* method, const char* pattern, Role role, Handler handler) {
+    routes.push_back({method, pattern,
+                      [&deps, handler](const RequestView& r) { return handler(deps, r); }, true,
+                      role});
+  };
+  add("GET", "/api/v1/targets", Role::kWrite, ListTargets);
+  add("POST", "/api/v1/targets", Role::kWrite,
+      [](const ServerDependencies& d, const RequestView& r) { return SaveTarget(d, r, true); });
+  add("GET", "/api/v1/targets/{name}", Role::kWrite, GetTarget);
+  add("PUT", "/api/v1/targets/{name}", Role::kWrite,
+      [](const ServerDependencies& d, const RequestView& r) { return SaveTarget(d, r, false); });
+  add("DELETE", "/api/v1/targets/{name}", Role::kAdmin, DeleteTarget);
+  add("GET", "/api/v1/rules", Role::kWrite, ListRules);
+  add("POST", "/api/v1/rules", Role::kWrite,
+      [](const ServerDependencies& d, const RequestView& r) { return SaveRule(d, r, true); });
+  add("GET", "/api/v1/rules/{name}", Role::kWrite, GetRule);
+  add("PUT", "/api/v1/rules/{name}", Role::kWrite,
+      [](const ServerDependencies& d, const RequestView& r) { return SaveRule(d, r, false); });
+  add("DELETE", "/api/v1/rules/{name}", Role::kAdmin, DeleteRule);
+  add("POST", "/api/v1/forwards", Role::kWrite, CreateForward);
+  add("GET", "/api/v1/deliveries", Role::kWrite, ListDeliveries);
+  add("GET", "/api/v1/deliveries/{id}", Role::kWrite, GetDelivery);
+  add("POST", "/api/v1/deliveries/{id}/retry", Role::kWrite, RetryDelivery);
+}
+
+}  // namespace octohub::api

@@ -1,0 +1,261 @@
+// Request bodies for targets: Mustache templates over records, batches, signatures, retry
+// timing. Pure.
+#include <sodium.h>
+
+#include <algorithm>
+#include <boost/json.hpp>
+#include <cmath>
+#include <ctime>
+#include <deque>
+#include <kainjow/mustache.hpp>
+
+#include "octohub/api/forwarding.h"
+#include "octohub/core/json_pointer.h"
+
+namespace octohub::api {
+namespace json = boost::json;
+namespace mustache = kainjow::mustache;
+namespace {
+
+// Pointer values are renamed "@/x" in the text Mustache sees: "{{/x}}" would be a section end.
+constexpr char kValueMark = '@';
+
+std::string Trim(std::string_view s) {
+  size_t b = s.find_first_not_of(" \t\r\n");
+  if (b == std::string_view::npos) return {};
+  size_t e = s.find_last_not_of(" \t\r\n");
+  return std::string(s.substr(b, e - b + 1));
+}
+
+// A name a template may use, or the reason it may not.
+std::optional<std::string> CheckName(const std::string& name) {
+  if (name == "." || name == "source" || name == "id" || name == "record") return std::nullopt;
+  if (!name.empty() && name[0] == '/') {
+    auto pointer = JsonPointer::Parse(name);
+    if (!pointer.ok())
+      return "\"" + name + "\" is not a JSON Pointer: " + pointer.status().message();
+    return std::nullopt;
+  }
+  return "unknown name \"" + name + "\": use a JSON Pointer such as /title, or source, id, record";
+}
+
+// Rewrites pointer values and checks every name; the reason (with the tag's offset) if bad.
+Result<std::string> Rewrite(const std::string& text) {
+  std::string out;
+  std::vector<std::string> open;  // section names, innermost last
+  size_t at = 0;
+  auto fail = [](size_t offset, const std::string& why) -> Status {
+    return InvalidArgument("template, at character " + std::to_string(offset) + ": " + why);
+  };
+  while (at < text.size()) {
+    size_t tag = text.find("{{", at);
+    if (tag == std::string::npos) {
+      out.append(text, at, std::string::npos);
+      break;
+    }
+    out.append(text, at, tag - at);
+    const bool triple = text.compare(tag, 3, "{{{") == 0;
+    const std::string close = triple ? "}}}" : "}}";
+    size_t end = text.find(close, tag + close.size());
+    if (end == std::string::npos)
+      return fail(tag, "the tag is never closed with \"" + close + "\"");
+    std::string content =
+        Trim(std::string_view(text).substr(tag + close.size(), end - tag - close.size()));
+    at = end + close.size();
+    if (triple) {
+      if (auto bad = CheckName(content)) return fail(tag, *bad);
+      out += "{{{" + (content[0] == '/' ? kValueMark + content : content) + "}}}";
+      continue;
+    }
+    const char kind = content.empty() ? '\0' : content[0];
+    if (kind == '!') {
+      out += "{{" + content + "}}";
+    } else if (kind == '=' || kind == '>') {
+      return fail(
+          tag, kind == '=' ? "changing delimiters is not supported" : "partials are not supported");
+    } else if (kind == '#' || kind == '^') {
+      std::string name = Trim(content.substr(1));
+      if (auto bad = CheckName(name)) return fail(tag, *bad);
+      open.push_back(name);
+      out += "{{" + std::string(1, kind) + name + "}}";
+    } else if (kind == '&') {
+      std::string name = Trim(content.substr(1));
+      if (auto bad = CheckName(name)) return fail(tag, *bad);
+      out += "{{&" + (name[0] == '/' ? kValueMark + name : name) + "}}";
+    } else if (kind == '/') {
+      std::string name = Trim(content.substr(1));
+      if (!open.empty() && open.back() == name) {
+        open.pop_back();
+        out += "{{/" + name + "}}";
+      } else {
+        if (auto bad = CheckName(content)) return fail(tag, *bad);
+        out += "{{" + (kValueMark + content) + "}}";
+      }
+    } else {
+      if (content.empty()) return fail(tag, "empty tag");
+      if (auto bad = CheckName(content)) return fail(tag, *bad);
+      out += "{{" + content + "}}";
+    }
+  }
+  if (!open.empty()) {
+    return InvalidArgument("template: the section \"" + open.back() +
+                           "\" is never closed (with {{/" + open.back() + "}})");
+  }
+  return out;
+}
+
+// Text escaped to sit inside a JSON string.
+std::string JsonEscape(const std::string& s) {
+  std::string quoted = json::serialize(json::value(s));
+  return quoted.substr(1, quoted.size() - 2);
+}
+
+// Resolves names against one record; the data it hands out lives as long as the context.
+class RecordContext : public mustache::basic_context<std::string> {
+ public:
+  RecordContext(const json::value& record, std::string_view source, std::string_view id)
+      : record_(record), source_(source), id_(id) {}
+
+  void push(const mustache::data* data) override { stack_.push_back(data); }
+  void pop() override { stack_.pop_back(); }
+
+  const mustache::data* get(const std::string& name) const override {
+    if (name == ".") return stack_.empty() ? nullptr : stack_.back();
+    if (name == "source") return Keep(mustache::data(source_));
+    if (name == "id") return Keep(mustache::data(id_));
+    if (name == "record") return Keep(mustache::data(json::serialize(record_)));
+    const bool value = !name.empty() && name[0] == kValueMark;
+    json::error_code ec;
+    const json::value* found = record_.find_pointer(value ? name.substr(1) : name, ec);
+    if (found == nullptr || found->is_null()) return nullptr;
+    if (found->is_string()) return Keep(mustache::data(std::string(found->get_string())));
+    if (!value) {  // a section: false and [] are falsy, everything else renders it once
+      if (found->is_bool()) return Keep(mustache::data(found->get_bool()));
+      if (found->is_array() && found->get_array().empty()) {
+        return Keep(mustache::data(mustache::data::type::list));
+      }
+    }
+    return Keep(mustache::data(json::serialize(*found)));
+  }
+  const mustache::data* get_partial(const std::string&) const override { return nullptr; }
+
+ private:
+  const mustache::data* Keep(mustache::data data) const {
+    kept_.push_back(std::move(data));
+    return &kept_.back();
+  }
+
+  const json::value& record_;
+  std::string source_;
+  std::string id_;
+  std::vector<const mustache::data*> stack_;
+  mutable std::deque<mustache::data> kept_;  // stable addresses
+};
+
+}  // namespace
+
+Result<PayloadTemplate> PayloadTemplate::Compile(const std::string& text) {
+  auto rewritten = Rewrite(text);
+  if (!rewritten.ok()) return rewritten.status();
+  mustache::mustache compiled(*rewritten);
+  if (!compiled.is_valid()) return InvalidArgument("template: " + compiled.error_message());
+  PayloadTemplate out;
+  out.text_ = text;
+  out.rewritten_ = std::move(*rewritten);
+  return out;
+}
+
+Result<std::string> PayloadTemplate::Render(std::string_view source, std::string_view id,
+                                            std::string_view record) const {
+  json::error_code ec;
+  json::value parsed = json::parse(record, ec);
+  if (ec)
+    return InvalidArgument("the record " + std::string(source) + "/" + std::string(id) +
+                           " is not JSON");
+  mustache::mustache compiled(rewritten_);
+  compiled.set_custom_escape(JsonEscape);
+  RecordContext context(parsed, source, id);
+  std::string out = compiled.render(context);
+  if (!compiled.is_valid()) return InvalidArgument("template: " + compiled.error_message());
+  return out;
+}
+
+Result<std::string> BuildBody(const TargetSpec& spec, const PayloadTemplate* compiled,
+                              const std::vector<ForwardRecord>& records) {
+  if (records.empty()) return InvalidArgument("no records to send");
+  if (records.size() > static_cast<size_t>(spec.batch)) {
+    return InvalidArgument("more records than the target's batch of " + std::to_string(spec.batch));
+  }
+  std::vector<std::string> parts;
+  for (const auto& record : records) {
+    if (compiled == nullptr) {
+      parts.push_back(record.data);
+      continue;
+    }
+    auto rendered = compiled->Render(record.source, record.id, record.data);
+    if (!rendered.ok()) return rendered.status();
+    if (spec.batch > 1) {
+      json::error_code ec;
+      json::parse(*rendered, ec);
+      if (ec) {
+        return InvalidArgument("the template rendered " + record.source + "/" + record.id +
+                               " as something that is not JSON, which a batch needs");
+      }
+    }
+    parts.push_back(std::move(*rendered));
+  }
+  if (spec.batch == 1) return std::move(parts.front());
+  std::string body = "[";
+  for (size_t i = 0; i < parts.size(); ++i) {
+    if (i > 0) body += ',';
+    body += parts[i];
+  }
+  body += ']';
+  return body;
+}
+
+std::string SignatureHeader(std::string_view secret, std::string_view body) {
+  crypto_auth_hmacsha256_state state;
+  crypto_auth_hmacsha256_init(&state, reinterpret_cast<const unsigned char*>(secret.data()),
+                              secret.size());
+  crypto_auth_hmacsha256_update(&state, reinterpret_cast<const unsigned char*>(body.data()),
+                                body.size());
+  unsigned char mac[crypto_auth_hmacsha256_BYTES];
+  crypto_auth_hmacsha256_final(&state, mac);
+  static const char* kHex = "0123456789abcdef";
+  std::string out = "sha256=";
+  for (unsigned char byte : mac) {
+    out += kHex[byte >> 4];
+    out += kHex[byte & 15];
+  }
+  return out;
+}
+
+std::chrono::milliseconds RetryDelay(int attempts, double backoff_s, double jitter01) {
+  const double cap = 300;
+  double delay = backoff_s * std::pow(2.0, std::clamp(attempts - 1, 0, 30));
+  delay = std::min(delay, cap) * (0.5 + 0.5 * std::clamp(jitter01, 0.0, 1.0));
+  return std::chrono::milliseconds(static_cast<std::int64_t>(delay * 1000));
+}
+
+std::optional<std::chrono::milliseconds> ParseRetryAfter(
+    std::string_view value, std::chrono::system_clock::time_point now) {
+  std::string text = Trim(value);
+  if (text.empty()) return std::nullopt;
+  if (std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+    if (text.size() > 7) return std::chrono::milliseconds(std::int64_t{86400} * 1000);
+    return std::chrono::milliseconds(std::stoll(text) * 1000);
+  }
+  std::tm tm{};
+  const char* end = strptime(text.c_str(), "%a, %d %b %Y %H:%M:%S GMT", &tm);
+  if (end == nullptr || *end != '\0') return std::nullopt;
+  auto when = std::chrono::system_clock::from_time_t(timegm(&tm));
+  auto delta = std::chrono::duration_cast<std::chrono::milliseconds>(when - now);
+  return std::max(delta, std::chrono::milliseconds(0));
+}
+
+bool IsRetryableStatus(int status) {
+  return status == 408 || status == 425 || status == 429 || status >= 500;
+}
+
+}  // namespace octohub::api

@@ -1,0 +1,354 @@
+// Forwarding end to end inside one process: the REST routes fill the outbox, the forwarder
+// sends to a loopback target that fails on demand, rules fire after index commits.
+#include "octohub/api/forwarder.h"
+
+#include <unistd.h>
+
+#include <boost/json.hpp>
+#include <catch2/catch.hpp>
+#include <cstdio>
+#include <pqxx/pqxx>
+#include <set>
+#include <thread>
+
+#include "http_test_server.h"
+#include "octohub/ingest/ingest.h"
+#include "running_server.h"
+
+namespace json = boost::json;
+using namespace std::chrono_literals;
+using octohub::testing::Client;
+using octohub::testing::HttpTestServer;
+using octohub::testing::Response;
+using octohub::testing::Role;
+using octohub::testing::RunningServer;
+using octohub::testing::TestRequest;
+using octohub::testing::TestResponse;
+
+namespace {
+
+const std::string kJson = "Content-Type: application/json";
+
+bool WaitFor(const std::function<bool()>& condition, std::chrono::milliseconds limit = 10s) {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (condition()) return true;
+    std::this_thread::sleep_for(20ms);
+  }
+  return condition();
+}
+
+// An API server, a write key, records of source "s", and a forwarder when started.
+struct Forwarding {
+  RunningServer api;
+  Client client;
+  std::string write = api.Auth(Role::kWrite);
+  std::jthread forwarder;
+
+  Forwarding() {
+    auto spec = octohub::ParseSourceSpec(json::parse(
+        R"({"name": "s", "url": "http://127.0.0.1:9/x", "records": "/items", "id": "/id",
+            "index": {"title": "/title", "facets": {"state": "/state"}}})"));
+    REQUIRE(spec.ok());
+    REQUIRE(octohub::ingest::SourceRegistry(api.database.db()).Create(*spec).ok());
+  }
+  ~Forwarding() { forwarder = {}; }
+
+  void Start() {
+    forwarder = std::jthread([this](std::stop_token stop) {
+      octohub::api::ForwarderOptions options;
+      options.owner = "test-host:1:forward";
+      options.poll_interval = 100ms;
+      octohub::api::Forwarder(api.database.db(), &api.metrics, options).Run(stop);
+    });
+  }
+  // Stores (or changes) a record as ingest would, with the next change sequence.
+  void Put(const std::string& id, const std::string& title, const std::string& state = "open") {
+    const std::string data =
+        json::serialize(json::object{{"id", id}, {"title", title}, {"state", state}});
+    pqxx::connection c(api.database.conninfo());
+    pqxx::work tx(c);
+    tx.exec_params(
+        "INSERT INTO records (source, id, data, content_hash) VALUES ('s', $1, $2::json, "
+        "md5($2::text)::uuid) ON CONFLICT (source, id) DO UPDATE SET data = excluded.data, "
+        "content_hash = excluded.content_hash, change_seq = nextval('record_change_seq')",
+        id, data);
+    tx.commit();
+  }
+  Response Post(const std::string& path, const std::string& body) {
+    return client.Get(api.url(path), {write, kJson}, "POST", body);
+  }
+  json::value GetJson(const std::string& path) {
+    auto response = client.Get(api.url(path), {write});
+    REQUIRE(response.status == 200);
+    return json::parse(response.body);
+  }
+  std::string Target(const HttpTestServer& target, const std::string& extra = "") {
+    auto created = Post("/api/v1/targets", R"({"name": "t", "url": ")" + target.url("/in") +
+                                               R"(", "backoff_s": 0.05)" + extra + "}");
+    INFO(created.body);
+    REQUIRE(created.status == 201);
+    return created.body;
+  }
+  std::int64_t Count(const std::string& status) {
+    return std::stoll(
+        api.database.Scalar("SELECT count(*) FROM deliveries WHERE status = '" + status + "'"));
+  }
+};
+
+std::string Hmac(const std::string& secret, const std::string& body) {
+  // An independent implementation: the openssl command line.
+  char path[] = "/tmp/octohub-hmac-XXXXXX";
+  int fd = mkstemp(path);
+  REQUIRE(fd >= 0);
+  REQUIRE(write(fd, body.data(), body.size()) == static_cast<ssize_t>(body.size()));
+  close(fd);
+  std::string command = "openssl dgst -sha256 -hmac '" + secret + "' < " + path;
+  FILE* pipe = popen(command.c_str(), "r");
+  REQUIRE(pipe != nullptr);
+  char buffer[256] = {};
+  std::string out = fgets(buffer, sizeof(buffer), pipe) ? buffer : "";
+  pclose(pipe);
+  std::remove(path);
+  out = out.substr(out.rfind(' ') + 1);
+  while (!out.empty() && out.back() == '\n') out.pop_back();
+  return "sha256=" + out;
+}
+
+}  // namespace
+
+TEST_CASE("forwarded records arrive with an idempotency key and a signature that verifies",
+          "[pg][http]") {
+  Forwarding f;
+  HttpTestServer target([](const TestRequest&) { return TestResponse{200, "{}"}; });
+  f.Put("1", "first");
+  f.Put("2", "second");
+  f.Target(target, R"(, "secret": "s3cret", "headers": {"X-Team": "blue"}, "concurrency": 1)");
+  auto forwarded = f.Post("/api/v1/forwards", R"({"target": "t", "records": [
+      {"source": "s", "id": "1"}, {"source": "s", "id": "2"}]})");
+  REQUIRE(forwarded.status == 202);
+  CHECK(json::parse(forwarded.body).at("deliveries") == 2);
+  f.Start();
+  REQUIRE(WaitFor([&] { return f.Count("sent") == 2; }));
+  auto seen = target.requests();
+  REQUIRE(seen.size() == 2);
+  std::set<std::string> keys;
+  for (const auto& request : seen) {
+    CHECK(request.method == "POST");
+    CHECK(request.headers.at("content-type") == "application/json");
+    CHECK(request.headers.at("x-team") == "blue");
+    CHECK(request.headers.at("x-octohub-signature") == Hmac("s3cret", request.body));
+    CHECK(json::parse(request.body).at("title").is_string());
+    keys.insert(request.headers.at("idempotency-key"));
+  }
+  CHECK(keys == std::set<std::string>{"1", "2"});
+  CHECK(target.connections_accepted() == 1);  // one request at a time: one keep-alive connection
+}
+
+TEST_CASE("batches: N records per request as a JSON array, templates per record", "[pg][http]") {
+  Forwarding f;
+  HttpTestServer target([](const TestRequest&) { return TestResponse{204, ""}; });
+  for (int i = 1; i <= 5; ++i) f.Put(std::to_string(i), "title " + std::to_string(i));
+  f.Target(
+      target,
+      R"(, "batch": 2, "template": "{\"key\": \"{{source}}/{{id}}\", \"t\": \"{{/title}}\"}")");
+  auto forwarded = f.Post("/api/v1/forwards", R"({"target": "t", "records": [
+      {"source": "s", "id": "1"}, {"source": "s", "id": "2"}, {"source": "s", "id": "3"},
+      {"source": "s", "id": "4"}, {"source": "s", "id": "5"}]})");
+  REQUIRE(forwarded.status == 202);
+  CHECK(json::parse(forwarded.body).at("deliveries") == 3);
+  f.Start();
+  REQUIRE(WaitFor([&] { return f.Count("sent") == 3; }));
+  std::vector<std::string> bodies;
+  for (const auto& request : target.requests()) bodies.push_back(request.body);
+  std::sort(bodies.begin(), bodies.end());
+  CHECK(bodies == std::vector<std::string>{
+                      R"([{"key": "s/1", "t": "title 1"},{"key": "s/2", "t": "title 2"}])",
+                      R"([{"key": "s/3", "t": "title 3"},{"key": "s/4", "t": "title 4"}])",
+                      R"([{"key": "s/5", "t": "title 5"}])"});
+}
+
+TEST_CASE("a target's own method, Content-Type and auth from the environment are used",
+          "[pg][http]") {
+  Forwarding f;
+  HttpTestServer target([](const TestRequest&) { return TestResponse{200, "{}"}; });
+  f.Put("1", "plain words");
+  setenv("OCTOHUB_TEST_TARGET_TOKEN", "env-token", 1);
+  f.Target(target, R"(, "method": "PUT", "headers": {"Content-Type": "text/plain"},
+      "auth": {"type": "bearer", "token_env": "OCTOHUB_TEST_TARGET_TOKEN"},
+      "template": "{{source}}/{{id}}: {{/title}}")");
+  REQUIRE(f.Post("/api/v1/forwards", R"({"target": "t", "records": [{"source": "s", "id": "1"}]})")
+              .status == 202);
+  f.Start();
+  REQUIRE(WaitFor([&] { return f.Count("sent") == 1; }));
+  const TestRequest request = target.requests().at(0);
+  CHECK(request.method == "PUT");
+  CHECK(request.headers.at("content-type") == "text/plain");
+  CHECK(request.headers.at("authorization") == "Bearer env-token");
+  CHECK(request.body == "s/1: plain words");
+}
+
+TEST_CASE("500 bursts, resets and timeouts are retried until the delivery is sent", "[pg][http]") {
+  Forwarding f;
+  std::atomic<int> calls{0};
+  HttpTestServer target([&](const TestRequest&) {
+    switch (++calls) {
+      case 1:
+      case 2:
+        return TestResponse{500, "boom"};
+      case 3: {
+        TestResponse reset;
+        reset.reset = true;
+        return reset;
+      }
+      case 4:
+        std::this_thread::sleep_for(1500ms);  // longer than timeout_s
+        return TestResponse{200, "late"};
+      default:
+        return TestResponse{200, "{}"};
+    }
+  });
+  f.Put("1", "one");
+  f.Target(target, R"(, "timeout_s": 0.5)");
+  REQUIRE(f.Post("/api/v1/forwards", R"({"target": "t", "records": [{"source": "s", "id": "1"}]})")
+              .status == 202);
+  f.Start();
+  REQUIRE(WaitFor([&] { return f.Count("sent") == 1; }, 20s));
+  auto delivery = f.GetJson("/api/v1/deliveries?status=sent").at("deliveries").at(0);
+  // libcurl resends once by itself when a reused connection dies before any answer: the
+  // reset and the timeout that follows it are one attempt.
+  CHECK(delivery.at("attempts") == 4);
+  CHECK(delivery.at("last_status") == 200);
+  auto seen = target.requests();
+  REQUIRE(seen.size() == 5);
+  for (const auto& request : seen) CHECK(request.headers.at("idempotency-key") == "1");
+}
+
+TEST_CASE("429 with Retry-After waits that long before the next attempt", "[pg][http]") {
+  Forwarding f;
+  std::atomic<int> calls{0};
+  HttpTestServer target([&](const TestRequest&) {
+    if (++calls == 1) return TestResponse{429, "slow down", {{"Retry-After", "1"}}};
+    return TestResponse{200, "{}"};
+  });
+  f.Put("1", "one");
+  f.Target(target);
+  REQUIRE(f.Post("/api/v1/forwards", R"({"target": "t", "records": [{"source": "s", "id": "1"}]})")
+              .status == 202);
+  const auto started = std::chrono::steady_clock::now();
+  f.Start();
+  REQUIRE(WaitFor([&] { return f.Count("sent") == 1; }));
+  CHECK(std::chrono::steady_clock::now() - started >= 1s);  // backoff_s alone would be 50 ms
+  CHECK(calls == 2);
+}
+
+TEST_CASE("after max_attempts a delivery is dead with its last status, and can be retried",
+          "[pg][http]") {
+  Forwarding f;
+  std::atomic<bool> healthy{false};
+  HttpTestServer target([&](const TestRequest&) {
+    return healthy ? TestResponse{200, "{}"} : TestResponse{503, "down for maintenance"};
+  });
+  f.Put("1", "one");
+  f.Target(target, R"(, "max_attempts": 3)");
+  REQUIRE(f.Post("/api/v1/forwards", R"({"target": "t", "records": [{"source": "s", "id": "1"}]})")
+              .status == 202);
+  f.Start();
+  REQUIRE(WaitFor([&] { return f.Count("dead") == 1; }));
+  auto dead = f.GetJson("/api/v1/deliveries?status=dead&target=t").at("deliveries").at(0);
+  CHECK(dead.at("attempts") == 3);
+  CHECK(dead.at("last_status") == 503);
+  CHECK(dead.at("response_excerpt") == "down for maintenance");
+  CHECK(target.requests().size() == 3);
+  healthy = true;
+  const std::string id = std::to_string(dead.at("id").as_int64());
+  auto retried = f.Post("/api/v1/deliveries/" + id + "/retry", "");
+  CHECK(retried.status == 202);
+  REQUIRE(WaitFor([&] { return f.Count("sent") == 1; }));
+  CHECK(f.Post("/api/v1/deliveries/" + id + "/retry", "").status == 409);  // already sent
+  CHECK(f.Post("/api/v1/deliveries/999/retry", "").status == 404);
+}
+
+TEST_CASE("a 400 from the target is dead at once: retrying cannot fix it", "[pg][http]") {
+  Forwarding f;
+  HttpTestServer target([](const TestRequest&) { return TestResponse{400, "bad field"}; });
+  f.Put("1", "one");
+  f.Target(target);
+  REQUIRE(f.Post("/api/v1/forwards", R"({"target": "t", "records": [{"source": "s", "id": "1"}]})")
+              .status == 202);
+  f.Start();
+  REQUIRE(WaitFor([&] { return f.Count("dead") == 1; }));
+  CHECK(target.requests().size() == 1);
+  CHECK_THAT(f.api.metrics.Render(),
+             Catch::Contains(R"(octohub_deliveries_total{target="t",status="dead"} 1)"));
+  CHECK(WaitFor([&] {
+    return f.api.metrics.Render().find(R"(octohub_delivery_queue_depth{target="t"} 0)") !=
+           std::string::npos;
+  }));
+}
+
+TEST_CASE("a rule forwards exactly the new matching records once they are indexed, once",
+          "[pg][http]") {
+  Forwarding f;
+  HttpTestServer target([](const TestRequest&) { return TestResponse{200, "{}"}; });
+  octohub::api::RuleEvaluator rules(f.api.database.db(), *f.api.searcher);
+  auto index = [&] {
+    REQUIRE(f.api.follower.CatchUp().ok());
+    REQUIRE(rules
+                .Evaluate(std::stoll(
+                    f.api.database.Scalar("SELECT coalesce(max(change_seq), 0) FROM records")))
+                .ok());
+  };
+  f.Put("old", "rust before the rule");
+  index();
+  f.Target(target);
+  auto rule = f.Post("/api/v1/rules",
+                     R"({"name": "r", "query": {"q": "rust", "source": "s"}, "target": "t"})");
+  REQUIRE(rule.status == 201);
+  f.Put("1", "rust news");
+  f.Put("2", "python news");
+  f.Put("3", "more rust", "closed");
+  index();
+  f.Start();
+  REQUIRE(WaitFor([&] { return f.Count("sent") == 2; }));
+  std::set<std::string> ids;
+  for (const auto& request : target.requests())
+    ids.insert(std::string(json::parse(request.body).at("id").as_string()));
+  CHECK(ids == std::set<std::string>{"1", "3"});
+  // Unchanged records are not forwarded again; a changed matching one is.
+  f.Put("1", "rust news");  // same content, new sequence
+  f.Put("2", "python news, now with rust");
+  index();
+  REQUIRE(WaitFor([&] { return f.Count("sent") == 3; }));
+  std::this_thread::sleep_for(300ms);
+  CHECK(f.Count("sent") + f.Count("pending") == 3);
+  CHECK(json::parse(target.requests().back().body).at("id") == "2");
+}
+
+TEST_CASE("a rule with backfill forwards what matches when it is saved", "[pg][http]") {
+  Forwarding f;
+  HttpTestServer target([](const TestRequest&) { return TestResponse{200, "{}"}; });
+  f.Put("1", "rust one");
+  f.Put("2", "rust two");
+  f.Put("3", "go three");
+  REQUIRE(f.api.follower.CatchUp().ok());
+  f.Target(target);
+  auto rule = f.Post("/api/v1/rules",
+                     R"({"name": "r", "query": {"q": "rust"}, "target": "t", "backfill": true})");
+  REQUIRE(rule.status == 201);
+  CHECK(json::parse(rule.body).at("backfill_result").at("records") == 2);
+  CHECK(f.Count("pending") == 2);
+}
+
+TEST_CASE("forwarding by query takes the matches up to the limit", "[pg][http]") {
+  Forwarding f;
+  HttpTestServer target([](const TestRequest&) { return TestResponse{200, "{}"}; });
+  for (int i = 0; i < 5; ++i) f.Put(std::to_string(i), "rust " + std::to_string(i));
+  f.Put("x", "other");
+  REQUIRE(f.api.follower.CatchUp().ok());
+  f.Target(target);
+  auto forwarded =
+      f.Post("/api/v1/forwards", R"({"target": "t", "query": {"q": "rust"}, "limit": 3})");
+  REQUIRE(forwarded.status == 202);
+  CHECK(json::parse(forwarded.body).at("deliveries") == 3);
+}

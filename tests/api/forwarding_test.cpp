@@ -1,0 +1,154 @@
+// The pure part of forwarding: target and rule documents, templates, bodies, signatures and
+// retry timing.
+#include "octohub/api/forwarding.h"
+
+#include <boost/json.hpp>
+#include <catch2/catch.hpp>
+#include <cstdio>
+
+namespace json = boost::json;
+using namespace octohub;
+using namespace octohub::api;
+
+namespace {
+
+TargetSpec Target(const std::string& extra = "") {
+  auto spec =
+      ParseTargetSpec(json::parse(R"({"name": "t", "url": "http://127.0.0.1:9/in")" + extra + "}"));
+  REQUIRE(spec.ok());
+  return *spec;
+}
+
+std::string Render(const std::string& text, const std::string& record) {
+  auto compiled = PayloadTemplate::Compile(text);
+  REQUIRE(compiled.ok());
+  auto out = compiled->Render("issues", "42", record);
+  REQUIRE(out.ok());
+  return *out;
+}
+
+std::vector<std::string> Pointers(const Status& status) {
+  std::vector<std::string> out;
+  for (const auto& e : status.field_errors()) out.push_back(e.pointer);
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("templates render values by JSON Pointer, source and id", "[unit]") {
+  struct Case {
+    std::string text, record, expected;
+  };
+  const std::vector<Case> cases = {
+      {"{{/title}}", R"({"title": "Hello"})", "Hello"},
+      {"{{source}}:{{id}}", "{}", "issues:42"},
+      {R"({"t": "{{/title}}"})", R"({"title": "say \"hi\"\n"})", R"({"t": "say \"hi\"\n"})"},
+      {"{{/user/login}} {{/n}} {{/ok}}", R"({"user": {"login": "ann"}, "n": 3, "ok": true})",
+       "ann 3 true"},
+      {"{{{/labels}}}", R"({"labels": ["a", "b"]})", R"(["a","b"])"},
+      {"[{{/missing}}]", "{}", "[]"},
+      {"{{#/draft}}draft{{//draft}}{{^/draft}}final{{//draft}}", R"({"draft": false})", "final"},
+      {"{{#/draft}}draft{{//draft}}", R"({"draft": true})", "draft"},
+      {"{{{record}}}", R"({"a": 1})", R"({"a":1})"},
+      {"{{/a~1b}}", R"({"a/b": "slash"})", "slash"},
+      {"{{! a comment }}x", "{}", "x"},
+  };
+  for (const auto& c : cases) {
+    INFO(c.text);
+    CHECK(Render(c.text, c.record) == c.expected);
+  }
+}
+
+TEST_CASE("a broken template is rejected naming the problem", "[unit]") {
+  struct Case {
+    std::string text, reason_part;
+  };
+  const std::vector<Case> cases = {
+      {"{{#/a}}x", "never closed"},
+      {"{{/title", "never closed"},
+      {"{{title}}", "unknown name \"title\""},
+      {"{{/a~2}}", "not a JSON Pointer"},
+      {"{{> partial}}", "partials"},
+      {"{{=<% %>=}}", "delimiters"},
+      {"{{}}", "empty tag"},
+  };
+  for (const auto& c : cases) {
+    INFO(c.text);
+    auto compiled = PayloadTemplate::Compile(c.text);
+    REQUIRE_FALSE(compiled.ok());
+    CHECK_THAT(compiled.status().message(), Catch::Contains(c.reason_part));
+  }
+}
+
+TEST_CASE("a target with a broken template gets an error at /template", "[unit]") {
+  auto spec = ParseTargetSpec(json::parse(
+      R"({"name": "t", "url": "http://x/in", "template": "{{#/a}}", "batch": 0,
+          "method": "GET", "auth": {"type": "bearer"}, "color": 1})"));
+  REQUIRE_FALSE(spec.ok());
+  CHECK(Pointers(spec.status()) ==
+        std::vector<std::string>{"/color", "/method", "/auth/token", "/template", "/batch"});
+}
+
+TEST_CASE("a target's defaults and its JSON form hide secrets", "[unit]") {
+  TargetSpec spec = Target(R"(, "secret": "s3", "auth": {"type": "bearer", "token": "tok-9q"})");
+  CHECK(spec.method == "POST");
+  CHECK(spec.batch == 1);
+  CHECK(spec.max_attempts == 8);
+  const std::string shown = json::serialize(TargetSpecToJson(spec, true));
+  CHECK(shown.find("s3") == std::string::npos);
+  CHECK(shown.find("tok-9q") == std::string::npos);
+  CHECK(shown.find("\"***\"") != std::string::npos);
+  auto again = ParseTargetSpec(TargetSpecToJson(spec, false));
+  REQUIRE(again.ok());
+  CHECK(*again == spec);
+}
+
+TEST_CASE("rules are validated with pointers", "[unit]") {
+  auto bad = ParseRuleSpec(json::parse(R"({"name": "R!", "query": {"q": 1}, "enabled": "y"})"));
+  REQUIRE_FALSE(bad.ok());
+  CHECK(Pointers(bad.status()) ==
+        std::vector<std::string>{"/name", "/target", "/enabled", "/query/q"});
+  auto good = ParseRuleSpec(
+      json::parse(R"({"name": "r", "query": {"q": "rust", "source": "a,b"}, "target": "t"})"));
+  REQUIRE(good.ok());
+  CHECK(good->enabled);
+  CHECK_FALSE(good->backfill);
+  CHECK(SplitSources(good->source) == std::vector<std::string>{"a", "b"});
+}
+
+TEST_CASE("bodies: one record, a batch as an array, templates per record", "[unit]") {
+  std::vector<ForwardRecord> two = {{"s", "1", R"({"a":1})"}, {"s", "2", R"({"a":2})"}};
+  CHECK(*BuildBody(Target(), nullptr, {two[0]}) == R"({"a":1})");
+  CHECK(*BuildBody(Target(R"(, "batch": 2)"), nullptr, two) == R"([{"a":1},{"a":2}])");
+  CHECK_FALSE(BuildBody(Target(), nullptr, two).ok());  // more than the batch
+  auto compiled = PayloadTemplate::Compile(R"({"id": "{{id}}", "a": {{/a}}})");
+  REQUIRE(compiled.ok());
+  CHECK(*BuildBody(Target(R"(, "batch": 5)"), &*compiled, two) ==
+        R"([{"id": "1", "a": 1},{"id": "2", "a": 2}])");
+  auto text = PayloadTemplate::Compile("a={{/a}}");
+  CHECK(*BuildBody(Target(), &*text, {two[0]}) == "a=1");
+  CHECK_FALSE(BuildBody(Target(R"(, "batch": 2)"), &*text, two).ok());  // not JSON in a batch
+}
+
+TEST_CASE("signatures are HMAC-SHA256 of the body, as openssl computes them", "[unit]") {
+  // Expected values from: printf %s BODY | openssl dgst -sha256 -hmac SECRET
+  CHECK(SignatureHeader("key", "The quick brown fox jumps over the lazy dog") ==
+        "sha256=f7bc83f430538424b13298e6aa6fb143ef4d59a14946175997479dbc2d1a3cd8");
+  CHECK(SignatureHeader("", "") ==
+        "sha256=b613679a0814d9ec772f95d778c35fc5ff1697c493715653c6c712144292c5ad");
+}
+
+TEST_CASE("retry delays double with jitter and are capped; Retry-After is understood", "[unit]") {
+  using std::chrono::milliseconds;
+  CHECK(RetryDelay(1, 1, 1) == milliseconds(1000));
+  CHECK(RetryDelay(1, 1, 0) == milliseconds(500));
+  CHECK(RetryDelay(4, 1, 1) == milliseconds(8000));
+  CHECK(RetryDelay(40, 1, 1) == milliseconds(300000));
+  const auto now = std::chrono::system_clock::from_time_t(1700000000);  // 2023-11-14 22:13:20
+  CHECK(ParseRetryAfter("7", now) == milliseconds(7000));
+  CHECK(ParseRetryAfter("Tue, 14 Nov 2023 22:13:30 GMT", now) == milliseconds(10000));
+  CHECK_FALSE(ParseRetryAfter("soon", now).has_value());
+  CHECK(IsRetryableStatus(503));
+  CHECK(IsRetryableStatus(429));
+  CHECK_FALSE(IsRetryableStatus(400));
+}
