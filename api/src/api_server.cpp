@@ -34,6 +34,12 @@ Authorizer MakeAuthorizer(KeyStore& keys, bool public_read) {
   };
 }
 
+std::vector<Route> WithExportRoutes(std::vector<Route> routes, const ServerDependencies& deps,
+                                    int max_exports) {
+  AddExportRoutes(routes, deps, max_exports);
+  return routes;
+}
+
 HttpServerOptions WithAuthorizer(HttpServerOptions options, Authorizer authorize,
                                  Metrics& metrics) {
   options.authorize = std::move(authorize);
@@ -49,7 +55,8 @@ struct ApiServer::Impl {
         keys(deps.db),
         http(WithAuthorizer(std::move(options.http), MakeAuthorizer(keys, options.public_read),
                             deps.metrics),
-             BuildRoutes(this->deps, keys, assets)) {}
+             WithExportRoutes(BuildRoutes(this->deps, keys, assets), this->deps,
+                              options.max_exports)) {}
 
   ServerDependencies deps;
   KeyStore keys;

@@ -19,6 +19,9 @@ std::vector<Route> BuildRoutes(const ServerDependencies& deps, KeyStore& keys,
 // /api/v1/sources and /api/v1/runs.
 void AddSourceRoutes(std::vector<Route>& routes, const ServerDependencies& deps);
 
+// /api/v1/export, with at most max_exports running at once.
+void AddExportRoutes(std::vector<Route>& routes, const ServerDependencies& deps, int max_exports);
+
 // A JSON (or, for sources, YAML) request body; the reply to send when it is unusable:
 // 415 for another media type, 400 for a body that does not parse.
 std::optional<Reply> ParseBody(const RequestView& request, bool yaml_allowed,

@@ -94,6 +94,9 @@ void AddGlobalOptions(CLI::App& app, GlobalOptions& o) {
   option("ingest-workers", o.ingest_workers, "sources harvested at the same time by this process")
       ->check(CLI::Range(1, 64))
       ->capture_default_str();
+  option("max-exports", o.max_exports, "exports running at once; more are answered 429")
+      ->check(CLI::Range(1, 64))
+      ->capture_default_str();
   app.add_flag("--public-read", o.public_read, "let anonymous clients search and read records")
       ->envname(EnvNameFor("public-read"));
 }

@@ -23,6 +23,7 @@ struct GlobalOptions {
   int workers = 4;
   int ingest_workers = 2;
   bool public_read = false;
+  int max_exports = 4;
 
   std::filesystem::path cluster_dir() const { return data_dir / "pg"; }
   std::filesystem::path index_dir() const { return data_dir / "index"; }

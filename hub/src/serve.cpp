@@ -97,7 +97,8 @@ int RunServe(const GlobalOptions& options, const ServeReadyHook& on_ready) {
     }
     api::ServerOptions server_options{
         {options.listen, options.http_threads, options.workers, options.max_body, nullptr},
-        options.public_read};
+        options.public_read,
+        options.max_exports};
     server = std::make_unique<api::ApiServer>(server_options,
                                               api::ServerDependencies{db, *searcher, metrics});
     if (Status s = server->Start(); !s.ok()) return Fail(s);

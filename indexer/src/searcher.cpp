@@ -65,6 +65,68 @@ const schema::Field* RequireField(const schema::FieldRegistry& fields, const std
   return field;
 }
 
+// The request's q, sources and filters as one Xapian query. The parser is kept: it knows the
+// spelling correction of what it parsed. Throws Xapian errors as the parser does.
+struct ParsedQuery {
+  ParsedQuery(Xapian::Database& db, const SearchRequest& request, const Xapian::Stem& stemmer) {
+    parser.set_database(db);
+    parser.set_stemmer(stemmer);
+    parser.set_stemming_strategy(Xapian::QueryParser::STEM_SOME);
+    parser.set_default_op(Xapian::Query::OP_AND);
+    parser.set_max_expansion(
+        kMaxExpansion, Xapian::Query::WILDCARD_LIMIT_MOST_FREQUENT,
+        Xapian::QueryParser::FLAG_WILDCARD | Xapian::QueryParser::FLAG_PARTIAL);
+    parser.add_prefix("title", std::string(schema::kTitlePrefix));
+    parser.add_boolean_prefix("source", std::string(schema::kSourcePrefix));
+    fields = schema::FieldRegistry::FromJson(db.get_metadata(schema::kFieldsKey));
+    for (const auto& [name, field] : fields.fields()) {
+      switch (field.kind) {
+        case schema::FieldKind::kFacet:
+          parser.add_boolean_prefix(name, schema::FacetPrefix(name));
+          break;
+        case schema::FieldKind::kDate:
+          ranges.push_back(std::make_unique<DateRange>(field.slot, name + ":"));
+          parser.add_rangeprocessor(ranges.back().get());
+          break;
+        case schema::FieldKind::kNumber:
+          ranges.push_back(std::make_unique<Xapian::NumberRangeProcessor>(field.slot, name + ":"));
+          parser.add_rangeprocessor(ranges.back().get());
+          break;
+      }
+    }
+    unsigned flags = Xapian::QueryParser::FLAG_DEFAULT | Xapian::QueryParser::FLAG_PURE_NOT |
+                     Xapian::QueryParser::FLAG_WILDCARD |
+                     Xapian::QueryParser::FLAG_SPELLING_CORRECTION;
+    if (request.prefix) flags |= Xapian::QueryParser::FLAG_PARTIAL;
+
+    query = request.q.find_first_not_of(" \t\r\n") == std::string::npos
+                ? Xapian::Query::MatchAll
+                : parser.parse_query(request.q, flags);
+    if (!request.sources.empty()) {
+      std::vector<Xapian::Query> terms;
+      for (const auto& source : request.sources) terms.emplace_back(schema::SourceTerm(source));
+      query = Xapian::Query(Xapian::Query::OP_FILTER, query,
+                            Xapian::Query(Xapian::Query::OP_OR, terms.begin(), terms.end()));
+    }
+    // Filters: values of one field are alternatives, different fields must all hold.
+    std::map<std::string, std::vector<Xapian::Query>> by_field;
+    for (const auto& [name, value] : request.filters) {
+      RequireField(fields, name, {schema::FieldKind::kFacet}, "filter on");
+      by_field[name].emplace_back(schema::FacetTerm(name, value));
+    }
+    for (auto& [name, alternatives] : by_field) {
+      query = Xapian::Query(
+          Xapian::Query::OP_FILTER, query,
+          Xapian::Query(Xapian::Query::OP_OR, alternatives.begin(), alternatives.end()));
+    }
+  }
+
+  Xapian::QueryParser parser;
+  schema::FieldRegistry fields;
+  std::vector<std::unique_ptr<Xapian::RangeProcessor>> ranges;
+  Xapian::Query query;
+};
+
 // Identifies the stub file's current version: a swap renames a new file over it.
 struct StubIdentity {
   ino_t inode = 0;
@@ -152,6 +214,26 @@ class XapianSearcher final : public Searcher {
     return result;
   }
 
+  Status ForEachMatch(const SearchRequest& request, const MatchVisitor& visit) override {
+    if (!simdjson::validate_utf8(request.q.data(), request.q.size())) {
+      return InvalidArgument("the query is not valid UTF-8");
+    }
+    auto reader = Acquire();
+    if (!reader.ok()) return reader.status();
+    Status status = Status::Ok();
+    try {
+      status = Enumerate((*reader)->db, request, visit);
+    } catch (const Xapian::QueryParserError& e) {
+      status = InvalidArgument("the query cannot be parsed: " + e.get_msg());
+    } catch (const Xapian::InvalidArgumentError& e) {
+      status = InvalidArgument(e.get_msg());
+    } catch (const Xapian::Error& e) {
+      status = Unavailable(std::string("search failed: ") + e.get_type() + ": " + e.get_msg());
+    }
+    Release(std::move(*reader));
+    return status;
+  }
+
  private:
   // A reader for this thread's search, current with the latest commit and generation.
   Result<std::unique_ptr<Reader>> Acquire() {
@@ -189,59 +271,11 @@ class XapianSearcher final : public Searcher {
   }
 
   static Result<SearchResponse> Run(Xapian::Database& db, const SearchRequest& request) {
-    Xapian::QueryParser parser;
-    parser.set_database(db);
     Xapian::Stem stemmer("english");
-    parser.set_stemmer(stemmer);
-    parser.set_stemming_strategy(Xapian::QueryParser::STEM_SOME);
-    parser.set_default_op(Xapian::Query::OP_AND);
-    parser.set_max_expansion(
-        kMaxExpansion, Xapian::Query::WILDCARD_LIMIT_MOST_FREQUENT,
-        Xapian::QueryParser::FLAG_WILDCARD | Xapian::QueryParser::FLAG_PARTIAL);
-    parser.add_prefix("title", std::string(schema::kTitlePrefix));
-    parser.add_boolean_prefix("source", std::string(schema::kSourcePrefix));
-    const auto fields = schema::FieldRegistry::FromJson(db.get_metadata(schema::kFieldsKey));
-    std::vector<std::unique_ptr<Xapian::RangeProcessor>> ranges;
-    for (const auto& [name, field] : fields.fields()) {
-      switch (field.kind) {
-        case schema::FieldKind::kFacet:
-          parser.add_boolean_prefix(name, schema::FacetPrefix(name));
-          break;
-        case schema::FieldKind::kDate:
-          ranges.push_back(std::make_unique<DateRange>(field.slot, name + ":"));
-          parser.add_rangeprocessor(ranges.back().get());
-          break;
-        case schema::FieldKind::kNumber:
-          ranges.push_back(std::make_unique<Xapian::NumberRangeProcessor>(field.slot, name + ":"));
-          parser.add_rangeprocessor(ranges.back().get());
-          break;
-      }
-    }
-    unsigned flags = Xapian::QueryParser::FLAG_DEFAULT | Xapian::QueryParser::FLAG_PURE_NOT |
-                     Xapian::QueryParser::FLAG_WILDCARD |
-                     Xapian::QueryParser::FLAG_SPELLING_CORRECTION;
-    if (request.prefix) flags |= Xapian::QueryParser::FLAG_PARTIAL;
-
-    Xapian::Query query = request.q.find_first_not_of(" \t\r\n") == std::string::npos
-                              ? Xapian::Query::MatchAll
-                              : parser.parse_query(request.q, flags);
-    if (!request.sources.empty()) {
-      std::vector<Xapian::Query> terms;
-      for (const auto& source : request.sources) terms.emplace_back(schema::SourceTerm(source));
-      query = Xapian::Query(Xapian::Query::OP_FILTER, query,
-                            Xapian::Query(Xapian::Query::OP_OR, terms.begin(), terms.end()));
-    }
-    // Filters: values of one field are alternatives, different fields must all hold.
-    std::map<std::string, std::vector<Xapian::Query>> by_field;
-    for (const auto& [name, value] : request.filters) {
-      RequireField(fields, name, {schema::FieldKind::kFacet}, "filter on");
-      by_field[name].emplace_back(schema::FacetTerm(name, value));
-    }
-    for (auto& [name, alternatives] : by_field) {
-      query = Xapian::Query(
-          Xapian::Query::OP_FILTER, query,
-          Xapian::Query(Xapian::Query::OP_OR, alternatives.begin(), alternatives.end()));
-    }
+    ParsedQuery parsed(db, request, stemmer);
+    Xapian::QueryParser& parser = parsed.parser;
+    const schema::FieldRegistry& fields = parsed.fields;
+    Xapian::Query query = parsed.query;
     Xapian::Enquire enquire(db);
     enquire.set_query(query);
     if (!request.sort.empty() && request.sort != "relevance") {
@@ -299,6 +333,45 @@ class XapianSearcher final : public Searcher {
     const std::string corrected = parser.get_corrected_query_string();
     if (!corrected.empty() && corrected != request.q) response.suggestion = corrected;
     return response;
+  }
+
+  // Batches in document-id order, each resuming after the last id seen: a commit that
+  // overtakes the reader (the visitor may be slow) is met by reopening and going on, and
+  // documents are never visited twice.
+  static Status Enumerate(Xapian::Database& db, const SearchRequest& request,
+                          const MatchVisitor& visit) {
+    constexpr Xapian::doccount kBatch = 5000;
+    class After : public Xapian::MatchDecider {
+     public:
+      Xapian::docid last = 0;
+      bool operator()(const Xapian::Document& doc) const override { return doc.get_docid() > last; }
+    } after;
+    for (int reopened = 0;;) {
+      try {
+        Xapian::Stem stemmer("english");
+        ParsedQuery parsed(db, request, stemmer);
+        Xapian::Enquire enquire(db);
+        enquire.set_query(parsed.query);
+        enquire.set_weighting_scheme(Xapian::BoolWeight());
+        enquire.set_docid_order(Xapian::Enquire::ASCENDING);
+        for (;;) {
+          Xapian::MSet batch = enquire.get_mset(0, kBatch, 0, nullptr, &after);
+          for (auto it = batch.begin(); it != batch.end(); ++it) {
+            json::value data = json::parse(it.get_document().get_data());
+            const json::object& stored = data.as_object();
+            if (!visit(std::string(stored.at("source").as_string()),
+                       std::string(stored.at("id").as_string()))) {
+              return Status(StatusCode::kCancelled, "the enumeration was stopped");
+            }
+            after.last = *it;
+          }
+          if (batch.size() < kBatch) return Status::Ok();
+        }
+      } catch (const Xapian::DatabaseModifiedError& e) {
+        if (++reopened > 100) return Unavailable("the index kept changing: " + e.get_msg());
+        db.reopen();
+      }
+    }
   }
 
   const fs::path index_dir_;

@@ -76,12 +76,14 @@ struct RunningServer {
       octohub::indexer::OpenSearcher(dir / "index");
   std::unique_ptr<ApiServer> server;
 
-  explicit RunningServer(std::size_t max_body = 1 << 20, bool public_read = true) {
+  explicit RunningServer(std::size_t max_body = 1 << 20, bool public_read = true,
+                         int max_exports = 4) {
     REQUIRE(follower.Open().ok());
     ServerOptions options;
     options.http.listen = "127.0.0.1:0";
     options.http.max_body_bytes = max_body;
     options.public_read = public_read;
+    options.max_exports = max_exports;
     server = std::make_unique<ApiServer>(
         options, octohub::api::ServerDependencies{database.db(), *searcher, metrics});
     REQUIRE(server->Start().ok());

@@ -15,6 +15,7 @@ namespace octohub::api {
 struct ServerOptions {
   HttpServerOptions http;
   bool public_read = false;  // anonymous clients may use the read endpoints
+  int max_exports = 4;       // exports running at once; more get 429 with Retry-After
 };
 
 // Borrowed for the server's whole life.

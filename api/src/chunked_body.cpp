@@ -1,0 +1,117 @@
+#include "chunked_body.h"
+
+#include <pistache/peer.h>
+#include <pistache/stream.h>
+#include <sys/socket.h>
+
+#include <condition_variable>
+#include <cstdio>
+#include <mutex>
+
+namespace octohub::api {
+
+// Shared with the write callbacks, which may run on a reactor thread after this is gone.
+struct ChunkedBody::InFlight {
+  std::mutex mutex;
+  std::condition_variable changed;
+  int count = 0;
+  bool failed = false;
+  std::chrono::steady_clock::time_point last_progress = std::chrono::steady_clock::now();
+};
+
+ChunkedBody::ChunkedBody(std::weak_ptr<Pistache::Tcp::Peer> peer, const std::atomic<bool>& stop,
+                         ChunkedBodyOptions options)
+    : peer_(std::move(peer)),
+      stop_(stop),
+      options_(options),
+      in_flight_(std::make_shared<InFlight>()) {
+  gathered_.reserve(options_.chunk_bytes + 64 * 1024);
+}
+
+ChunkedBody::~ChunkedBody() = default;
+
+// Moves what is gathered into out as one chunk: size in hex, CRLF, data, CRLF.
+void ChunkedBody::Frame(std::string& out) {
+  if (gathered_.empty()) return;
+  char size_line[24];
+  const int n = std::snprintf(size_line, sizeof(size_line), "%zx\r\n", gathered_.size());
+  out.reserve(out.size() + gathered_.size() + static_cast<std::size_t>(n) + 2);
+  out.append(size_line, static_cast<std::size_t>(n)).append(gathered_).append("\r\n");
+  gathered_.clear();
+}
+
+bool ChunkedBody::Begin(std::string head) { return SendChunk(std::move(head)); }
+
+bool ChunkedBody::Write(std::string_view piece) {
+  if (failed_) return false;
+  gathered_.append(piece);
+  bytes_ += static_cast<std::int64_t>(piece.size());
+  if (gathered_.size() < options_.chunk_bytes) return !stop_;
+  std::string framed;
+  Frame(framed);
+  return SendChunk(std::move(framed));
+}
+
+bool ChunkedBody::Finish() {
+  if (failed_) return false;
+  std::string framed;
+  Frame(framed);
+  framed.append("0\r\n\r\n");
+  return SendChunk(std::move(framed)) && WaitUntilAtMost(0);
+}
+
+void ChunkedBody::Abort() {
+  failed_ = true;
+  // shutdown, not close: the fd stays Pistache's, which notices the hang-up and cleans up.
+  if (auto peer = peer_.lock()) ::shutdown(peer->fd(), SHUT_RDWR);
+}
+
+bool ChunkedBody::SendChunk(std::string framed) {
+  if (stop_ || !WaitUntilAtMost(options_.max_in_flight - 1)) {
+    failed_ = true;
+    return false;
+  }
+  auto peer = peer_.lock();
+  if (!peer) {
+    failed_ = true;
+    return false;
+  }
+  {
+    std::lock_guard lock(in_flight_->mutex);
+    ++in_flight_->count;
+  }
+  const std::size_t size = framed.size();
+  auto state = in_flight_;
+  peer->send(Pistache::RawBuffer(std::move(framed), size))
+      .then(
+          [state](ssize_t) {
+            std::lock_guard lock(state->mutex);
+            --state->count;
+            state->last_progress = std::chrono::steady_clock::now();
+            state->changed.notify_all();
+          },
+          [state](std::exception_ptr) {
+            std::lock_guard lock(state->mutex);
+            --state->count;
+            state->failed = true;
+            state->changed.notify_all();
+          });
+  return true;
+}
+
+bool ChunkedBody::WaitUntilAtMost(int in_flight) {
+  std::unique_lock lock(in_flight_->mutex);
+  in_flight_->last_progress = std::chrono::steady_clock::now();
+  while (in_flight_->count > in_flight) {
+    // A write to a connection that broke is never settled: look at the connection too.
+    if (in_flight_->failed || stop_ || peer_.expired() ||
+        std::chrono::steady_clock::now() - in_flight_->last_progress > options_.stall_timeout) {
+      failed_ = true;
+      return false;
+    }
+    in_flight_->changed.wait_for(lock, std::chrono::milliseconds(20));
+  }
+  return !in_flight_->failed;
+}
+
+}  // namespace octohub::api
