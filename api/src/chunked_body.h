@@ -22,8 +22,10 @@ class Peer;
 namespace octohub::api {
 
 struct ChunkedBodyOptions {
-  std::size_t chunk_bytes = 256 * 1024;    // a chunk goes out once this much is gathered
-  int max_in_flight = 2;                   // chunks handed to the connection, not yet written
+  // Chunks stay below glibc's mmap threshold (128 KiB), so their buffers are reused from the
+  // heap instead of being mapped and faulted in afresh each time.
+  std::size_t chunk_bytes = 96 * 1024;     // a chunk goes out once this much is gathered
+  int max_in_flight = 8;                   // chunks handed to the connection, not yet written
   std::chrono::seconds stall_timeout{60};  // no progress for this long: give up on the client
 };
 
@@ -47,7 +49,8 @@ class ChunkedBody final : public BodyWriter {
   struct InFlight;
   bool SendChunk(std::string framed);
   bool WaitUntilAtMost(int in_flight);
-  void Frame(std::string& out);
+  std::string TakeChunk();
+  void Reset();
 
   std::weak_ptr<Pistache::Tcp::Peer> peer_;
   const std::atomic<bool>& stop_;
