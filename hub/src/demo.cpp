@@ -53,12 +53,13 @@ int RunDemo(GlobalOptions options) {
     }
     std::cerr << "\n  Open http://" << address << "/ and search, for example:\n"
               << "    security fix            (across every source)\n"
-              << "    \"command line\" editor   (a phrase and a word)\n"
+              << "    \"command line\" json     (a phrase and a word)\n"
               << "    section:python          (a facet; also urgency:high, license:GPL-2+)\n"
-              << "    released:2023-01-01..2023-12-31 openssl   (a date range)\n"
+              << "    released:2023-01-01..2023-12-31 security   (a date range)\n"
               << "    title:postgres*         (a prefix in titles)\n"
               << "  Or over REST:\n"
-              << "    curl 'http://" << address << "/api/v1/search?q=compiler&facets=source'\n"
+              << "    curl 'http://" << address
+              << "/api/v1/search?q=compiler&facets=section,license'\n"
               << "    curl 'http://" << address
               << "/api/v1/search?q=status:failed&source=build-queue&sort=-changed'\n"
               << "  The build queue changes every few seconds and is harvested every 30 s:\n"
