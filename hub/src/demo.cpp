@@ -4,6 +4,7 @@
 #include <boost/json.hpp>
 #include <chrono>
 #include <iostream>
+#include <thread>
 
 #include "commands.h"
 #include "demo_apis.h"
@@ -42,7 +43,14 @@ int RunDemo(GlobalOptions options) {
       auto spec = ParseSourceSpec(json::parse(SpecFor(source, base)));
       if (!spec.ok()) return spec.status().WithContext("demo source " + source.name);
       if (auto applied = registry.Apply(*spec); !applied.ok()) return applied.status();
-      if (auto run = queue.Enqueue(spec->name, "manual"); !run.ok()) return run.status();
+      // The scheduler may queue the scheduled source at the same moment; PostgreSQL then
+      // aborts one of the two as a deadlock, and asking again joins the run that was queued.
+      auto run = queue.Enqueue(spec->name, "manual");
+      for (int attempt = 1; !run.ok() && attempt < 5; ++attempt) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(100 * attempt));
+        run = queue.Enqueue(spec->name, "manual");
+      }
+      if (!run.ok()) return run.status();
     }
     std::cerr << "\noctohub demo: harvesting " << sources.size() << " sample APIs served on "
               << base << ":\n";
