@@ -218,6 +218,10 @@ class XapianSearcher final : public Searcher {
     if (!simdjson::validate_utf8(request.q.data(), request.q.size())) {
       return InvalidArgument("the query is not valid UTF-8");
     }
+    if (request.q.size() > kMaxQueryBytes) {
+      return InvalidArgument("the query is longer than " + std::to_string(kMaxQueryBytes) +
+                             " bytes");
+    }
     auto reader = Acquire();
     if (!reader.ok()) return reader.status();
     Status status = Status::Ok();
