@@ -206,7 +206,13 @@ struct HttpServer::Impl {
     }
     std::thread([this, writer = std::move(writer), view, route, reply, keep_alive,
                  start]() mutable {
-      Stream(writer, view, route, reply, keep_alive, start);
+      {
+        // The writer and the reply (which holds the producer) end before the server may:
+        // once in_flight drops to 0, Shutdown goes on to tear the transport down.
+        Http::ResponseWriter own_writer = std::move(writer);
+        Reply own_reply = std::move(reply);
+        Stream(own_writer, view, route, own_reply, keep_alive, start);
+      }
       std::lock_guard lock(mutex);
       if (--in_flight == 0) idle.notify_all();
     }).detach();
