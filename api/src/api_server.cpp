@@ -55,6 +55,12 @@ Authorizer MakeAuthorizer(KeyStore& keys, bool public_read, RateLimiter& limiter
       };
 }
 
+std::vector<Route> WithExportRoutes(std::vector<Route> routes, const ServerDependencies& deps,
+                                    int max_exports) {
+  AddExportRoutes(routes, deps, max_exports);
+  return routes;
+}
+
 HttpServerOptions WithAuthorizer(HttpServerOptions options, Authorizer authorize,
                                  Metrics& metrics) {
   options.authorize = std::move(authorize);
@@ -71,7 +77,8 @@ struct ApiServer::Impl {
         limiter(options.rate_limit, options.rate_burst),
         http(WithAuthorizer(std::move(options.http),
                             MakeAuthorizer(keys, options.public_read, limiter), deps.metrics),
-             BuildRoutes(this->deps, keys, assets)) {}
+             WithExportRoutes(BuildRoutes(this->deps, keys, assets), this->deps,
+                              options.max_exports)) {}
 
   ServerDependencies deps;
   KeyStore keys;

@@ -25,34 +25,48 @@ ChunkedBody::ChunkedBody(std::weak_ptr<Pistache::Tcp::Peer> peer, const std::ato
       stop_(stop),
       options_(options),
       in_flight_(std::make_shared<InFlight>()) {
-  gathered_.reserve(options_.chunk_bytes + 64 * 1024);
+  Reset();
+}
+
+// Chunks are framed in place: the size line's room is kept at the front, its hex digits
+// zero-padded (RFC 9112 allows that), so a full chunk is sent without another copy.
+constexpr std::size_t kSizeLine = 10;  // 8 hex digits, CRLF
+
+void ChunkedBody::Reset() {
+  gathered_.clear();
+  gathered_.reserve(options_.chunk_bytes + 16 * 1024);
+  gathered_.append(kSizeLine, ' ');
 }
 
 ChunkedBody::~ChunkedBody() = default;
+
+// What is gathered as one chunk (size in hex, CRLF, data, CRLF); empty when nothing is.
+std::string ChunkedBody::TakeChunk() {
+  const std::size_t size = gathered_.size() - kSizeLine;
+  if (size == 0) return {};
+  static constexpr char kHex[] = "0123456789abcdef";
+  for (std::size_t i = 0; i < 8; ++i) gathered_[7 - i] = kHex[(size >> (4 * i)) & 15];
+  gathered_[8] = '\r';
+  gathered_[9] = '\n';
+  gathered_.append("\r\n");
+  std::string chunk = std::move(gathered_);
+  Reset();
+  return chunk;
+}
+
+bool ChunkedBody::Begin(std::string head) { return SendChunk(std::move(head)); }
 
 bool ChunkedBody::Write(std::string_view piece) {
   if (failed_) return false;
   gathered_.append(piece);
   bytes_ += static_cast<std::int64_t>(piece.size());
   if (gathered_.size() < options_.chunk_bytes) return !stop_;
-  char size_line[24];
-  const int n = std::snprintf(size_line, sizeof(size_line), "%zx\r\n", gathered_.size());
-  std::string framed;
-  framed.reserve(gathered_.size() + static_cast<std::size_t>(n) + 2);
-  framed.append(size_line, static_cast<std::size_t>(n)).append(gathered_).append("\r\n");
-  gathered_.clear();
-  return SendChunk(std::move(framed));
+  return SendChunk(TakeChunk());
 }
 
 bool ChunkedBody::Finish() {
   if (failed_) return false;
-  std::string framed;
-  if (!gathered_.empty()) {
-    char size_line[24];
-    const int n = std::snprintf(size_line, sizeof(size_line), "%zx\r\n", gathered_.size());
-    framed.append(size_line, static_cast<std::size_t>(n)).append(gathered_).append("\r\n");
-    gathered_.clear();
-  }
+  std::string framed = TakeChunk();
   framed.append("0\r\n\r\n");
   return SendChunk(std::move(framed)) && WaitUntilAtMost(0);
 }

@@ -18,6 +18,7 @@
 #include <thread>
 #include <unordered_map>
 
+#include "chunked_body.h"
 #include "http_reply.h"
 #include "octohub/core/log.h"
 #include "raw_query.h"
@@ -67,7 +68,7 @@ const Http::Mime::MediaType& MediaTypeOf(const std::string& content_type) {
   return it->second;
 }
 
-void Send(Http::ResponseWriter& writer, const Reply& reply, bool keep_alive) {
+void SetHeaders(Http::ResponseWriter& writer, const Reply& reply, bool keep_alive) {
   auto& headers = writer.headers();
   headers.remove<Http::Header::Connection>();
   headers.add<Http::Header::Connection>(keep_alive ? Http::ConnectionControl::KeepAlive
@@ -76,6 +77,21 @@ void Send(Http::ResponseWriter& writer, const Reply& reply, bool keep_alive) {
   if (reply.status != 304) writer.setMime(MediaTypeOf(reply.content_type));
   for (const auto& [name, value] : reply.headers)
     headers.add(std::make_shared<NamedHeader>(name, value));
+}
+
+// The status line and headers of a streamed (chunked) response.
+std::string StreamHead(const Reply& reply, bool keep_alive) {
+  std::string head = "HTTP/1.1 " + std::to_string(reply.status) + " " +
+                     Http::codeString(static_cast<Http::Code>(reply.status)) + "\r\n";
+  head += "Content-Type: " + reply.content_type + "\r\n";
+  head += "Transfer-Encoding: chunked\r\n";
+  head += keep_alive ? "Connection: Keep-Alive\r\n" : "Connection: Close\r\n";
+  for (const auto& [name, value] : reply.headers) head += name + ": " + value + "\r\n";
+  return head + "\r\n";
+}
+
+void Send(Http::ResponseWriter& writer, const Reply& reply, bool keep_alive) {
+  SetHeaders(writer, reply, keep_alive);
   writer.send(static_cast<Http::Code>(reply.status), reply.body);
 }
 
@@ -327,6 +343,7 @@ struct HttpServer::Impl {
   std::shared_ptr<Http::Endpoint> endpoint;
   std::unique_ptr<boost::asio::thread_pool> pool;
   std::atomic<bool> draining{false};
+  std::atomic<bool> stop_streams{false};  // streamed bodies give up (shutdown overran)
   std::mutex mutex;
   std::condition_variable idle;
   int in_flight = 0;
@@ -431,25 +448,87 @@ struct HttpServer::Impl {
 
   void Finish(Http::ResponseWriter& writer, const RequestView& view, const std::string& route,
               const Reply& reply, bool keep_alive, std::chrono::steady_clock::time_point start) {
-    if (options.cors_origins.empty()) {
-      Send(writer, reply, keep_alive);
-    } else {
-      Reply with_cors = reply;
+    const Reply* answer = &reply;
+    Reply with_cors;
+    if (!options.cors_origins.empty()) {
+      with_cors = reply;
       AddCorsHeaders(view, with_cors);
-      Send(writer, with_cors, keep_alive);
+      answer = &with_cors;
     }
+    if (answer->stream) return StartStream(writer, view, route, *answer, keep_alive, start);
+    Send(writer, *answer, keep_alive);
+    Record(view, route, answer->status, start, {});
+  }
+
+  // A streamed body runs on a thread of its own: it may last minutes, and must not hold a
+  // worker that other requests need. It counts as in flight until it ends.
+  void StartStream(Http::ResponseWriter& writer, const RequestView& view, const std::string& route,
+                   const Reply& reply, bool keep_alive,
+                   std::chrono::steady_clock::time_point start) {
+    {
+      std::lock_guard lock(mutex);
+      ++in_flight;
+    }
+    std::thread([this, writer = std::move(writer), view, route, reply, keep_alive,
+                 start]() mutable {
+      {
+        // The writer and the reply (which holds the producer) end before the server may:
+        // once in_flight drops to 0, Shutdown goes on to tear the transport down.
+        Http::ResponseWriter own_writer = std::move(writer);
+        Reply own_reply = std::move(reply);
+        Stream(own_writer, view, route, own_reply, keep_alive, start);
+      }
+      std::lock_guard lock(mutex);
+      if (--in_flight == 0) idle.notify_all();
+    }).detach();
+  }
+
+  void Stream(Http::ResponseWriter& writer, const RequestView& view, const std::string& route,
+              const Reply& reply, bool keep_alive, std::chrono::steady_clock::time_point start) {
+    ChunkedBody body(writer.getPeer(), stop_streams);
+    std::string outcome = "complete";
+    try {
+      // Everything goes through the peer's write queue, served by its reactor thread:
+      // ResponseStream::flush() would also write from this thread, racing the reactor.
+      if (!body.Begin(StreamHead(reply, keep_alive))) {
+        Record(view, route, reply.status, start, {{"outcome", "client_gone"}});
+        return;
+      }
+      Status produced = reply.stream(body);
+      if (!produced.ok()) {
+        outcome = produced.code() == StatusCode::kCancelled ? "client_gone" : "failed";
+        body.Abort();
+        if (outcome == "failed") {
+          log::Error("http.stream_failed", {{"route", route}, {"reason", produced.message()}});
+        }
+      } else if (!body.Finish()) {
+        outcome = "client_gone";
+      } else if (!keep_alive) {
+        body.Abort();  // everything was written: this only closes, as asked
+      }
+    } catch (const std::exception& e) {
+      outcome = "failed";
+      body.Abort();
+      log::Error("http.stream_failed", {{"route", route}, {"reason", e.what()}});
+    }
+    Record(view, route, reply.status, start, {{"body_bytes", body.bytes()}, {"outcome", outcome}});
+  }
+
+  void Record(const RequestView& view, const std::string& route, int status,
+              std::chrono::steady_clock::time_point start, boost::json::object extra) {
     const double ms =
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
     if (options.metrics != nullptr) {
       options.metrics->Add(
           "octohub_http_requests_total",
-          {{"route", route}, {"method", view.method}, {"status", std::to_string(reply.status)}});
+          {{"route", route}, {"method", view.method}, {"status", std::to_string(status)}});
       options.metrics->Observe("octohub_http_request_duration_seconds", {{"route", route}},
                                ms / 1000);
     }
-    boost::json::object line{{"method", view.method},  {"route", route},   {"path", view.path},
-                             {"status", reply.status}, {"latency_ms", ms}, {"client", view.client}};
+    boost::json::object line{{"method", view.method}, {"route", route},   {"path", view.path},
+                             {"status", status},      {"latency_ms", ms}, {"client", view.client}};
     if (!view.key_name.empty()) line["key"] = view.key_name;  // the key's name, never the key
+    for (auto& [name, value] : extra) line[name] = value;
     access_log.Add(log::Format(log::Level::kInfo, "http.request", std::move(line)));
   }
 };
@@ -520,6 +599,9 @@ void HttpServer::Shutdown() {
   {
     // In-flight requests finish (bounded) before the reactor stops under them.
     std::unique_lock lock(s.mutex);
+    s.idle.wait_for(lock, std::chrono::seconds(5), [&] { return s.in_flight == 0; });
+    // Streamed bodies (exports) that are still going are cut short, and end within moments.
+    s.stop_streams = true;
     s.idle.wait_for(lock, std::chrono::seconds(5), [&] { return s.in_flight == 0; });
   }
   s.endpoint->shutdown();

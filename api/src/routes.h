@@ -23,6 +23,8 @@ void AddSourceRoutes(std::vector<Route>& routes, const ServerDependencies& deps)
 void AddDocsRoutes(std::vector<Route>& routes);
 // /api/v1/targets, /api/v1/rules, /api/v1/forwards and /api/v1/deliveries.
 void AddForwardingRoutes(std::vector<Route>& routes, const ServerDependencies& deps);
+// /api/v1/export, with at most max_exports running at once.
+void AddExportRoutes(std::vector<Route>& routes, const ServerDependencies& deps, int max_exports);
 
 // A JSON (or, for sources, YAML) request body; the reply to send when it is unusable:
 // 415 for another media type, 400 for a body that does not parse.

@@ -86,6 +86,20 @@ int RunCli(int argc, char** argv) {
   search->add_flag("--json", search_command.as_json, "print the API's JSON response");
   search->callback([&] { code = RunSearch(options, search_command); });
 
+  ExportCommand export_command;
+  auto* exporter = app.add_subcommand("export", "write records as NDJSON, CSV or JSON");
+  exporter->add_option("--format", export_command.format, "ndjson, csv or json")
+      ->check(CLI::IsMember({"ndjson", "csv", "json"}))
+      ->capture_default_str();
+  exporter->add_option("--source", export_command.sources, "only these sources")->delimiter(',');
+  exporter->add_option("--query,--q", export_command.query,
+                       "only the records this search matches (Xapian query syntax)");
+  exporter->add_option("--since", export_command.since,
+                       "only records updated at or after this ISO 8601 time");
+  exporter->add_option("--out,--output", export_command.output, "file to write (default stdout)");
+  exporter->add_flag("--bom", export_command.bom, "CSV: start with a UTF-8 byte order mark");
+  exporter->callback([&] { code = RunExport(options, export_command); });
+
   auto* keys = app.add_subcommand("keys", "manage API keys");
   keys->require_subcommand(1);
   std::string key_role, key_name = "key";

@@ -38,6 +38,16 @@ struct SearchCommand {
 };
 int RunSearch(const GlobalOptions& options, const SearchCommand& command);
 int RunReindex(const GlobalOptions& options);
+
+struct ExportCommand {
+  std::string format = "ndjson";
+  std::vector<std::string> sources;
+  std::string query;
+  std::string since;
+  std::string output;  // empty or "-": stdout
+  bool bom = false;
+};
+int RunExport(const GlobalOptions& options, const ExportCommand& command);
 int RunKeysCreate(const GlobalOptions& options, const std::string& role, const std::string& name);
 
 // Prints a failure for a person on stderr (and as a log line) and returns exit code 1.

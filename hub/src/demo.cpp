@@ -1,87 +1,83 @@
-// `octohub demo`: serve with public reading, plus a sample API on loopback that pages
-// through this machine's Debian package index, registered as a source and harvested at once.
+// `octohub demo`: serve with public reading, plus sample APIs on loopback over real text
+// from this machine (demo_apis.h), each registered as a source and harvested at once.
+#include <algorithm>
 #include <boost/json.hpp>
-#include <charconv>
+#include <chrono>
 #include <iostream>
+#include <thread>
 
 #include "commands.h"
+#include "demo_apis.h"
 #include "octohub/api/http_server.h"
 #include "octohub/core/log.h"
 #include "octohub/ingest/ingest.h"
-#include "package_catalog.h"
 
 namespace octohub::hub {
 namespace json = boost::json;
-namespace {
-
-constexpr int kDefaultPageSize = 250;
-
-// GET /packages?page=N&per_page=M -> {"page": N, "items": [...]}; an empty page ends it.
-api::Reply PackagesPage(const std::vector<std::string>& records, const api::RequestView& request) {
-  int page = 1, per_page = kDefaultPageSize;
-  for (const auto& [name, value] : request.query) {
-    int parsed = 0;
-    auto [end, error] = std::from_chars(value.data(), value.data() + value.size(), parsed);
-    if (error != std::errc() || end != value.data() + value.size() || parsed < 1) continue;
-    if (name == "page") page = parsed;
-    if (name == "per_page") per_page = std::min(parsed, 1000);
-  }
-  std::string body = "{\"page\":" + std::to_string(page) + ",\"items\":[";
-  const size_t first = static_cast<size_t>(page - 1) * per_page;
-  for (size_t i = first; i < records.size() && i < first + per_page; ++i) {
-    if (i != first) body += ',';
-    body += records[i];
-  }
-  body += "]}";
-  return api::Reply{200, "application/json", std::move(body), {}};
-}
-
-SourceSpec PackagesSource(std::uint16_t port) {
-  auto spec = ParseSourceSpec(json::parse(R"({
-    "name": "debian-packages",
-    "url": "http://127.0.0.1:)" + std::to_string(port) +
-                                          R"(/packages",
-    "records": "/items",
-    "id": "/id",
-    "pagination": {"type": "page", "param": "page", "size_param": "per_page", "size": 500},
-    "index": {
-      "title": "/name",
-      "text": ["/summary", "/maintainer", "/tags/*", "/depends/*", "/homepage"],
-      "facets": {"section": "/section", "priority": "/priority"},
-      "numbers": {"installed_size_kb": "/installed_size_kb"}
-    }
-  })"));
-  return *spec;  // a fixed document: valid by construction, and tested
-}
-
-}  // namespace
 
 int RunDemo(GlobalOptions options) {
+  const auto started = std::chrono::steady_clock::now();
   options.public_read = true;
-  auto catalog = ReadPackageCatalog();
-  if (!catalog.ok()) return Fail(catalog.status());
-  std::vector<std::string> records;
-  records.reserve(catalog->size());
-  for (const auto& package : *catalog) records.push_back(json::serialize(package));
+  std::vector<DemoSource> sources = BuildDemoSources(ReadDemoMaterial());
+  if (sources.empty()) {
+    return Fail(FailedPrecondition(
+        "the demo serves this machine's Debian package index, changelogs and manual pages, "
+        "but found none of them; run `sudo apt-get update` first"));
+  }
+  // Every source is harvested at once, so that each is searchable early.
+  options.ingest_workers = std::max(options.ingest_workers, static_cast<int>(sources.size()));
 
-  api::HttpServer sample_api(
-      {.listen = "127.0.0.1:0", .reactor_threads = 1, .worker_threads = 1},
-      {{"GET", "/packages",
-        [&records](const api::RequestView& r) { return PackagesPage(records, r); }, false}});
-  if (Status s = sample_api.Start(); !s.ok()) return Fail(s);
+  std::vector<api::Route> routes;
+  for (const auto& source : sources) {
+    routes.insert(routes.end(), source.routes.begin(), source.routes.end());
+  }
+  api::HttpServer sample_apis({.listen = "127.0.0.1:0", .reactor_threads = 1, .worker_threads = 1},
+                              std::move(routes));
+  if (Status s = sample_apis.Start(); !s.ok()) return Fail(s);
+  const std::string base = "http://127.0.0.1:" + std::to_string(sample_apis.port());
 
   return RunServe(options, [&](const Database& db, const std::string& address) -> Status {
-    const SourceSpec spec = PackagesSource(sample_api.port());
-    auto applied = ingest::SourceRegistry(db).Apply(spec);
-    if (!applied.ok()) return applied.status();
-    auto run = ingest::RunQueue(db).Enqueue(spec.name, "manual");
-    if (!run.ok()) return run.status();
-    std::cerr << "\noctohub demo: " << records.size() << " Debian packages are being harvested "
-              << "from a sample API on 127.0.0.1:" << sample_api.port() << ".\n"
-              << "  Open http://" << address << "/ and search, e.g. \"rust compiler\", "
-              << "\"title:python*\" or \"image AND NOT gtk\".\n"
-              << "  Or: curl 'http://" << address << "/api/v1/search?q=postgres'\n"
+    ingest::SourceRegistry registry(db);
+    ingest::RunQueue queue(db);
+    for (const auto& source : sources) {
+      auto spec = ParseSourceSpec(json::parse(SpecFor(source, base)));
+      if (!spec.ok()) return spec.status().WithContext("demo source " + source.name);
+      if (auto applied = registry.Apply(*spec); !applied.ok()) return applied.status();
+      // The scheduler may queue the scheduled source at the same moment; PostgreSQL then
+      // aborts one of the two as a deadlock, and asking again joins the run that was queued.
+      auto run = queue.Enqueue(spec->name, "manual");
+      for (int attempt = 1; !run.ok() && attempt < 5; ++attempt) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(100 * attempt));
+        run = queue.Enqueue(spec->name, "manual");
+      }
+      if (!run.ok()) return run.status();
+    }
+    std::cerr << "\noctohub demo: harvesting " << sources.size() << " sample APIs served on "
+              << base << ":\n";
+    for (const auto& source : sources) {
+      std::cerr << "  " << source.name << ": " << source.summary;
+      if (source.records > 0) std::cerr << ", " << source.records << " records";
+      std::cerr << "\n";
+    }
+    std::cerr << "\n  Open http://" << address << "/ and search, for example:\n"
+              << "    security fix            (across every source)\n"
+              << "    \"command line\" json     (a phrase and a word)\n"
+              << "    section:python          (a facet; also urgency:high, license:GPL-2+)\n"
+              << "    released:2023-01-01..2023-12-31 security   (a date range)\n"
+              << "    title:postgres*         (a prefix in titles)\n"
+              << "  Or over REST:\n"
+              << "    curl 'http://" << address
+              << "/api/v1/search?q=compiler&facets=section,license'\n"
+              << "    curl 'http://" << address
+              << "/api/v1/search?q=status:failed&source=build-queue&sort=-changed'\n"
+              << "  The build queue changes every few seconds and is harvested every 30 s:\n"
+              << "    octohub sources list --data-dir " << options.data_dir.string() << "\n"
               << "  Stop with Ctrl-C.\n\n";
+    log::Info(
+        "demo.ready",
+        {{"sources", sources.size()},
+         {"seconds",
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count()}});
     return Status::Ok();
   });
 }

@@ -94,8 +94,9 @@ void AddGlobalOptions(CLI::App& app, GlobalOptions& o) {
   option("ingest-workers", o.ingest_workers, "sources harvested at the same time by this process")
       ->check(CLI::Range(1, 64))
       ->capture_default_str();
-  option("lease-seconds", o.lease_seconds,
-         "how long claimed work (a run) stays claimed after its worker's last heartbeat")
+  option(
+      "lease-seconds", o.lease_seconds,
+      "how long claimed work (a run, a delivery) stays claimed after its worker's last heartbeat")
       ->check(CLI::Range(2, 3600))
       ->capture_default_str();
   option("replication-listen", o.replication_listen,
@@ -105,6 +106,9 @@ void AddGlobalOptions(CLI::App& app, GlobalOptions& o) {
   option("replication-interval", o.replication_interval,
          "seconds between a replica's updates from the writer")
       ->check(CLI::Range(1, 3600))
+      ->capture_default_str();
+  option("max-exports", o.max_exports, "exports running at once; more are answered 429")
+      ->check(CLI::Range(1, 64))
       ->capture_default_str();
   app.add_flag("--public-read", o.public_read, "let anonymous clients search and read records")
       ->envname(EnvNameFor("public-read"));

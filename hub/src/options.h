@@ -35,6 +35,7 @@ struct GlobalOptions {
   double rate_limit = 0;          // requests/s per key (and per address when anonymous); 0 = off
   double rate_burst = 0;          // 0 = max(1, rate_limit)
   std::vector<std::string> cors_origins;  // empty: CORS off
+  int max_exports = 4;
 
   std::filesystem::path cluster_dir() const { return data_dir / "pg"; }
   std::filesystem::path index_dir() const { return data_dir / "index"; }

@@ -181,7 +181,7 @@ Status IndexFollower::Open() {
   }
 }
 
-Result<std::int64_t> IndexFollower::CatchUp() {
+Result<std::int64_t> IndexFollower::CatchUp(std::stop_token stop) {
   auto& s = *state_;
   if (!s.writer) return FailedPrecondition("the index is not open");
   // A rebuild elsewhere may have swapped in a new generation: continue on that one.
@@ -195,7 +195,9 @@ Result<std::int64_t> IndexFollower::CatchUp() {
     std::int64_t total = 0;
     try {
       s.writer->ForgetMappings();  // mappings may have changed since the last catch-up
-      while (std::int64_t n = s.writer->ApplyNextBatch(c, s.options.batch_size)) {
+      // A long backlog is taken a batch at a time, so that shutdown need not wait for all of it.
+      while (std::int64_t n =
+                 stop.stop_requested() ? 0 : s.writer->ApplyNextBatch(c, s.options.batch_size)) {
         total += n;
         log::Debug("index.batch", {{"records", n}, {"checkpoint", s.writer->checkpoint()}});
         if (s.options.on_commit) s.options.on_commit(s.writer->checkpoint());
@@ -237,7 +239,7 @@ void IndexFollower::Run(std::stop_token stop) {
         if (notified || std::chrono::steady_clock::now() - last >= s.options.poll_interval) {
           notified = false;
           last = std::chrono::steady_clock::now();
-          auto indexed = CatchUp();
+          auto indexed = CatchUp(stop);
           if (!indexed.ok()) {
             log::Error("index.catch_up_failed", {{"reason", indexed.status().message()}});
           } else if (*indexed > 0) {

@@ -139,6 +139,90 @@ Xapian::QueryParser MakeParser(Xapian::Database& db, const schema::FieldRegistry
   return parser;
 }
 
+// The request's q, sources, record list and filters as one Xapian query, each source's words
+// stemmed in its own language. The primary parser is kept: it knows the spelling correction
+// of what it parsed. Throws Xapian errors as the parser does.
+struct ParsedQuery {
+  ParsedQuery(Xapian::Database& db, const SearchRequest& request) {
+    fields = schema::FieldRegistry::FromJson(db.get_metadata(schema::kFieldsKey));
+    for (const auto& [name, field] : fields.fields()) {
+      if (field.kind == schema::FieldKind::kDate) {
+        ranges.push_back(std::make_unique<DateRange>(field.slot, name + ":"));
+      } else if (field.kind == schema::FieldKind::kNumber) {
+        ranges.push_back(std::make_unique<Xapian::NumberRangeProcessor>(field.slot, name + ":"));
+      }
+    }
+    languages = schema::SourceLanguages::FromJson(db.get_metadata(schema::kLanguagesKey));
+    plan = PlanStemming(languages, request.sources);
+    for (const auto& language : plan.languages())
+      stemmers.emplace(language, Xapian::Stem(language));
+
+    unsigned flags = Xapian::QueryParser::FLAG_DEFAULT | Xapian::QueryParser::FLAG_PURE_NOT |
+                     Xapian::QueryParser::FLAG_WILDCARD |
+                     Xapian::QueryParser::FLAG_SPELLING_CORRECTION;
+    if (request.prefix) flags |= Xapian::QueryParser::FLAG_PARTIAL;
+    const bool match_all = request.q.find_first_not_of(" \t\r\n") == std::string::npos;
+    parser = MakeParser(db, fields, ranges, stemmers.at(plan.primary));
+    query = match_all ? Xapian::Query::MatchAll : parser.parse_query(request.q, flags);
+    if (!match_all && !plan.others.empty()) {
+      // Each source's documents are matched by the query stemmed in that source's language.
+      std::vector<Xapian::Query> elsewhere;
+      std::vector<Xapian::Query> alternatives;
+      for (const auto& [language, sources] : plan.others) {
+        std::vector<Xapian::Query> terms;
+        for (const auto& source : sources) terms.emplace_back(schema::SourceTerm(source));
+        Xapian::Query in_language(Xapian::Query::OP_OR, terms.begin(), terms.end());
+        Xapian::QueryParser other = MakeParser(db, fields, ranges, stemmers.at(language));
+        alternatives.emplace_back(Xapian::Query::OP_FILTER, other.parse_query(request.q, flags),
+                                  in_language);
+        elsewhere.push_back(std::move(in_language));
+      }
+      alternatives.emplace_back(
+          Xapian::Query::OP_AND_NOT, query,
+          Xapian::Query(Xapian::Query::OP_OR, elsewhere.begin(), elsewhere.end()));
+      query = Xapian::Query(Xapian::Query::OP_OR, alternatives.begin(), alternatives.end());
+    }
+    if (!request.sources.empty()) {
+      std::vector<Xapian::Query> terms;
+      for (const auto& source : request.sources) terms.emplace_back(schema::SourceTerm(source));
+      query = Xapian::Query(Xapian::Query::OP_FILTER, query,
+                            Xapian::Query(Xapian::Query::OP_OR, terms.begin(), terms.end()));
+    }
+    if (!request.among.empty()) {
+      std::vector<Xapian::Query> terms;
+      terms.reserve(request.among.size());
+      for (const auto& [source, id] : request.among) {
+        terms.emplace_back(schema::UniqueTerm(source, id));
+      }
+      query = Xapian::Query(Xapian::Query::OP_FILTER, query,
+                            Xapian::Query(Xapian::Query::OP_OR, terms.begin(), terms.end()));
+    }
+    // Filters: values of one field are alternatives, different fields must all hold.
+    std::map<std::string, std::vector<Xapian::Query>> by_field;
+    for (const auto& [name, value] : request.filters) {
+      RequireField(fields, name, {schema::FieldKind::kFacet}, "filter on");
+      by_field[name].emplace_back(schema::FacetTerm(name, value));
+    }
+    for (auto& [name, alternatives] : by_field) {
+      query = Xapian::Query(
+          Xapian::Query::OP_FILTER, query,
+          Xapian::Query(Xapian::Query::OP_OR, alternatives.begin(), alternatives.end()));
+    }
+  }
+
+  const Xapian::Stem& StemmerFor(const std::string& source) const {
+    return stemmers.at(plan.LanguageOf(source, languages));
+  }
+
+  schema::FieldRegistry fields;
+  std::vector<std::unique_ptr<Xapian::RangeProcessor>> ranges;
+  schema::SourceLanguages languages;
+  StemmingPlan plan;
+  std::map<std::string, Xapian::Stem> stemmers;
+  Xapian::QueryParser parser;
+  Xapian::Query query;
+};
+
 struct Reader {
   Xapian::Database db;
   StubIdentity stub;
@@ -171,6 +255,29 @@ class XapianSearcher final : public Searcher {
     return stats;
   }
 
+  Status ForEachMatch(const SearchRequest& request, const MatchVisitor& visit) override {
+    if (!simdjson::validate_utf8(request.q.data(), request.q.size())) {
+      return InvalidArgument("the query is not valid UTF-8");
+    }
+    if (request.q.size() > kMaxQueryBytes) {
+      return InvalidArgument("the query is longer than " + std::to_string(kMaxQueryBytes) +
+                             " bytes");
+    }
+    auto reader = Acquire();
+    if (!reader.ok()) return reader.status();
+    Status status = Status::Ok();
+    try {
+      status = Enumerate((*reader)->db, request, visit);
+    } catch (const Xapian::QueryParserError& e) {
+      status = InvalidArgument("the query cannot be parsed: " + e.get_msg());
+    } catch (const Xapian::InvalidArgumentError& e) {
+      status = InvalidArgument(e.get_msg());
+    } catch (const Xapian::Error& e) {
+      status = Unavailable(std::string("search failed: ") + e.get_type() + ": " + e.get_msg());
+    }
+    Release(std::move(*reader));
+    return status;
+  }
   Result<SearchResponse> Search(const SearchRequest& request) override {
     const auto started = std::chrono::steady_clock::now();
     if (!simdjson::validate_utf8(request.q.data(), request.q.size())) {
@@ -250,76 +357,10 @@ class XapianSearcher final : public Searcher {
   }
 
   static Result<SearchResponse> Run(Xapian::Database& db, const SearchRequest& request) {
-    const auto fields = schema::FieldRegistry::FromJson(db.get_metadata(schema::kFieldsKey));
-    std::vector<std::unique_ptr<Xapian::RangeProcessor>> ranges;
-    for (const auto& [name, field] : fields.fields()) {
-      if (field.kind == schema::FieldKind::kDate) {
-        ranges.push_back(std::make_unique<DateRange>(field.slot, name + ":"));
-      } else if (field.kind == schema::FieldKind::kNumber) {
-        ranges.push_back(std::make_unique<Xapian::NumberRangeProcessor>(field.slot, name + ":"));
-      }
-    }
-    const auto languages =
-        schema::SourceLanguages::FromJson(db.get_metadata(schema::kLanguagesKey));
-    const StemmingPlan plan = PlanStemming(languages, request.sources);
-    std::map<std::string, Xapian::Stem> stemmers;
-    for (const auto& language : plan.languages())
-      stemmers.emplace(language, Xapian::Stem(language));
-
-    unsigned flags = Xapian::QueryParser::FLAG_DEFAULT | Xapian::QueryParser::FLAG_PURE_NOT |
-                     Xapian::QueryParser::FLAG_WILDCARD |
-                     Xapian::QueryParser::FLAG_SPELLING_CORRECTION;
-    if (request.prefix) flags |= Xapian::QueryParser::FLAG_PARTIAL;
-    const bool match_all = request.q.find_first_not_of(" \t\r\n") == std::string::npos;
-    Xapian::QueryParser parser = MakeParser(db, fields, ranges, stemmers.at(plan.primary));
-    Xapian::Query query =
-        match_all ? Xapian::Query::MatchAll : parser.parse_query(request.q, flags);
-    if (!match_all && !plan.others.empty()) {
-      // Each source's documents are matched by the query stemmed in that source's language.
-      std::vector<Xapian::Query> elsewhere;
-      std::vector<Xapian::Query> alternatives;
-      for (const auto& [language, sources] : plan.others) {
-        std::vector<Xapian::Query> terms;
-        for (const auto& source : sources) terms.emplace_back(schema::SourceTerm(source));
-        Xapian::Query in_language(Xapian::Query::OP_OR, terms.begin(), terms.end());
-        Xapian::QueryParser other = MakeParser(db, fields, ranges, stemmers.at(language));
-        alternatives.emplace_back(Xapian::Query::OP_FILTER, other.parse_query(request.q, flags),
-                                  in_language);
-        elsewhere.push_back(std::move(in_language));
-      }
-      alternatives.emplace_back(
-          Xapian::Query::OP_AND_NOT, query,
-          Xapian::Query(Xapian::Query::OP_OR, elsewhere.begin(), elsewhere.end()));
-      query = Xapian::Query(Xapian::Query::OP_OR, alternatives.begin(), alternatives.end());
-    }
-    if (!request.sources.empty()) {
-      std::vector<Xapian::Query> terms;
-      for (const auto& source : request.sources) terms.emplace_back(schema::SourceTerm(source));
-      query = Xapian::Query(Xapian::Query::OP_FILTER, query,
-                            Xapian::Query(Xapian::Query::OP_OR, terms.begin(), terms.end()));
-    }
-    if (!request.among.empty()) {
-      std::vector<Xapian::Query> terms;
-      terms.reserve(request.among.size());
-      for (const auto& [source, id] : request.among) {
-        terms.emplace_back(schema::UniqueTerm(source, id));
-      }
-      query = Xapian::Query(Xapian::Query::OP_FILTER, query,
-                            Xapian::Query(Xapian::Query::OP_OR, terms.begin(), terms.end()));
-    }
-    // Filters: values of one field are alternatives, different fields must all hold.
-    std::map<std::string, std::vector<Xapian::Query>> by_field;
-    for (const auto& [name, value] : request.filters) {
-      RequireField(fields, name, {schema::FieldKind::kFacet}, "filter on");
-      by_field[name].emplace_back(schema::FacetTerm(name, value));
-    }
-    for (auto& [name, alternatives] : by_field) {
-      query = Xapian::Query(
-          Xapian::Query::OP_FILTER, query,
-          Xapian::Query(Xapian::Query::OP_OR, alternatives.begin(), alternatives.end()));
-    }
+    ParsedQuery parsed(db, request);
+    const schema::FieldRegistry& fields = parsed.fields;
     Xapian::Enquire enquire(db);
-    enquire.set_query(query);
+    enquire.set_query(parsed.query);
     if (!request.sort.empty() && request.sort != "relevance") {
       const bool descending = request.sort[0] == '-';
       const std::string name = descending ? request.sort.substr(1) : request.sort;
@@ -365,8 +406,8 @@ class XapianSearcher final : public Searcher {
       // No background model: it looks up the frequency of every word of every hit, most of a
       // search's time, to pick a slightly better window.
       hit.snippet = mset.snippet(text.empty() ? hit.title : text, kSnippetLength,
-                                 stemmers.at(plan.LanguageOf(hit.source, languages)),
-                                 Xapian::MSet::SNIPPET_EXHAUSTIVE, "<mark>", "</mark>", "…");
+                                 parsed.StemmerFor(hit.source), Xapian::MSet::SNIPPET_EXHAUSTIVE,
+                                 "<mark>", "</mark>", "…");
       response.hits.push_back(std::move(hit));
     }
     for (const auto& [name, spy] : spies) {
@@ -377,11 +418,48 @@ class XapianSearcher final : public Searcher {
       }
       response.facets[name] = std::move(counts);
     }
-    const std::string corrected = parser.get_corrected_query_string();
+    const std::string corrected = parsed.parser.get_corrected_query_string();
     if (!corrected.empty() && corrected != request.q) response.suggestion = corrected;
     return response;
   }
 
+  // Batches in document-id order, each resuming after the last id seen: a commit that
+  // overtakes the reader (the visitor may be slow) is met by reopening and going on, and
+  // documents are never visited twice.
+  static Status Enumerate(Xapian::Database& db, const SearchRequest& request,
+                          const MatchVisitor& visit) {
+    constexpr Xapian::doccount kBatch = 5000;
+    class After : public Xapian::MatchDecider {
+     public:
+      Xapian::docid last = 0;
+      bool operator()(const Xapian::Document& doc) const override { return doc.get_docid() > last; }
+    } after;
+    for (int reopened = 0;;) {
+      try {
+        ParsedQuery parsed(db, request);
+        Xapian::Enquire enquire(db);
+        enquire.set_query(parsed.query);
+        enquire.set_weighting_scheme(Xapian::BoolWeight());
+        enquire.set_docid_order(Xapian::Enquire::ASCENDING);
+        for (;;) {
+          Xapian::MSet batch = enquire.get_mset(0, kBatch, 0, nullptr, &after);
+          for (auto it = batch.begin(); it != batch.end(); ++it) {
+            json::value data = json::parse(it.get_document().get_data());
+            const json::object& stored = data.as_object();
+            if (!visit(std::string(stored.at("source").as_string()),
+                       std::string(stored.at("id").as_string()))) {
+              return Status(StatusCode::kCancelled, "the enumeration was stopped");
+            }
+            after.last = *it;
+          }
+          if (batch.size() < kBatch) return Status::Ok();
+        }
+      } catch (const Xapian::DatabaseModifiedError& e) {
+        if (++reopened > 100) return Unavailable("the index kept changing: " + e.get_msg());
+        db.reopen();
+      }
+    }
+  }
   const fs::path index_dir_;
   std::mutex mutex_;
   std::vector<std::unique_ptr<Reader>> idle_;

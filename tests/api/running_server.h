@@ -78,10 +78,12 @@ struct RunningServer {
       octohub::indexer::OpenSearcher(dir / "index");
   std::unique_ptr<ApiServer> server;
 
-  explicit RunningServer(std::size_t max_body = 1 << 20, bool public_read = true)
+  explicit RunningServer(std::size_t max_body = 1 << 20, bool public_read = true,
+                         int max_exports = 4)
       : RunningServer([&](ServerOptions& options) {
           options.http.max_body_bytes = max_body;
           options.public_read = public_read;
+          options.max_exports = max_exports;
         }) {}
   // Options as the test sets them, on 127.0.0.1 and a free port.
   explicit RunningServer(const std::function<void(ServerOptions&)>& configure) {

@@ -2,6 +2,9 @@
 
 #include <boost/json.hpp>
 #include <catch2/catch.hpp>
+#include <chrono>
+#include <iostream>
+#include <set>
 #include <thread>
 
 #include "octohub/ingest/http_fetcher.h"
@@ -11,25 +14,52 @@
 namespace json = boost::json;
 using namespace std::chrono_literals;
 
-TEST_CASE("the demo harvests its sample API and makes it searchable", "[e2e]") {
+TEST_CASE("the demo harvests its sample APIs and makes every one searchable", "[e2e]") {
   octohub::testing::TempDir dir;
+  const auto started = std::chrono::steady_clock::now();
   octohub::testing::BackgroundProcess demo({octohub::testing::OctohubBinary(), "demo", "--data-dir",
                                             (dir / "data").string(), "--listen", "127.0.0.1:0"});
+  auto key_line = demo.WaitForLine("admin key (shown once): ", 60s);
   auto ready = demo.WaitForLine("\"serve.ready\"", 60s);
   INFO(demo.stderr_text());
+  REQUIRE(key_line);
   REQUIRE(ready);
+  const std::string key = key_line->substr(key_line->rfind(' ') + 1);
   const std::string address(json::parse(*ready).at("listen").as_string());
   auto fetcher = octohub::ingest::MakeCurlFetcher();
-  std::int64_t total = 0;
-  // The package index of any Debian machine names the C library: a word every demo has.
-  for (int i = 0; i < 600 && total == 0; ++i) {
-    auto response = fetcher->Fetch(
-        {.url = "http://" + address + "/api/v1/search?q=libc6&source=debian-packages"});
+  auto get = [&](const std::string& path) {
+    octohub::ingest::HttpRequest request{.url = "http://" + address + path};
+    if (path.rfind("/api/v1/sources", 0) == 0)
+      request.headers = {{"Authorization", "Bearer " + key}};
+    auto response = fetcher->Fetch(request);
     REQUIRE(response.ok());
-    total = json::parse(response->body).at("total").as_int64();
-    if (total == 0) std::this_thread::sleep_for(100ms);
+    REQUIRE(response->status == 200);
+    return json::parse(response->body);
+  };
+  // Every demo source the banner names, searchable with no key (public reading).
+  std::set<std::string> sources;
+  const json::value listed = get("/api/v1/sources");
+  for (const auto& source : listed.at("sources").as_array()) {
+    sources.insert(std::string(source.at("name").as_string()));
   }
-  CHECK(total > 0);
+  CHECK(sources.size() >= 4);
+  std::set<std::string> searchable;
+  while (searchable.size() < sources.size() && std::chrono::steady_clock::now() - started < 120s) {
+    for (const auto& source : sources) {
+      if (searchable.count(source) == 0 &&
+          get("/api/v1/search?per_page=1&source=" + source).at("total").as_int64() > 0) {
+        searchable.insert(source);
+      }
+    }
+    std::this_thread::sleep_for(200ms);
+  }
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  std::cout << "demo: " << searchable.size() << " of " << sources.size() << " sources searchable "
+            << seconds << " s after start\n";
+  CHECK(searchable == sources);
+  // Real text: the package index of any Debian machine names the C library.
+  CHECK(get("/api/v1/search?q=libc6").at("total").as_int64() > 0);
   demo.Signal(SIGINT);
   auto code = demo.WaitExit(15s);
   REQUIRE(code);

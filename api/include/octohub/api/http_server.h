@@ -11,6 +11,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -36,11 +37,26 @@ struct RequestView {
   std::string key_name;  // set by the Authorizer: the name of the key used, for the access log
 };
 
+// Where a streamed body goes, piece by piece (chunked transfer encoding). Not thread-safe.
+class BodyWriter {
+ public:
+  virtual ~BodyWriter() = default;
+  // Sends one piece, waiting while the client is slow to read, so memory stays bounded by a
+  // few pieces whatever the body's size. False once the client has gone, has stopped reading
+  // for too long, or the server is stopping: the producer must stop then.
+  virtual bool Write(std::string_view piece) = 0;
+};
+
 struct Reply {
   int status = 200;
   std::string content_type = "application/json";
   std::string body;
   std::vector<std::pair<std::string, std::string>> headers;
+  // When set, the status and headers go out first and this produces the body (instead of
+  // `body`), on a thread of its own. A failed Status after the headers cannot be reported
+  // any more: the connection is closed without the last chunk, so the client sees an
+  // incomplete transfer rather than a truncated success.
+  std::function<Status(BodyWriter&)> stream;
 };
 
 Reply JsonReply(int status, const boost::json::value& body);

@@ -20,6 +20,7 @@ struct ServerOptions {
   // 429 with Retry-After. Health, metrics, docs and the web UI are not limited.
   double rate_limit = 0;
   double rate_burst = 0;
+  int max_exports = 4;  // exports running at once; more get 429 with Retry-After
 };
 
 // Borrowed for the server's whole life.

@@ -39,8 +39,9 @@ class IndexFollower {
   // built from another database. Fails when another process holds the write lock.
   Status Open();
 
-  // Indexes every change past the checkpoint; returns the number of records processed.
-  Result<std::int64_t> CatchUp();
+  // Indexes every change past the checkpoint, batch by batch until stop is requested;
+  // returns the number of records processed.
+  Result<std::int64_t> CatchUp(std::stop_token stop = {});
 
   // Catches up whenever ingest notifies (LISTEN) or the poll interval passes, until stop.
   // Errors (PostgreSQL down, say) are logged and retried; the index is committed on return.

@@ -4,6 +4,7 @@
 #include <boost/json/object.hpp>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -68,6 +69,12 @@ class Searcher {
     std::int64_t checkpoint = 0;  // the last change sequence in the index
   };
   virtual Result<Stats> ReadStats() = 0;
+
+  // Every match of the request's q, sources and filters (paging, facets and sort are
+  // ignored), in index order, in batches so memory stays flat: visit(source, id) returns
+  // false to stop early (the result is then kCancelled). Errors as for Search.
+  using MatchVisitor = std::function<bool(const std::string& source, const std::string& id)>;
+  virtual Status ForEachMatch(const SearchRequest& request, const MatchVisitor& visit) = 0;
 };
 
 std::unique_ptr<Searcher> OpenSearcher(const std::filesystem::path& index_dir);
