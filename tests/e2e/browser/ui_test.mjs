@@ -98,6 +98,8 @@ const scenarios = [
   ['admin: log in with the printed admin key, run sources now, see the runs', async (t) => {
     if (!t.page.url().startsWith(t.url('/'))) await t.page.goto(t.url('/'));
     await t.page.click('#nav-admin');
+    await t.page.locator('#api-key').waitFor();
+    await t.axe('admin key form');
     await t.page.fill('#api-key', t.hub.adminKey);
     await t.page.click('.key-form button[type=submit]');
     const row = t.page.locator('tr[data-source="tickets"]');
@@ -123,6 +125,11 @@ const scenarios = [
       'the notes run to succeed');
     await t.shot('admin-sources');
     await t.axe('admin sources');
+    await t.page.click('#tab-export');
+    await t.page.locator('#export-source option[value="notes"]').waitFor({ state: 'attached' });
+    await t.axe('admin export form');
+    await t.page.click('#tab-sources');
+    await t.page.locator('tr[data-source="tickets"]').waitFor();
     // Both sources indexed before the search scenarios start.
     await t.eventually(async () => (await apiSearch(t, 'q=')).total === 72, 'all 72 records indexed');
   }],
@@ -292,6 +299,48 @@ const scenarios = [
     await t.page.locator('tr[data-source="tickets"]').waitFor();
     await t.shot('admin-phone');
     await t.page.setViewportSize({ width: 1280, height: 860 });
+  }],
+
+  ['an answer to an older query never replaces a newer one', async (t) => {
+    await t.page.goto(t.url('/'));
+    await t.page.locator('.hit-link').first().waitFor();
+    // Hold every answer for "lantern" back until after the "xylophone" one has been shown.
+    let release;
+    const held = new Promise((r) => { release = r; });
+    await t.page.route(/\/api\/v1\/search\?.*q=lantern/, async (route) => {
+      await held;
+      await route.continue().catch(() => {});  // the UI may have aborted it meanwhile
+    });
+    await t.page.fill('#q', 'lantern');
+    await t.page.waitForTimeout(400);  // past the debounce: the "lantern" request is out
+    await t.page.fill('#q', 'xylophone');
+    await t.eventually(async () => (await hitTitles(t)).length === XYLOPHONE_TICKETS.length + 1, 'xylophone hits');
+    release();
+    await t.page.waitForTimeout(500);
+    const titles = await hitTitles(t);
+    t.expect(titles.length === XYLOPHONE_TICKETS.length + 1 && !titles.some((x) => x.includes('Ticket 4:')),
+      `still the xylophone hits: ${titles}`);
+    await t.page.unroute(/\/api\/v1\/search\?.*q=lantern/);
+  }],
+
+  ['snippets can only ever yield <mark> elements; URL state round-trips', async (t) => {
+    const result = await t.page.evaluate(async () => {
+      const dom = await import('/js/dom.js');
+      const state = await import('/js/state.js');
+      const box = document.createElement('div');
+      box.append(dom.safeSnippet('a &lt;b&gt; <mark>x&amp;y</mark> <img src=x onerror=alert(1)> <mark>z</mark>'));
+      const url = '/?q=a+b&source=notes,tickets&filter.state=open&filter.state=closed&filter.team=web&sort=-updated&page=3&record=tickets:7';
+      return {
+        tags: [...box.querySelectorAll('*')].map((e) => e.tagName),
+        text: box.textContent,
+        roundTrip: state.urlFor(state.readState(url.slice(1))),
+        url,
+      };
+    });
+    t.expect(JSON.stringify(result.tags) === '["MARK","MARK"]', `only marks: ${result.tags}`);
+    t.expect(result.text === 'a <b> x&y <img src=x onerror=alert(1)> z', `text kept: ${result.text}`);
+    t.expect(decodeURIComponent(result.roundTrip) === decodeURIComponent(result.url),
+      `round trip: ${result.roundTrip}`);
   }],
 
   ['the page logs no script errors', async (t) => {

@@ -118,6 +118,9 @@ function sources(mine) {
         }, s.name), h('div', { class: 'muted small' }, s.url || '')),
         h('td', { class: 'num' }, formatNumber(s.records ?? 0)),
         h('td', {}, run ? [statusBadge(run.status), ' ', when(run.finished_at || run.started_at)] : 'never',
+          run && run.status === 'succeeded' ? h('div', { class: 'muted small' },
+            `${formatNumber(run.records_new)} new · ${formatNumber(run.records_updated)} updated · `
+            + `${formatNumber(run.records_unchanged)} unchanged · ${formatNumber(run.pages)} pages`) : null,
           run?.error ? h('div', { class: 'error-text small' }, run.error) : null),
         h('td', {}, s.schedule ? [h('div', {}, s.schedule), when(s.next_run_at)] : 'manual'),
         h('td', {}, h('button', {
@@ -135,10 +138,15 @@ function sources(mine) {
           },
         }, 'Run now')));
     });
-    fill(panel, notice, table(['Source', 'Records', 'Last run', 'Schedule / next', ''], rows,
+    fill(panel, h('div', { class: 'panel-head' }, notice, refreshButton()),
+      table(['Source', 'Records', 'Last run', 'Schedule / next', ''], rows,
       'No sources yet: apply one with octohub sources apply FILE, or POST /api/v1/sources.'));
     again(mine, list.some((s) => ['queued', 'running'].includes(s.last_run?.status)));
   });
+}
+
+function refreshButton() {
+  return h('button', { type: 'button', class: 'secondary refresh', onclick: () => renderAdmin() }, 'Refresh');
 }
 
 function goRuns(source) {
@@ -163,7 +171,9 @@ async function runs(mine) {
   const select = h('select', { id: 'runs-source',
     onchange: () => goRuns(select.value) }, names.map((n) => h('option', { value: n, selected: n === chosen }, n)));
   const list = h('div', {});
-  fill(panel, h('div', { class: 'field-row' }, h('label', { for: 'runs-source' }, 'Source'), select), list);
+  fill(panel, h('div', { class: 'panel-head' },
+    h('div', { class: 'inline-form' }, h('label', { for: 'runs-source' }, 'Source'), select),
+    refreshButton()), list);
   try {
     const body = await getJson(`/api/v1/sources/${encodeURIComponent(chosen)}/runs?limit=50`);
     if (!current(mine)) return;

@@ -70,6 +70,13 @@ export function formatTime(text) {
   return date.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
 }
 
+// A date without the time of day.
+export function formatDate(text) {
+  const date = new Date(text);
+  if (!text || Number.isNaN(date.getTime())) return String(text ?? '');
+  return date.toLocaleDateString(undefined, { dateStyle: 'medium' });
+}
+
 export function relativeTime(text) {
   if (!text) return '';
   const date = new Date(text);

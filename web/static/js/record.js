@@ -67,7 +67,10 @@ function frame(source, id, content, record) {
         h('h2', { id: 'record-title' }, title),
         h('p', { class: 'meta' }, h('span', { class: 'badge' }, source), ' ',
           h('span', { class: 'hit-id' }, `#${id}`),
-          record?.deleted ? h('span', { class: 'status dead' }, 'deleted') : null)),
+          record?.deleted ? h('span', { class: 'status dead' }, 'deleted at the source') : null,
+          record ? h('span', {}, ` · fetched ${formatTime(record.fetched_at)}`) : null,
+          record && record.updated_at !== record.fetched_at
+            ? h('span', {}, ` · changed ${formatTime(record.updated_at)}`) : null)),
       h('button', {
         type: 'button', class: 'icon dialog-close', 'aria-label': 'Close record',
         onclick: () => dialog.close(),
@@ -96,16 +99,13 @@ function displayValue(value) {
 
 function body(record) {
   const data = record.data;
-  const rows = [
-    ['fetched', formatTime(record.fetched_at)],
-    ['updated', formatTime(record.updated_at)],
-  ];
+  const rows = [];
   if (data && typeof data === 'object' && !Array.isArray(data)) {
     for (const [name, value] of Object.entries(data)) rows.push([name, value]);
   }
   const tree = jsonTree(data);
   return h('div', { class: 'record-body' },
-    h('section', { 'aria-labelledby': 'record-fields' },
+    rows.length === 0 ? null : h('section', { 'aria-labelledby': 'record-fields' },
       h('h3', { id: 'record-fields' }, 'Fields'),
       h('dl', { class: 'fields-table' }, rows.map(([name, value]) => [
         h('dt', {}, name), h('dd', {}, displayValue(value))]))),

@@ -1,7 +1,7 @@
 // The search view: results as you type, facets and sources as filters, chips to remove them,
 // sort, paging and the spelling suggestion. Reads and writes the URL state (state.js).
 import { ApiError, getJson } from './api.js';
-import { fill, formatNumber, formatTime, h, message, safeSnippet } from './dom.js';
+import { fill, formatDate, formatNumber, formatTime, h, message, safeSnippet } from './dom.js';
 import { renderSelectionBar, selection, toggleSelected } from './forward.js';
 import { appendSearch, emptySearch, getState, setState, urlFor } from './state.js';
 
@@ -190,7 +190,7 @@ function hitItem(state, hit, index) {
     .filter(([, value]) => value !== null && typeof value !== 'object')
     .slice(0, 4)
     .map(([name, value]) => h('span', { class: 'field' },
-      h('span', { class: 'field-name' }, name), ' ', String(value)));
+      h('span', { class: 'field-name' }, name), ' ', fieldValue(name, value)));
   return h('li', { class: `hit${selection.has(key) ? ' selected' : ''}` },
     checkbox,
     h('div', { class: 'hit-body' },
@@ -209,6 +209,14 @@ function hitItem(state, hit, index) {
           formatTime(hit.updated_at))) : null,
         fieldChips.length ? h('span', { class: 'fields' }, fieldChips) : null),
       hit.snippet ? h('p', { class: 'snippet' }, safeSnippet(hit.snippet)) : null));
+}
+
+// A mapped field's value for display: dates as dates, numbers grouped.
+function fieldValue(name, value) {
+  const kind = catalog.fields.find((f) => f.name === name)?.kind;
+  if (kind === 'date') return formatDate(value);
+  if (kind === 'number' && typeof value === 'number') return formatNumber(value);
+  return String(value);
 }
 
 function isFiltered(state, field, value) {
