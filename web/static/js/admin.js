@@ -4,6 +4,7 @@
 import { getJson, listOf, request, sendJson, storedKey, storeKey } from './api.js';
 import { fill, formatNumber, formatTime, h, message, relativeTime } from './dom.js';
 import { getState, setState } from './state.js';
+import { recordsLabel } from './forward.js';
 
 const keyPanel = document.getElementById('key-panel');
 const tabList = document.getElementById('admin-tabs');
@@ -232,15 +233,29 @@ function deliveries(mine) {
     setState({ view: 'admin', tab: 'deliveries', admin }, { push: true });
   });
   const notice = h('div', { 'aria-live': 'polite' });
+  const page = Math.max(1, Number(params().get('dpage')) || 1);
+  query.set('page', String(page));
+  query.set('per_page', '50');
   load(mine, `/api/v1/deliveries?${query}`, (body) => {
     const list = listOf(body, 'deliveries');
-    fill(panel, filter, notice, table(['Delivery', 'Target', 'Record', 'Status', 'Attempts', 'Last error', 'Updated', ''],
+    const total = Number(body?.total ?? list.length);
+    const pages = Math.max(1, Math.ceil(total / 50));
+    const goto = (p) => setState({ view: 'admin', tab: 'deliveries',
+      admin: { ...getState().admin, dpage: String(p) } }, { push: true });
+    const pager = pages > 1 ? h('nav', { class: 'pager', 'aria-label': 'Delivery pages' },
+      page > 1 ? h('button', { type: 'button', class: 'secondary', onclick: () => goto(page - 1) }, '← Newer') : null,
+      h('span', { class: 'of' }, `Page ${page} of ${formatNumber(pages)} · ${formatNumber(total)} deliveries`),
+      page < pages ? h('button', { type: 'button', class: 'secondary', onclick: () => goto(page + 1) }, 'Older →') : null)
+      : null;
+    fill(panel, h('div', { class: 'panel-head' }, filter, refreshButton()), notice,
+      table(['Delivery', 'Target', 'Records', 'Status', 'Attempts', 'Last error', 'Created', 'Sent / next try', ''],
       list.map((d) => h('tr', { dataset: { delivery: String(d.id) } },
         h('td', {}, String(d.id)), h('td', {}, d.target || ''),
-        h('td', {}, d.source !== undefined ? `${d.source}/${d.record_id ?? ''}` : ''),
+        h('td', {}, recordsLabel(d)),
         h('td', {}, statusBadge(d.status)), h('td', { class: 'num' }, String(d.attempts ?? '')),
-        h('td', { class: 'error-text' }, d.last_error || d.error || ''),
-        h('td', {}, when(d.updated_at || d.sent_at || d.created_at)),
+        h('td', { class: 'error-text' }, [d.last_status ? `HTTP ${d.last_status} ` : '', d.last_error || '']),
+        h('td', {}, when(d.created_at)),
+        h('td', {}, d.sent_at ? when(d.sent_at) : d.next_attempt_at ? when(d.next_attempt_at) : '—'),
         h('td', {}, ['failed', 'dead'].includes(d.status) ? h('button', {
           type: 'button', class: 'secondary', 'aria-label': `Retry delivery ${d.id}`,
           onclick: async (e) => {
@@ -255,7 +270,7 @@ function deliveries(mine) {
             }
           },
         }, 'Retry') : ''))),
-    'No deliveries match.'));
+    'No deliveries match.'), pager);
     again(mine, list.some((d) => d.status === 'pending'), 3000);
   });
 }

@@ -140,49 +140,58 @@ export function queryOf(state) {
   return query;
 }
 
-// The ids of a forward's deliveries, however the answer lists them.
-function deliveryIds(answer) {
-  const list = Array.isArray(answer?.deliveries) ? answer.deliveries : [];
-  return new Set(list.map((d) => String(typeof d === 'object' && d ? d.id : d)));
-}
-
+// Follows the deliveries of one forward (POST /api/v1/forwards answered
+// {"forward_id", "deliveries": count, "records": count}) until every one is sent or dead.
 function watchDeliveries(status, target, answer) {
-  const ids = deliveryIds(answer);
-  const count = Array.isArray(answer?.deliveries) ? answer.deliveries.length
-    : Number(answer?.deliveries) || 0;
+  const count = Number(answer?.deliveries) || 0;
+  const records = Number(answer?.records ?? count) || 0;
+  if (!count || answer?.forward_id === null || answer?.forward_id === undefined) {
+    fill(status, message('info', 'Nothing to send: no record matched.'));
+    return;
+  }
   const head = h('p', { class: 'message ok', role: 'status' },
-    `Forward ${answer?.forward_id ?? ''} accepted: ${formatNumber(count)} deliver${count === 1 ? 'y' : 'ies'} queued.`);
-  const table = h('div', { class: 'delivery-progress' });
-  fill(status, head, table, h('p', {}, h('a', {
+    `Forward ${answer.forward_id} accepted: ${formatNumber(records)} record${records === 1 ? '' : 's'} in `
+    + `${formatNumber(count)} deliver${count === 1 ? 'y' : 'ies'}.`);
+  const progress = h('div', { class: 'delivery-progress', 'aria-live': 'polite' });
+  fill(status, head, progress, h('p', {}, h('a', {
     href: `/?view=admin&tab=deliveries&target=${encodeURIComponent(target)}`,
   }, 'All deliveries of this target')));
   const started = Date.now();
   const poll = async () => {
     try {
-      const query = new URLSearchParams({ target });
+      // The newest deliveries come first; a forward's are among the newest of its target.
+      const query = new URLSearchParams({ target, per_page: '500' });
       const all = listOf(await getJson(`/api/v1/deliveries?${query}`), 'deliveries');
-      const mine = all.filter((d) => ids.has(String(d.id))
-        || (answer?.forward_id !== undefined && String(d.forward_id) === String(answer.forward_id)));
+      const mine = all.filter((d) => String(d.forward_id) === String(answer.forward_id));
       const counts = {};
       for (const d of mine) counts[d.status] = (counts[d.status] || 0) + 1;
-      fill(table, h('p', {}, Object.keys(counts).length
-        ? Object.entries(counts).map(([s, n]) => h('span', { class: `status ${s}` }, `${n} ${s}`))
+      fill(progress, h('p', { class: 'delivery-counts' }, Object.keys(counts).length
+        ? Object.entries(counts).map(([s, n]) => h('span', { class: `status ${s}` }, `${formatNumber(n)} ${s}`))
         : 'Waiting for the first delivery…'),
       mine.length ? deliveryList(mine.slice(0, 20)) : null);
-      const settled = mine.length >= count && mine.every((d) => ['sent', 'dead'].includes(d.status));
-      if (!settled && Date.now() - started < 60000 && dialog.open) polling = setTimeout(poll, 1000);
+      const settled = mine.length >= Math.min(count, 500)
+        && mine.every((d) => d.status === 'sent' || d.status === 'dead');
+      if (!settled && Date.now() - started < 120000 && dialog.open) polling = setTimeout(poll, 1000);
     } catch (error) {
-      fill(table, message('error', error.message));
+      fill(progress, message('error', error.message));
     }
   };
   poll();
 }
 
-export function deliveryList(deliveries) {
+// "notes/4", or "notes/4 +2 more" for a batch.
+export function recordsLabel(delivery) {
+  const refs = Array.isArray(delivery.records) ? delivery.records : [];
+  if (!refs.length) return '';
+  const first = `${refs[0].source}/${refs[0].id}`;
+  return refs.length > 1 ? `${first} +${refs.length - 1} more` : first;
+}
+
+function deliveryList(deliveries) {
   return h('ul', { class: 'deliveries' }, deliveries.map((d) => h('li', {},
     h('span', { class: `status ${d.status}` }, d.status), ' ',
-    d.source !== undefined ? `${d.source}/${d.record_id ?? d.id}` : `#${d.id}`,
-    d.attempts !== undefined ? ` · ${d.attempts} attempt${d.attempts === 1 ? '' : 's'}` : '',
-    d.last_error || d.error ? h('span', { class: 'error-text' }, ` · ${d.last_error || d.error}`) : '',
-    d.sent_at ? ` · ${formatTime(d.sent_at)}` : '')));
+    `#${d.id} ${recordsLabel(d)}`,
+    ` · ${d.attempts ?? 0} attempt${d.attempts === 1 ? '' : 's'}`,
+    d.last_error ? h('span', { class: 'error-text' }, ` · ${d.last_error}`) : '',
+    d.sent_at ? ` · sent ${formatTime(d.sent_at)}` : '')));
 }

@@ -7,7 +7,7 @@
 // Filters use the API's own names (filter.FIELD=value, repeatable), so the search query string
 // is the URL's minus the UI-only parameters.
 
-const ADMIN_PARAMS = ['source', 'status', 'target'];
+const ADMIN_PARAMS = ['source', 'status', 'target', 'dpage'];
 
 export function emptySearch() {
   return { q: '', sources: [], filters: [], sort: 'relevance', page: 1 };
