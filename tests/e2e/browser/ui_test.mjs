@@ -2,6 +2,7 @@
 // search as you type, facets, chips, history, record view, keyboard, admin (key, run now, run
 // history), error and empty states, accessibility (axe-core) and screenshots (light, dark,
 // phone). Run: node tests/e2e/browser/ui_test.mjs --binary build/hub/octohub --artifacts DIR
+import fs from 'node:fs';
 import {
   launchBrowser, parseArgs, runScenarios, startOctohub, startSourceApi, startTargetApi,
 } from './harness.mjs';
@@ -82,6 +83,26 @@ async function setup() {
 // The search API as the test's own oracle.
 async function apiSearch(t, query) {
   return t.hub.api('GET', `/api/v1/search?${query}`);
+}
+
+// RFC 4180: quoted fields may hold commas, quotes ("") and line breaks.
+function parseCsv(text) {
+  const rows = [];
+  let row = [];
+  let field = '';
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (quoted) {
+      if (c === '"' && text[i + 1] === '"') { field += '"'; i++; } else if (c === '"') quoted = false; else field += c;
+    } else if (c === '"') quoted = true;
+    else if (c === ',') { row.push(field); field = ''; } else if (c === '\n' || c === '\r') {
+      if (c === '\r' && text[i + 1] === '\n') i++;
+      row.push(field); rows.push(row); row = []; field = '';
+    } else field += c;
+  }
+  if (field || row.length) { row.push(field); rows.push(row); }
+  return rows;
 }
 
 const text = (t, selector) => t.page.locator(selector).first().textContent();
@@ -342,6 +363,83 @@ const scenarios = [
     t.expect(decodeURIComponent(result.roundTrip) === decodeURIComponent(result.url),
       `round trip: ${result.roundTrip}`);
   }],
+
+  ['forward two selected records and see them arrive at a local target', async (t) => {
+    await t.hub.api('POST', '/api/v1/targets', { name: 'inbox', url: t.targetApi.url('/inbox') });
+    await t.page.goto(t.url('/?q=xylophone&source=tickets'));
+    await t.page.locator('.hit-link').first().waitFor();
+    const boxes = t.page.locator('.hit input.select');
+    await boxes.nth(0).check();
+    await boxes.nth(1).check();
+    await t.page.locator('.selected-count', { hasText: '2 selected' }).waitFor();
+    const chosen = (await t.page.locator('.hit-link').evaluateAll((links) => links.slice(0, 2)
+      .map((a) => new URL(a.href).searchParams.get('record').split(':')[1]))).sort();
+    await t.page.click('#forward-selected');
+    await t.page.locator('#forward-target option[value="inbox"]').waitFor({ state: 'attached' });
+    await t.axe('forward dialog');
+    await t.page.click('#forward-dialog button[type=submit]');
+    await t.page.locator('#forward-dialog .message.ok', { hasText: 'accepted' }).waitFor();
+    await t.page.locator('#forward-dialog .delivery-counts', { hasText: '2 sent' }).waitFor();
+    await t.shot('forward');
+    const ids = t.targetApi.received.filter((r) => r.url === '/inbox').map((r) => String(JSON.parse(r.body).id)).sort();
+    t.expect(JSON.stringify(ids) === JSON.stringify(chosen), `the two records arrived: ${ids} vs ${chosen}`);
+    await t.page.keyboard.press('Escape');
+  }, { needs: 'forward' }],
+
+  ['forward every record that matches a query with a facet filter', async (t) => {
+    const before = t.targetApi.received.length;
+    await t.page.goto(t.url('/?q=xylophone&filter.state=open'));
+    await t.page.locator('.chip', { hasText: 'state: open' }).waitFor();
+    const expected = (await apiSearch(t, 'q=xylophone&filter.state=open')).hits.map((h) => String(h.id)).sort();
+    await t.page.click('#forward-all');
+    await t.page.locator('#forward-target option[value="inbox"]').waitFor({ state: 'attached' });
+    await t.page.click('#forward-dialog button[type=submit]');
+    await t.page.locator('#forward-dialog .delivery-counts', { hasText: `${expected.length} sent` }).waitFor();
+    const ids = t.targetApi.received.slice(before).map((r) => String(JSON.parse(r.body).id)).sort();
+    t.expect(JSON.stringify(ids) === JSON.stringify(expected), `the matching records arrived: ${ids} vs ${expected}`);
+    await t.page.keyboard.press('Escape');
+  }, { needs: 'forward' }],
+
+  ['a dead delivery shows its error in admin and can be retried', async (t) => {
+    await t.hub.api('POST', '/api/v1/targets', { name: 'broken', url: t.targetApi.url('/fail'), max_attempts: 1 });
+    await t.hub.api('POST', '/api/v1/forwards', { target: 'broken', records: [{ source: 'notes', id: 'n-4' }] });
+    await t.page.goto(t.url('/?view=admin&tab=deliveries&target=broken'));
+    const row = t.page.locator('#admin-panel tr[data-delivery]').first();
+    await t.eventually(async () => {
+      await t.page.click('#admin-panel button.refresh');
+      return (await row.locator('.status').textContent()) === 'dead';
+    }, 'the delivery to be dead');
+    t.expect((await row.locator('.error-text').textContent()).includes('500'), 'the failure shown');
+    await t.axe('admin deliveries');
+    await t.shot('admin-deliveries');
+    const attempts = t.targetApi.received.filter((r) => r.url === '/fail').length;
+    await row.locator('button', { hasText: 'Retry' }).click();
+    await t.page.locator('#admin-panel .message.ok', { hasText: 'queued again' }).waitFor();
+    await t.eventually(() => t.targetApi.received.filter((r) => r.url === '/fail').length > attempts,
+      'the retried delivery sent again');
+  }, { needs: 'forward' }],
+
+  ['export downloads the matching records as CSV and NDJSON with the admin key', async (t) => {
+    await t.page.goto(t.url('/?view=admin&tab=export'));
+    await t.page.locator('#export-source option[value="tickets"]').waitFor({ state: 'attached' });
+    const download = async (format) => {
+      await t.page.selectOption('#export-format', format);
+      await t.page.selectOption('#export-source', 'tickets');
+      await t.page.fill('#export-q', 'xylophone');
+      const [file] = await Promise.all([t.page.waitForEvent('download'), t.page.click('#export-download')]);
+      await t.page.locator('#admin-panel .message.ok', { hasText: 'Downloaded' }).waitFor();
+      return fs.readFileSync(await file.path(), 'utf8');
+    };
+    const rows = parseCsv(await download('csv'));
+    t.expect(rows[0].slice(0, 3).join(',') === 'source,id,updated_at', `CSV header: ${rows[0]}`);
+    const ids = rows.slice(1).map((r) => r[1]).sort();
+    const expected = XYLOPHONE_TICKETS.map((x) => String(x.id)).sort();
+    t.expect(JSON.stringify(ids) === JSON.stringify(expected), `CSV rows: ${ids}`);
+    const lines = (await download('ndjson')).split('\n').filter(Boolean).map((l) => JSON.parse(l));
+    t.expect(lines.length === expected.length && lines.every((l) => l.source === 'tickets' && l.data.body.includes('xylophone')),
+      'NDJSON lines with the records as fetched');
+    await t.shot('admin-export');
+  }, { needs: 'export' }],
 
   ['the page logs no script errors', async (t) => {
     t.expect(t.consoleErrors.length === 0, `no errors: ${t.consoleErrors.join('\n')}`);

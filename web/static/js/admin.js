@@ -220,7 +220,7 @@ function deliveries(mine) {
   if (target) query.set('target', target);
   const statusSelect = h('select', { id: 'delivery-status' },
     ['', 'pending', 'sent', 'failed', 'dead'].map((s) => h('option', { value: s, selected: s === status }, s || 'any')));
-  const targetInput = h('input', { id: 'delivery-target', value: target, placeholder: 'any' });
+  const targetInput = h('input', { id: 'delivery-target', type: 'text', value: target, placeholder: 'any' });
   const filter = h('form', { class: 'inline-form' },
     h('label', { for: 'delivery-status' }, 'Status'), statusSelect,
     h('label', { for: 'delivery-target' }, 'Target'), targetInput,
@@ -253,7 +253,7 @@ function deliveries(mine) {
         h('td', {}, String(d.id)), h('td', {}, d.target || ''),
         h('td', {}, recordsLabel(d)),
         h('td', {}, statusBadge(d.status)), h('td', { class: 'num' }, String(d.attempts ?? '')),
-        h('td', { class: 'error-text' }, [d.last_status ? `HTTP ${d.last_status} ` : '', d.last_error || '']),
+        h('td', { class: 'error-text' }, d.last_error || (d.last_status >= 300 ? `HTTP ${d.last_status}` : '')),
         h('td', {}, when(d.created_at)),
         h('td', {}, d.sent_at ? when(d.sent_at) : d.next_attempt_at ? when(d.next_attempt_at) : '—'),
         h('td', {}, ['failed', 'dead'].includes(d.status) ? h('button', {

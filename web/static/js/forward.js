@@ -97,6 +97,7 @@ async function openForward({ kind }) {
       : { target, query: queryOf(state), limit: Number(limit.value) || 1000 };
     try {
       const answer = await sendJson('POST', '/api/v1/forwards', body);
+      send.textContent = 'Sent';
       watchDeliveries(status, target, answer);
     } catch (error) {
       fill(status, message('error', error.message));
