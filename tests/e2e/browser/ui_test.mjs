@@ -168,6 +168,9 @@ const scenarios = [
     t.expect(await t.page.locator('.hit .snippet script').count() === 0, 'no markup from the data');
     const snippet = await t.page.locator('.hit .snippet').first().textContent();
     t.expect(snippet.includes('<script>') || !snippet.includes('script'), `snippet text kept literally: ${snippet}`);
+    const sourceCount = (name) => t.page.locator(`button.facet-value[data-facet="source"][data-value="${name}"] .count`).textContent();
+    await t.eventually(async () => (await sourceCount('tickets')) === '8' && (await sourceCount('notes')) === '1',
+      'the sources counted for this query');
     const summary = await text(t, '#summary');
     t.expect(/\b9 results · \d+\.\d ms/.test(summary), `total and time: ${summary}`);
     t.expect(new URL(t.page.url()).searchParams.get('q') === 'xyloph', 'q in the URL');
@@ -191,6 +194,16 @@ const scenarios = [
     t.expect((await open.getAttribute('aria-pressed')) === 'true', 'the value shows as chosen');
     t.expect((await text(t, '#summary')).startsWith('20 results'), 'the total narrowed');
     t.expect(new URL(t.page.url()).searchParams.get('filter.state') === 'open', 'the filter in the URL');
+    // The other values of the chosen field stay offered with their own counts; choosing one
+    // switches to it.
+    const closed = t.page.locator('button.facet-value[data-facet="state"][data-value="closed"]');
+    await t.eventually(async () => (await closed.locator('.count').textContent()) === '20', 'closed still offered');
+    await closed.click();
+    await t.page.locator('.chip', { hasText: 'state: closed' }).waitFor();
+    t.expect(await t.page.locator('.chip', { hasText: 'state: open' }).count() === 0, 'open replaced');
+    await t.page.goBack();
+    await t.page.locator('.chip', { hasText: 'state: open' }).waitFor();
+    t.expect((await text(t, '#summary')).startsWith('20 results'), 'open again after back');
     await t.page.locator('button.facet-value[data-facet="team"]').first().click();
     await t.eventually(async () => (await t.page.locator('.chip').count()) === 3, 'three chips');
     await t.page.click('button[aria-label="Remove filter state: open"]');
@@ -279,6 +292,7 @@ const scenarios = [
     t.expect((await text(t, '#record-title')) === titles[1], 'Enter opened the focused hit');
     await t.page.keyboard.press('Escape');
     await t.eventually(async () => (await t.page.locator('#record-dialog[open]').count()) === 0, 'closed');
+    await t.eventually(() => !new URL(t.page.url()).searchParams.has('record'), 'back to the results URL');
     t.expect(await focused() === titles[1], 'the focus back on the hit');
   }],
 
@@ -308,6 +322,8 @@ const scenarios = [
     await t.page.locator('#record-dialog[open] .json-tree').waitFor();
     await t.shot('record-dark');
     await t.page.keyboard.press('Escape');
+    // Closing goes back in history; let that land before navigating again.
+    await t.eventually(() => !new URL(t.page.url()).searchParams.has('record'), 'the record closed');
     await t.page.setViewportSize({ width: 390, height: 844 });
     await t.page.emulateMedia({ colorScheme: 'light' });
     await t.page.goto(t.url('/?q=xylophone'));
@@ -350,7 +366,7 @@ const scenarios = [
       const state = await import('/js/state.js');
       const box = document.createElement('div');
       box.append(dom.safeSnippet('a &lt;b&gt; <mark>x&amp;y</mark> <img src=x onerror=alert(1)> <mark>z</mark>'));
-      const url = '/?q=a+b&source=notes,tickets&filter.state=open&filter.state=closed&filter.team=web&sort=-updated&page=3&record=tickets:7';
+      const url = '/?q=a+b&source=notes,tickets&filter.state=open&filter.team=web&sort=-updated&page=3&record=tickets:7';
       return {
         tags: [...box.querySelectorAll('*')].map((e) => e.tagName),
         text: box.textContent,

@@ -28,6 +28,8 @@ let ticket = 0;          // the latest search issued; answers to older ones are 
 let inFlight = null;     // its AbortController
 let timer = null;
 let lastResult = null;
+let lastFacets = {};        // the result's facets, with the counts otherCounts() adds
+let sourceCounts = null;    // source → matches of the current search, once counted
 const expandedFacets = new Set();
 
 export function lastSearchResult() {
@@ -95,7 +97,14 @@ async function runSearch() {
     const result = await getJson(`/api/v1/search?${params}`, { signal: inFlight.signal });
     if (mine !== ticket) return;  // a newer search is on its way
     lastResult = result;
+    lastFacets = result.facets || {};
+    sourceCounts = null;
     render(state, result);
+    const extra = await otherCounts(state, inFlight.signal);
+    if (mine !== ticket) return;
+    lastFacets = { ...lastFacets, ...extra.facets };
+    sourceCounts = extra.sources;
+    renderFilters(state, lastFacets);
   } catch (error) {
     if (error.name === 'AbortError' || mine !== ticket) return;
     lastResult = null;
@@ -103,6 +112,34 @@ async function runSearch() {
   } finally {
     if (mine === ticket) document.body.classList.remove('busy');
   }
+}
+
+// Counts that choosing a value must not narrow away: a filtered field's other values (what
+// switching to them would give) and each source's matches. One small request each, sent once
+// the results are on screen.
+async function otherCounts(state, signal) {
+  const request = (patch, extra) => {
+    const params = appendSearch(new URLSearchParams(), { ...state, ...patch });
+    params.set('per_page', '1');
+    if (state.q) params.set('prefix', 'true');
+    for (const [name, value] of Object.entries(extra)) params.set(name, value);
+    return getJson(`/api/v1/search?${params}`, { signal });
+  };
+  const facets = {};
+  const sources = {};
+  const jobs = [];
+  for (const field of new Set(state.filters.map(([f]) => f))) {
+    jobs.push(request({ filters: state.filters.filter(([f]) => f !== field) }, { facets: field })
+      .then((r) => { facets[field] = r.facets?.[field] || {}; }));
+  }
+  if (catalog.sources.length > 1 && catalog.sources.length <= 12) {
+    for (const { name } of catalog.sources) {
+      jobs.push(request({ sources: [name] }, { exact_total: 'true' })
+        .then((r) => { sources[name] = r.total; }));
+    }
+  }
+  await Promise.all(jobs);
+  return { facets, sources: catalog.sources.length > 1 ? sources : null };
 }
 
 function render(state, result) {
@@ -118,7 +155,7 @@ function render(state, result) {
         result.suggestion), '?'));
   }
   renderChips(state);
-  renderFilters(state, result.facets || {});
+  renderFilters(state, lastFacets);
   if (result.hits.length === 0) {
     fill(els.hits);
     els.message.append(emptyState(state, result));
@@ -223,11 +260,12 @@ function isFiltered(state, field, value) {
   return state.filters.some(([f, v]) => f === field && v === value);
 }
 
+// One value per field: choosing another value of a field replaces the first. (The HTTP layer
+// keeps only the first of repeated query parameters, so filter.F=a&filter.F=b cannot OR.)
 function toggleFilter(field, value) {
   const state = getState();
-  const filters = isFiltered(state, field, value)
-    ? state.filters.filter(([f, v]) => !(f === field && v === value))
-    : [...state.filters, [field, value]];
+  const others = state.filters.filter(([f]) => f !== field);
+  const filters = isFiltered(state, field, value) ? others : [...others, [field, value]];
   setState({ filters, page: 1, record: null }, { push: true });
 }
 
@@ -250,7 +288,10 @@ function renderFilters(state, facets) {
   const groups = [];
   if (catalog.sources.length > 1 || state.sources.length) {
     const names = new Set([...catalog.sources.map((s) => s.name), ...state.sources]);
-    const counts = Object.fromEntries(catalog.sources.map((s) => [s.name, s.documents]));
+    // Until this search's own counts arrive, the index's totals are right only for no query.
+    const unfiltered = !state.q && !state.filters.length;
+    const counts = sourceCounts
+      || (unfiltered ? Object.fromEntries(catalog.sources.map((s) => [s.name, s.documents])) : {});
     groups.push(h('section', { class: 'facet', 'aria-labelledby': 'facet-source' },
       h('h2', { id: 'facet-source' }, 'Source'),
       h('ul', {}, [...names].map((name) => facetButton(name, counts[name] ?? null,
@@ -273,7 +314,7 @@ function renderFilters(state, facets) {
         type: 'button', class: 'linklike more', 'aria-expanded': expanded ? 'true' : 'false',
         onclick: () => {
           if (expanded) expandedFacets.delete(field); else expandedFacets.add(field);
-          if (lastResult) renderFilters(getState(), lastResult.facets || {});
+          if (lastResult) renderFilters(getState(), lastFacets);
         },
       }, expanded ? 'Show fewer' : `Show all ${values.length}`) : null));
   }

@@ -24,7 +24,11 @@ export function readState(search = location.search) {
   state.q = params.get('q') || '';
   state.sources = (params.get('source') || '').split(',').filter(Boolean);
   for (const [name, value] of params) {
-    if (name.startsWith('filter.') && name.length > 7) state.filters.push([name.slice(7), value]);
+    const field = name.slice(7);
+    // One value per field, the first, as the server reads repeated parameters.
+    if (name.startsWith('filter.') && field && !state.filters.some(([f]) => f === field)) {
+      state.filters.push([field, value]);
+    }
   }
   state.sort = params.get('sort') || 'relevance';
   const page = Number.parseInt(params.get('page') || '1', 10);
