@@ -14,15 +14,17 @@ const searchView = document.getElementById('search-view');
 const adminView = document.getElementById('admin-view');
 const input = document.getElementById('q');
 let recordPushed = false;  // the open record has a history entry of its own: close = back
+let lastAdminUrl = null;   // the admin URL last rendered (its tab and filters)
 
 function showView(state) {
   const admin = state.view === 'admin';
   searchView.hidden = admin;
   adminView.hidden = !admin;
-  document.getElementById('nav-search').toggleAttribute('aria-current', !admin);
-  document.getElementById('nav-admin').toggleAttribute('aria-current', admin);
-  if (!admin) document.getElementById('nav-search').setAttribute('aria-current', 'page');
-  else document.getElementById('nav-admin').setAttribute('aria-current', 'page');
+  for (const [id, active] of [['nav-search', !admin], ['nav-admin', admin]]) {
+    const link = document.getElementById(id);
+    if (active) link.setAttribute('aria-current', 'page');
+    else link.removeAttribute('aria-current');
+  }
   document.title = admin ? 'Admin · Octohub' : state.q ? `${state.q} · Octohub` : 'Octohub';
 }
 
@@ -62,7 +64,6 @@ onStateChange((state, previous, { push }) => {
     showRecord(state, push && !previous.record);
   }
 });
-let lastAdminUrl = null;
 
 window.addEventListener('octohub:key', () => {
   loadCatalog().then(() => {

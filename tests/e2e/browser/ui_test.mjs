@@ -335,6 +335,7 @@ const scenarios = [
     await t.page.goto(t.url('/?view=admin'));
     await t.page.locator('tr[data-source="tickets"]').waitFor();
     await t.shot('admin-phone');
+    await t.axe('admin sources, phone');
     await t.page.setViewportSize({ width: 1280, height: 860 });
   }],
 

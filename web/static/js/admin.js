@@ -78,6 +78,10 @@ function current(mine) {
 
 function table(headers, rows, empty) {
   if (!rows.length) return h('p', { class: 'empty-line' }, empty);
+  // On a phone each row becomes a card, each cell labelled by its column (see style.css).
+  for (const row of rows) {
+    [...row.children].forEach((cell, i) => { if (headers[i]) cell.dataset.label = headers[i]; });
+  }
   return h('div', { class: 'table-wrap' }, h('table', {},
     h('thead', {}, h('tr', {}, headers.map((t) => h('th', { scope: 'col' },
       t || h('span', { class: 'visually-hidden' }, 'Actions'))))),
