@@ -405,9 +405,10 @@ const scenarios = [
 
   ['forward every record that matches a query with a facet filter', async (t) => {
     const before = t.targetApi.received.length;
-    await t.page.goto(t.url('/?q=xylophone&filter.state=open'));
+    await t.page.goto(t.url('/?q=xyloph&filter.state=open'));  // as typed: a prefix
     await t.page.locator('.chip', { hasText: 'state: open' }).waitFor();
-    const expected = (await apiSearch(t, 'q=xylophone&filter.state=open')).hits.map((h) => String(h.id)).sort();
+    const expected = (await apiSearch(t, 'q=xyloph&prefix=true&filter.state=open')).hits.map((h) => String(h.id)).sort();
+    t.expect(expected.length === 2, `two open xylophone tickets: ${expected}`);
     await t.page.click('#forward-all');
     await t.page.locator('#forward-target option[value="inbox"]').waitFor({ state: 'attached' });
     await t.page.click('#forward-dialog button[type=submit]');

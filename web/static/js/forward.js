@@ -128,7 +128,12 @@ async function openForward({ kind }) {
 // The search as POST /api/v1/forwards takes it: {q, source}; facet filters join q as
 // field:value terms, which the query syntax supports for every facet.
 export function queryOf(state) {
-  const terms = state.q ? [state.q.includes(' ') ? `(${state.q})` : state.q] : [];
+  // The results on screen came from a prefix search (the last word as typed so far); a
+  // trailing * makes the forward match the same records.
+  const last = state.q.trim().split(/\s+/).pop() || '';
+  const q = /^[\p{L}\p{N}_-]+$/u.test(last) && !/^(AND|OR|NOT|XOR|NEAR)$/.test(last)
+    ? `${state.q.trim()}*` : state.q.trim();
+  const terms = q ? [q.includes(' ') ? `(${q})` : q] : [];
   const byField = new Map();
   for (const [field, value] of state.filters) {
     byField.set(field, [...(byField.get(field) || []), `${field}:"${value.replace(/"/g, '')}"`]);
