@@ -14,6 +14,12 @@ import { chromium } from 'playwright-core';
 
 const require = createRequire(import.meta.url);
 
+// Servers this run started; stopped however the run ends (a failed setup, an exception).
+const children = new Set();
+process.on('exit', () => {
+  for (const child of children) if (child.exitCode === null) child.kill('SIGTERM');
+});
+
 export function parseArgs(argv) {
   const args = {
     binary: '', artifacts: '', chromium: process.env.CHROMIUM || '/usr/bin/chromium', only: '', features: '',
@@ -78,11 +84,15 @@ export async function startOctohub(binary, extraArgs = []) {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'octohub-ui-'));
   const child = spawn(binary, ['serve', '--data-dir', path.join(dataDir, 'data'),
     '--listen', '127.0.0.1:0', ...extraArgs], { stdio: ['ignore', 'ignore', 'pipe'] });
+  children.add(child);
   let log = '';
   let address = null;
   let adminKey = null;
   const ready = new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`octohub did not start:\n${log}`)), 90000);
+    const timer = setTimeout(() => {
+      child.kill('SIGTERM');
+      reject(new Error(`octohub did not start:\n${log}`));
+    }, 90000);
     child.stderr.setEncoding('utf8');
     let partial = '';  // a chunk can end mid-line
     child.stderr.on('data', (chunk) => {
