@@ -18,6 +18,24 @@ Reply Search(const ServerDependencies& deps, const RequestView& request) {
   return JsonReply(200, indexer::SearchResponseToJson(*response));
 }
 
+// What the index can be searched by: sources with document counts, and the mapped fields with
+// their kinds (facets filter and count; dates and numbers sort and take ranges). The web UI
+// builds its source filter, facet list and sort menu from it.
+Reply Fields(const ServerDependencies& deps) {
+  auto stats = deps.searcher.ReadStats();
+  if (!stats.ok()) return ReplyForStatus(stats.status());
+  json::array sources, fields;
+  for (const auto& [name, documents] : stats->sources) {
+    sources.push_back(json::object{{"name", name}, {"documents", documents}});
+  }
+  for (const auto& [name, kind] : stats->fields) {
+    fields.push_back(json::object{{"name", name}, {"kind", kind}});
+  }
+  return JsonReply(200, json::object{{"documents", stats->documents},
+                                     {"sources", std::move(sources)},
+                                     {"fields", std::move(fields)}});
+}
+
 Reply Record(const ServerDependencies& deps, const RequestView& request) {
   auto record = ingest::ReadRecord(deps.db, request.path_params[0], request.path_params[1]);
   if (!record.ok()) return ReplyForStatus(record.status());
@@ -176,6 +194,8 @@ std::vector<Route> BuildRoutes(const ServerDependencies& deps, KeyStore& keys,
   routes.push_back({"GET", "/metrics", [&deps](const RequestView&) { return MetricsText(deps); }});
   routes.push_back({"GET", "/api/v1/search",
                     [&deps](const RequestView& r) { return Search(deps, r); }, true, Role::kRead});
+  routes.push_back({"GET", "/api/v1/fields", [&deps](const RequestView&) { return Fields(deps); },
+                    true, Role::kRead});
   routes.push_back({"GET", "/api/v1/records/{source}/{id}",
                     [&deps](const RequestView& r) { return Record(deps, r); }, true, Role::kRead});
   routes.push_back({"GET", "/api/v1/keys", [&keys](const RequestView&) { return ListKeys(keys); },

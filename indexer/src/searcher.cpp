@@ -247,6 +247,18 @@ class XapianSearcher final : public Searcher {
       stats.documents = (*reader)->db.get_doccount();
       const std::string checkpoint = (*reader)->db.get_metadata(schema::kCheckpointKey);
       stats.checkpoint = checkpoint.empty() ? 0 : std::stoll(checkpoint);
+      const std::string source_prefix(schema::kSourcePrefix);
+      for (auto it = (*reader)->db.allterms_begin(source_prefix);
+           it != (*reader)->db.allterms_end(source_prefix); ++it) {
+        stats.sources.emplace_back((*it).substr(source_prefix.size()), it.get_termfreq());
+      }
+      const auto fields =
+          schema::FieldRegistry::FromJson((*reader)->db.get_metadata(schema::kFieldsKey));
+      for (const auto& [name, field] : fields.fields()) {
+        stats.fields.emplace_back(name, field.kind == schema::FieldKind::kDate     ? "date"
+                                        : field.kind == schema::FieldKind::kNumber ? "number"
+                                                                                   : "facet");
+      }
     } catch (const Xapian::Error& e) {
       Release(std::move(*reader));
       return Unavailable("the index cannot be read: " + e.get_msg());

@@ -3,6 +3,7 @@
 #include <boost/json.hpp>
 #include <catch2/catch.hpp>
 
+#include "octohub/web/assets.h"
 #include "running_server.h"
 
 namespace json = boost::json;
@@ -106,12 +107,28 @@ TEST_CASE("every file of the web UI is served with its own MIME type", "[pg][htt
   for (const auto& [path, type] :
        std::vector<std::pair<std::string, std::string>>{{"/index.html", "text/html"},
                                                         {"/app.js", "text/javascript"},
+                                                        {"/js/search.js", "text/javascript"},
+                                                        {"/js/state.js", "text/javascript"},
                                                         {"/style.css", "text/css"}}) {
     auto response = client.Get(s.url(path));
     INFO(path);
     CHECK(response.status == 200);
     CHECK_THAT(response.headers, Catch::Contains("Content-Type: " + type));
     CHECK(response.body.size() > 100);
+  }
+}
+
+TEST_CASE("every embedded web file is served, none as an unknown type", "[pg][http]") {
+  RunningServer s;
+  Client client;
+  REQUIRE(octohub::web::Assets().size() >= 10);  // the page, its style and its ES modules
+  for (const auto& file : octohub::web::Assets()) {
+    auto response = client.Get(s.url("/" + std::string(file.path)));
+    INFO(file.path);
+    CHECK(response.status == 200);
+    CHECK(response.body == file.content);
+    // Browsers refuse module scripts that are not served as JavaScript.
+    CHECK_THAT(response.headers, !Catch::Contains("application/octet-stream"));
   }
 }
 

@@ -1,81 +1,145 @@
-// Search as you type over /api/v1/search. The query lives in the URL, so searches can be
-// bookmarked; answers to superseded queries are dropped.
-const form = document.getElementById('search-form');
+// Entry point: wires the views to the URL state and the keyboard.
+//   /          focus the search box          ↑ ↓   move through the results
+//   Enter      open the focused result       x     select it for forwarding
+//   Esc        close the record or dialog    g a / g s   go to admin / search
+import { renderAdmin } from './js/admin.js';
+import { closeRecord, openRecord, recordOpen } from './js/record.js';
+import {
+  loadCatalog, moveThroughHits, scheduleSearch, searchChanged, setupSearch, syncInput,
+  toggleFocusedHit,
+} from './js/search.js';
+import { getState, onStateChange, setState } from './js/state.js';
+
+const searchView = document.getElementById('search-view');
+const adminView = document.getElementById('admin-view');
 const input = document.getElementById('q');
-const statusLine = document.getElementById('status');
-const hitList = document.getElementById('hits');
-const pager = document.getElementById('pager');
-const perPage = 20;
-let page = 1;
-let latest = 0;
-let timer = null;
+let recordPushed = false;  // the open record has a history entry of its own: close = back
+let lastAdminUrl = null;   // the admin URL last rendered (its tab and filters)
 
-function escapeText(text) {
-  const div = document.createElement('div');
-  div.textContent = text;
-  return div.innerHTML;
+function showView(state) {
+  const admin = state.view === 'admin';
+  searchView.hidden = admin;
+  adminView.hidden = !admin;
+  for (const [id, active] of [['nav-search', !admin], ['nav-admin', admin]]) {
+    const link = document.getElementById(id);
+    if (active) link.setAttribute('aria-current', 'page');
+    else link.removeAttribute('aria-current');
+  }
+  document.title = admin ? 'Admin · Octohub' : state.q ? `${state.q} · Octohub` : 'Octohub';
 }
 
-function render(result) {
-  const seconds = `${result.took_ms.toFixed(1)} ms`;
-  const total = `${result.total_exact ? '' : 'about '}${result.total}`;
-  statusLine.textContent = result.total === 0
-    ? `No results for “${result.query}”. Try fewer or other words, or a * wildcard.`
-    : `${total} results (${seconds})`;
-  hitList.innerHTML = result.hits.map((hit) => `
-    <li class="hit">
-      <h2>${escapeText(hit.title || hit.id)}</h2>
-      <p class="meta">${escapeText(hit.source)} · ${escapeText(hit.id)}</p>
-      <p class="snippet">${hit.snippet}</p>
-    </li>`).join('');  // snippets arrive HTML-escaped apart from <mark>
-  const pages = Math.ceil(result.total / perPage);
-  pager.hidden = pages <= 1;
-  document.getElementById('page-label').textContent = `Page ${page} of ${pages}`;
-  document.getElementById('prev').disabled = page <= 1;
-  document.getElementById('next').disabled = page >= pages;
+function showRecord(state, pushed) {
+  if (state.record) {
+    recordPushed = pushed;
+    openRecord(state.record.source, state.record.id, () => {
+      if (!getState().record) return;  // closed by navigation
+      if (recordPushed) history.back();
+      else setState({ record: null });
+    });
+  } else if (recordOpen()) {
+    closeRecord();
+  }
 }
 
-async function search(pushHistory) {
-  const q = input.value;
-  const ticket = ++latest;
-  const params = new URLSearchParams({ q, page, per_page: perPage, prefix: 'true' });
-  if (pushHistory) history.replaceState(null, '', q ? `?q=${encodeURIComponent(q)}&page=${page}` : '/');
-  try {
-    const response = await fetch(`/api/v1/search?${params}`);
-    const body = await response.json();
-    if (ticket !== latest) return;  // a newer query is on its way
-    if (!response.ok) {
-      statusLine.textContent = body.detail || `Search failed (${response.status})`;
-      hitList.innerHTML = '';
-      pager.hidden = true;
-      return;
+onStateChange((state, previous, { push }) => {
+  showView(state);
+  syncInput(state);
+  if (state.view === 'admin') {
+    if (location.search !== lastAdminUrl) {
+      lastAdminUrl = location.search;
+      renderAdmin();
     }
-    render(body);
-  } catch (error) {
-    if (ticket === latest) statusLine.textContent = `Cannot reach Octohub: ${error.message}`;
+    closeRecord();
+    return;
+  }
+  lastAdminUrl = null;
+  if (searchChanged(state, previous) || previous.view === 'admin') {
+    const typing = state.q !== previous.q && state.page === previous.page
+      && state.sort === previous.sort && previous.view !== 'admin';
+    scheduleSearch({ debounce: typing, refreshCatalog: previous.view === 'admin' });
+  }
+  const recordKey = (s) => (s.record ? `${s.record.source}\u0000${s.record.id}` : '');
+  if (recordKey(state) !== recordKey(previous)) {
+    // Opened from the results with a history entry of its own: closing goes back to it.
+    showRecord(state, push && !previous.record);
+  }
+});
+
+window.addEventListener('octohub:key', () => {
+  loadCatalog().then(() => {
+    if (getState().view === 'search') scheduleSearch();
+  });
+});
+
+function typingInField(target) {
+  return target instanceof HTMLElement
+    && (target.isContentEditable || ['INPUT', 'TEXTAREA', 'SELECT'].includes(target.tagName));
+}
+
+let pendingG = false;
+document.addEventListener('keydown', (event) => {
+  if (event.defaultPrevented || event.altKey || event.ctrlKey || event.metaKey) return;
+  const inField = typingInField(event.target);
+  const inDialog = event.target instanceof Element && event.target.closest('dialog');
+  if (event.key === '/' && !inField && !inDialog) {
+    event.preventDefault();
+    if (getState().view !== 'search') setState({ view: 'search' }, { push: true });
+    input.focus();
+    input.select();
+    return;
+  }
+  if (inDialog || getState().view !== 'search') {
+    if (!inField && !inDialog) handleG(event);
+    return;
+  }
+  if (event.key === 'ArrowDown' || event.key === 'ArrowUp') {
+    if (inField && event.target !== input) return;
+    if (moveThroughHits(event.key === 'ArrowDown' ? (event.target === input ? 0 : 1) : -1)) {
+      event.preventDefault();
+    }
+    return;
+  }
+  if (event.key === 'Escape' && event.target === input && input.value) {
+    input.value = '';
+    input.dispatchEvent(new Event('input'));
+    return;
+  }
+  if (!inField && event.key === 'x' && toggleFocusedHit()) {
+    event.preventDefault();
+    return;
+  }
+  if (!inField) handleG(event);
+});
+
+function handleG(event) {
+  if (event.key === 'g') {
+    pendingG = true;
+    setTimeout(() => { pendingG = false; }, 1000);
+    return;
+  }
+  if (pendingG && (event.key === 'a' || event.key === 's')) {
+    pendingG = false;
+    setState({ view: event.key === 'a' ? 'admin' : 'search', record: null }, { push: true });
   }
 }
 
-input.addEventListener('input', () => {
-  page = 1;
-  clearTimeout(timer);
-  timer = setTimeout(() => search(true), 120);
-});
-form.addEventListener('submit', (event) => {
-  event.preventDefault();
-  page = 1;
-  search(true);
-});
-document.getElementById('prev').addEventListener('click', () => { page -= 1; search(true); });
-document.getElementById('next').addEventListener('click', () => { page += 1; search(true); });
-document.addEventListener('keydown', (event) => {
-  if (event.key === '/' && document.activeElement !== input) {
+// Navigation links inside the app stay in the page.
+for (const [id, view] of [['nav-search', 'search'], ['nav-admin', 'admin']]) {
+  document.getElementById(id).addEventListener('click', (event) => {
+    if (event.metaKey || event.ctrlKey || event.shiftKey) return;
     event.preventDefault();
-    input.focus();
-  }
-});
+    setState({ view, record: null }, { push: true });
+  });
+}
 
-const initial = new URLSearchParams(location.search);
-input.value = initial.get('q') || '';
-page = Number(initial.get('page')) || 1;
-search(false);
+setupSearch();
+const initial = getState();
+showView(initial);
+if (initial.view === 'admin') {
+  lastAdminUrl = location.search;
+  renderAdmin();
+}
+await loadCatalog();
+if (getState().view === 'search') scheduleSearch();
+if (initial.record) showRecord(initial, false);
+if (initial.view === 'search' && !initial.record) input.focus();

@@ -67,6 +67,10 @@ class Searcher {
   struct Stats {
     std::int64_t documents = 0;
     std::int64_t checkpoint = 0;  // the last change sequence in the index
+    // What a client can search by: each source with its document count, and each mapped
+    // field with its kind ("facet", "date" or "number"), both sorted by name.
+    std::vector<std::pair<std::string, std::int64_t>> sources;
+    std::vector<std::pair<std::string, std::string>> fields;
   };
   virtual Result<Stats> ReadStats() = 0;
 
