@@ -8,6 +8,7 @@
 
 #include "commands.h"
 #include "demo_apis.h"
+#include "demo_forwarding.h"
 #include "octohub/api/http_server.h"
 #include "octohub/core/log.h"
 #include "octohub/ingest/ingest.h"
@@ -31,6 +32,12 @@ int RunDemo(GlobalOptions options) {
   for (const auto& source : sources) {
     routes.insert(routes.end(), source.routes.begin(), source.routes.end());
   }
+  // Failed builds are forwarded to an inbox beside the sample APIs, when there is a queue.
+  const bool forwarding = std::any_of(sources.begin(), sources.end(),
+                                      [](const DemoSource& s) { return s.name == "build-queue"; });
+  if (forwarding) {
+    for (auto& route : DemoInboxRoutes()) routes.push_back(std::move(route));
+  }
   api::HttpServer sample_apis({.listen = "127.0.0.1:0", .reactor_threads = 1, .worker_threads = 1},
                               std::move(routes));
   if (Status s = sample_apis.Start(); !s.ok()) return Fail(s);
@@ -39,16 +46,22 @@ int RunDemo(GlobalOptions options) {
   return RunServe(options, [&](const Database& db, const std::string& address) -> Status {
     ingest::SourceRegistry registry(db);
     ingest::RunQueue queue(db);
+    // The rule first: what the first harvests find then counts as new.
+    if (forwarding) {
+      if (Status s = ApplyDemoForwarding(db, base); !s.ok()) return s;
+    }
     for (const auto& source : sources) {
       auto spec = ParseSourceSpec(json::parse(SpecFor(source, base)));
       if (!spec.ok()) return spec.status().WithContext("demo source " + source.name);
       if (auto applied = registry.Apply(*spec); !applied.ok()) return applied.status();
+    }
+    for (const auto& source : sources) {
       // The scheduler may queue the scheduled source at the same moment; PostgreSQL then
       // aborts one of the two as a deadlock, and asking again joins the run that was queued.
-      auto run = queue.Enqueue(spec->name, "manual");
+      auto run = queue.Enqueue(source.name, "manual");
       for (int attempt = 1; !run.ok() && attempt < 5; ++attempt) {
         std::this_thread::sleep_for(std::chrono::milliseconds(100 * attempt));
-        run = queue.Enqueue(spec->name, "manual");
+        run = queue.Enqueue(source.name, "manual");
       }
       if (!run.ok()) return run.status();
     }
@@ -71,8 +84,13 @@ int RunDemo(GlobalOptions options) {
               << "    curl 'http://" << address
               << "/api/v1/search?q=status:failed&source=build-queue&sort=-changed'\n"
               << "  The build queue changes every few seconds and is harvested every 30 s:\n"
-              << "    octohub sources list --data-dir " << options.data_dir.string() << "\n"
-              << "  Stop with Ctrl-C.\n\n";
+              << "    octohub sources list --data-dir " << options.data_dir.string() << "\n";
+    if (forwarding) {
+      std::cerr << "  The rule " << kDemoRule << " forwards every build that fails to the target "
+                << kDemoTarget << "; see what arrived, or the deliveries in the UI's Admin view:\n"
+                << "    curl " << base << "/inbox\n";
+    }
+    std::cerr << "  Stop with Ctrl-C.\n\n";
     log::Info(
         "demo.ready",
         {{"sources", sources.size()},

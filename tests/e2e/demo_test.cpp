@@ -60,6 +60,22 @@ TEST_CASE("the demo harvests its sample APIs and makes every one searchable", "[
   CHECK(searchable == sources);
   // Real text: the package index of any Debian machine names the C library.
   CHECK(get("/api/v1/search?q=libc6").at("total").as_int64() > 0);
+  // The demo rule forwards the build queue's failed builds to the demo inbox.
+  auto served = demo.WaitForLine("sample APIs served on ", 1s);
+  REQUIRE(served);
+  const std::string base =
+      served->substr(served->rfind(' ') + 1, served->size() - served->rfind(' ') - 2);
+  json::value inbox;
+  for (int i = 0; i < 300; ++i) {
+    auto response = fetcher->Fetch({.url = base + "/inbox"});
+    REQUIRE(response.ok());
+    inbox = json::parse(response->body);
+    if (inbox.at("received").as_int64() > 0) break;
+    std::this_thread::sleep_for(200ms);
+  }
+  REQUIRE(inbox.at("received").as_int64() > 0);
+  CHECK_THAT(std::string(inbox.at("latest").at(0).at("text").as_string()),
+             Catch::Contains("failed to build on"));
   demo.Signal(SIGINT);
   auto code = demo.WaitExit(15s);
   REQUIRE(code);
