@@ -56,14 +56,7 @@ int RunDemo(GlobalOptions options) {
       if (auto applied = registry.Apply(*spec); !applied.ok()) return applied.status();
     }
     for (const auto& source : sources) {
-      // The scheduler may queue the scheduled source at the same moment; PostgreSQL then
-      // aborts one of the two as a deadlock, and asking again joins the run that was queued.
-      auto run = queue.Enqueue(source.name, "manual");
-      for (int attempt = 1; !run.ok() && attempt < 5; ++attempt) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(100 * attempt));
-        run = queue.Enqueue(source.name, "manual");
-      }
-      if (!run.ok()) return run.status();
+      if (auto run = queue.Enqueue(source.name, "manual"); !run.ok()) return run.status();
     }
     std::cerr << "\noctohub demo: harvesting " << sources.size() << " sample APIs served on "
               << base << ":\n";

@@ -53,7 +53,9 @@ json::object RunToJson(const Run& run) {
 Result<Run> RunQueue::Enqueue(const std::string& source, const std::string& trigger) {
   return WithConnection(db_, "queueing a run", [&](pqxx::connection& c) -> Result<Run> {
     pqxx::work tx(c);
-    if (tx.exec_params("SELECT 1 FROM sources WHERE name = $1", source).empty()) {
+    // Lock the source first, as the scheduler does (EnqueueDue): taking the run's unique
+    // slot first and the source's row second would deadlock with it.
+    if (tx.exec_params("SELECT 1 FROM sources WHERE name = $1 FOR NO KEY UPDATE", source).empty()) {
       return NotFound("no source named \"" + source + "\"");
     }
     // The partial unique index allows one queued-or-running run per source; join it if any.

@@ -258,6 +258,27 @@ TEST_CASE("a scheduled source is queued when due, once, and its next run moves o
   CHECK(*again == 0);
 }
 
+TEST_CASE("queueing by hand while the scheduler queues the same source never deadlocks", "[pg]") {
+  TestDatabase database;
+  REQUIRE(SourceRegistry(database.db())
+              .Apply(Spec("http://127.0.0.1:9/items", R"(, "schedule": "every 1s")"))
+              .ok());
+  RunQueue queue(database.db());
+  for (int round = 0; round < 40; ++round) {
+    database.Scalar("DELETE FROM runs");
+    database.Scalar("UPDATE sources SET next_run_at = now() - interval '1 second'");
+    octohub::Status by_hand, scheduled;
+    std::thread hand([&] { by_hand = queue.Enqueue("things", "manual").status(); });
+    std::thread scheduler([&] { scheduled = queue.EnqueueDue().status(); });
+    hand.join();
+    scheduler.join();
+    INFO("round " << round);
+    REQUIRE(by_hand.ok());
+    REQUIRE(scheduled.ok());
+    CHECK(database.Scalar("SELECT count(*) FROM runs WHERE status = 'queued'") == "1");
+  }
+}
+
 TEST_CASE("a source without a schedule is never queued by the scheduler", "[pg]") {
   TestDatabase database;
   REQUIRE(SourceRegistry(database.db()).Apply(Spec("http://127.0.0.1:9/x")).ok());
