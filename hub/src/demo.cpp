@@ -4,7 +4,6 @@
 #include <boost/json.hpp>
 #include <chrono>
 #include <iostream>
-#include <thread>
 
 #include "commands.h"
 #include "demo_apis.h"
