@@ -260,12 +260,14 @@ function isFiltered(state, field, value) {
   return state.filters.some(([f, v]) => f === field && v === value);
 }
 
-// One value per field: choosing another value of a field replaces the first. (The HTTP layer
-// keeps only the first of repeated query parameters, so filter.F=a&filter.F=b cannot OR.)
+// Values of one field are alternatives (the API ORs a repeated filter.FIELD); different
+// fields must all hold. A field's own counts are asked for without its own filters, so the
+// other values stay listed with what choosing them would add.
 function toggleFilter(field, value) {
   const state = getState();
-  const others = state.filters.filter(([f]) => f !== field);
-  const filters = isFiltered(state, field, value) ? others : [...others, [field, value]];
+  const filters = isFiltered(state, field, value)
+    ? state.filters.filter(([f, v]) => !(f === field && v === value))
+    : [...state.filters, [field, value]];
   setState({ filters, page: 1, record: null }, { push: true });
 }
 

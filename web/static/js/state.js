@@ -25,8 +25,9 @@ export function readState(search = location.search) {
   state.sources = (params.get('source') || '').split(',').filter(Boolean);
   for (const [name, value] of params) {
     const field = name.slice(7);
-    // One value per field, the first, as the server reads repeated parameters.
-    if (name.startsWith('filter.') && field && !state.filters.some(([f]) => f === field)) {
+    // Repeated values of one field are alternatives; an exact repeat adds nothing.
+    if (name.startsWith('filter.') && field &&
+        !state.filters.some(([f, v]) => f === field && v === value)) {
       state.filters.push([field, value]);
     }
   }
