@@ -105,8 +105,26 @@ TEST_CASE(
   // Kill worker a in the middle of a run: the lease it held lapses and b takes the run over.
   REQUIRE(worker_a->WaitForLine("\"run.started\"", 30s));
   std::this_thread::sleep_for(300ms);
+  const std::string orphan =
+      database.Scalar("SELECT id FROM runs WHERE status = 'running' AND lease_owner LIKE '%:" +
+                      std::to_string(worker_a->pid()) + ":%'");
+  REQUIRE_FALSE(orphan.empty());
+  const auto killed = std::chrono::steady_clock::now();
   worker_a->Signal(SIGKILL);
   worker_a->WaitExit(10s);
+  // The run a held is claimed again by b once the 3 s lease has lapsed.
+  REQUIRE(WaitFor(
+      [&] {
+        return database.Scalar("SELECT status = 'succeeded' OR lease_owner NOT LIKE '%:" +
+                               std::to_string(worker_a->pid()) +
+                               ":%' FROM runs WHERE id = " + orphan) == "t";
+      },
+      30s));
+  const auto failover = std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::steady_clock::now() - killed);
+  std::cout << "a killed worker's run was taken over " << failover.count()
+            << " ms after the kill\n";
+  CHECK(failover >= 2s);  // not before the lease lapsed
   REQUIRE(WaitFor(
       [&] {
         return database.Scalar("SELECT count(*) FROM runs WHERE status = 'succeeded'") == "4";
