@@ -223,6 +223,17 @@ struct ParsedQuery {
   Xapian::Query query;
 };
 
+// What a query's text must be before it is parsed: UTF-8, and short enough.
+Status CheckQueryText(const std::string& q) {
+  if (!simdjson::validate_utf8(q.data(), q.size())) {
+    return InvalidArgument("the query is not valid UTF-8");
+  }
+  if (q.size() > kMaxQueryBytes) {
+    return InvalidArgument("the query is longer than " + std::to_string(kMaxQueryBytes) + " bytes");
+  }
+  return Status::Ok();
+}
+
 struct Reader {
   Xapian::Database db;
   StubIdentity stub;
@@ -268,13 +279,7 @@ class XapianSearcher final : public Searcher {
   }
 
   Status ForEachMatch(const SearchRequest& request, const MatchVisitor& visit) override {
-    if (!simdjson::validate_utf8(request.q.data(), request.q.size())) {
-      return InvalidArgument("the query is not valid UTF-8");
-    }
-    if (request.q.size() > kMaxQueryBytes) {
-      return InvalidArgument("the query is longer than " + std::to_string(kMaxQueryBytes) +
-                             " bytes");
-    }
+    if (Status s = CheckQueryText(request.q); !s.ok()) return s;
     auto reader = Acquire();
     if (!reader.ok()) return reader.status();
     Status status = Status::Ok();
@@ -292,13 +297,7 @@ class XapianSearcher final : public Searcher {
   }
   Result<SearchResponse> Search(const SearchRequest& request) override {
     const auto started = std::chrono::steady_clock::now();
-    if (!simdjson::validate_utf8(request.q.data(), request.q.size())) {
-      return InvalidArgument("the query is not valid UTF-8");
-    }
-    if (request.q.size() > kMaxQueryBytes) {
-      return InvalidArgument("the query is longer than " + std::to_string(kMaxQueryBytes) +
-                             " bytes");
-    }
+    if (Status s = CheckQueryText(request.q); !s.ok()) return s;
     auto reader = Acquire();
     if (!reader.ok()) return reader.status();
     Result<SearchResponse> result = Unavailable("the index kept changing under this search");

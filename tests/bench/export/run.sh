@@ -37,33 +37,6 @@ build() {
   command -v curl >/dev/null || die "curl is missing"
 }
 
-# The records, loaded by COPY as the search benchmark does (they are never harvested).
-load_records() {
-  cat >"$work/bench.yaml" <<YAML
-name: bench
-url: http://127.0.0.1:9/never-fetched
-records: /items
-id: /id
-index:
-  title: /title
-  text: [/body, /author/name, /labels/*/name]
-  facets: {state: /state, author: /author/login}
-  dates: {created: /created_at}
-YAML
-  "$OCTOHUB" sources apply "$work/bench.yaml" --database-url "$conninfo" >/dev/null \
-    2>"$work/apply.log" || die "sources apply failed: $(tail -5 "$work/apply.log")"
-  local start
-  start="$(now)"
-  "$BENCH_SEARCH" --records "$RECORDS" --sentences "$work/sentences.txt" records \
-    2>"$work/records.txt" |
-    psql "$conninfo" -X -q -v ON_ERROR_STOP=1 \
-      -c '\copy records (source, id, data, content_hash) from pstdin'
-  average_bytes="$(awk '{print $4}' "$work/records.txt")"
-  sql "$conninfo" "VACUUM ANALYZE records"
-  sql "$conninfo" "CHECKPOINT"
-  log "$RECORDS records of $average_bytes bytes loaded in $(elapsed "$start" "$(now)") s"
-}
-
 start_serve() {
   "$OCTOHUB" serve --database-url "$conninfo" --data-dir "$work/data" \
     --listen 127.0.0.1:0 --roles api 2>"$work/serve.log" &
@@ -139,7 +112,7 @@ main() {
   build
   start_cluster
   gather_sentences
-  load_records
+  load_bench_records
   start_serve
   run_psql
   log "psql: $psql_seconds s"

@@ -74,35 +74,6 @@ tune_cluster() {
   sql "$conninfo" "SELECT pg_reload_conf()" >/dev/null
 }
 
-# Registers the source (this also migrates the database) and copies the records straight
-# into the records table, as ingest does with pages of new records; the change sequence
-# and the times come from the table's defaults.
-load_records() {
-  cat >"$work/bench.yaml" <<YAML
-name: bench
-url: http://127.0.0.1:9/never-fetched   # the records are copied in, never harvested
-records: /items
-id: /id
-index:
-  title: /title
-  text: [/body, /author/name, /labels/*/name]
-  facets: {state: /state, author: /author/login}
-  dates: {created: /created_at}
-YAML
-  "$OCTOHUB" sources apply "$work/bench.yaml" --database-url "$conninfo" >/dev/null \
-    2>"$work/apply.log" || die "sources apply failed: $(tail -5 "$work/apply.log")"
-  local start
-  start="$(now)"
-  "$BENCH_SEARCH" --records "$RECORDS" --sentences "$work/sentences.txt" records \
-    2>"$work/records.txt" |
-    psql "$conninfo" -X -q -v ON_ERROR_STOP=1 \
-      -c '\copy records (source, id, data, content_hash) from pstdin'
-  average_bytes="$(awk '{print $4}' "$work/records.txt")"
-  sql "$conninfo" "VACUUM ANALYZE records"
-  sql "$conninfo" "CHECKPOINT" # so the load's writes do not land in the timed phases
-  log "$RECORDS records of $average_bytes bytes loaded in $(elapsed "$start" "$(now)") s"
-}
-
 # The ceiling: the same records into Xapian by a bare loop (the record generation is not
 # timed; JSON parsing is).
 index_bare() {
@@ -355,7 +326,7 @@ main() {
   start_cluster
   tune_cluster
   gather_sentences
-  load_records
+  load_bench_records
   index_bare
   index_ours
   build_fts
