@@ -26,13 +26,7 @@ serve_pid=""
 ceiling_pid=""
 
 cleanup() {
-  local pid
-  for pid in "$serve_pid" "$ceiling_pid"; do
-    if [ -n "$pid" ]; then
-      kill "$pid" 2>/dev/null || true
-      wait "$pid" 2>/dev/null || true
-    fi
-  done
+  stop_processes "$serve_pid" "$ceiling_pid"
   stop_cluster
 }
 trap cleanup EXIT
@@ -68,14 +62,7 @@ start_serve() {
   "$OCTOHUB" serve --database-url "$conninfo" --data-dir "$work/data" --listen 127.0.0.1:0 \
     --public-read --roles api 2>"$work/serve.log" &
   serve_pid=$!
-  listen=""
-  for _ in $(seq 300); do
-    listen="$(grep -h '"serve.ready"' "$work/serve.log" | jq -r .listen | head -1)" || true
-    [ -n "$listen" ] && break
-    kill -0 "$serve_pid" 2>/dev/null || die "serve did not start: $(tail -3 "$work/serve.log")"
-    sleep 0.1
-  done
-  [ -n "$listen" ] || die "serve did not log serve.ready: $(tail -3 "$work/serve.log")"
+  await_serve "$serve_pid" "$work/serve.log"
   curl -sf "http://$listen/api/v1/records/bench/42" >/dev/null || die "the record is not served"
 }
 

@@ -31,6 +31,30 @@ start_cluster() {
   conninfo="${out#PostgreSQL for tests: }"
 }
 
+# stop_processes PID…: ends each background process (empty PIDs are skipped) and reaps it.
+stop_processes() {
+  local pid
+  for pid in "$@"; do
+    [ -n "$pid" ] || continue
+    kill "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+  done
+}
+
+# await_serve PID LOG: waits until `octohub serve` (PID, logging to LOG) logs serve.ready and
+# sets $listen to the address it serves on.
+await_serve() {
+  listen=""
+  for _ in $(seq 300); do
+    # The log is JSON lines, apart from the line with the first admin key.
+    listen="$(grep -h '"serve.ready"' "$2" | jq -r .listen | head -1)" || true
+    [ -n "$listen" ] && return 0
+    kill -0 "$1" 2>/dev/null || die "serve did not start: $(tail -3 "$2")"
+    sleep 0.1
+  done
+  die "serve did not log serve.ready: $(tail -3 "$2")"
+}
+
 # Stops the cluster and removes $work (octohub-test-pg stop removes the cluster's parent).
 stop_cluster() {
   if [ -n "$pg_started" ]; then

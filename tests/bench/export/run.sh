@@ -21,10 +21,7 @@ readonly BENCH_SEARCH=build/tests/bench/octohub-bench-search
 serve_pid=""
 
 cleanup() {
-  if [ -n "$serve_pid" ]; then
-    kill "$serve_pid" 2>/dev/null || true
-    wait "$serve_pid" 2>/dev/null || true
-  fi
+  stop_processes "$serve_pid"
   stop_cluster
 }
 trap cleanup EXIT
@@ -41,14 +38,7 @@ start_serve() {
   "$OCTOHUB" serve --database-url "$conninfo" --data-dir "$work/data" \
     --listen 127.0.0.1:0 --roles api 2>"$work/serve.log" &
   serve_pid=$!
-  listen=""
-  for _ in $(seq 300); do
-    listen="$(grep -h '"serve.ready"' "$work/serve.log" | jq -r .listen | head -1)" || true
-    [ -n "$listen" ] && break
-    kill -0 "$serve_pid" 2>/dev/null || die "serve did not start: $(tail -3 "$work/serve.log")"
-    sleep 0.1
-  done
-  [ -n "$listen" ] || die "serve did not log serve.ready: $(tail -3 "$work/serve.log")"
+  await_serve "$serve_pid" "$work/serve.log"
   admin_key="$(sed -n 's/^octohub: admin key (shown once): //p' "$work/serve.log")"
   [ -n "$admin_key" ] || die "serve printed no admin key"
 }

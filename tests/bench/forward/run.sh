@@ -22,12 +22,7 @@ target_pid=""
 serve_pid=""
 
 cleanup() {
-  for pid in "$serve_pid" "$target_pid"; do
-    if [ -n "$pid" ]; then
-      kill "$pid" 2>/dev/null || true
-      wait "$pid" 2>/dev/null || true
-    fi
-  done
+  stop_processes "$serve_pid" "$target_pid"
   stop_cluster
 }
 trap cleanup EXIT

@@ -20,10 +20,7 @@ readonly BENCH_API=build/tests/bench/octohub-bench-api
 api_pid=""
 
 cleanup() {
-  if [ -n "$api_pid" ]; then
-    kill "$api_pid" 2>/dev/null || true
-    wait "$api_pid" 2>/dev/null || true
-  fi
+  stop_processes "$api_pid"
   stop_cluster
 }
 trap cleanup EXIT

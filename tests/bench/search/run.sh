@@ -49,10 +49,7 @@ readonly QUERIES=(
 serve_pid=""
 
 cleanup() {
-  if [ -n "$serve_pid" ]; then
-    kill "$serve_pid" 2>/dev/null || true
-    wait "$serve_pid" 2>/dev/null || true
-  fi
+  stop_processes "$serve_pid"
   stop_cluster
 }
 trap cleanup EXIT
@@ -213,15 +210,7 @@ start_serve() {
   "$OCTOHUB" serve --database-url "$conninfo" --data-dir "$work/data" \
     --listen 127.0.0.1:0 --public-read --roles api 2>"$work/serve.log" &
   serve_pid=$!
-  listen=""
-  for _ in $(seq 300); do
-    # The log is JSON lines, apart from the line with the first admin key.
-    listen="$(grep -h '"serve.ready"' "$work/serve.log" | jq -r .listen | head -1)" || true
-    [ -n "$listen" ] && break
-    kill -0 "$serve_pid" 2>/dev/null || die "serve did not start: $(tail -3 "$work/serve.log")"
-    sleep 0.1
-  done
-  [ -n "$listen" ] || die "serve did not log serve.ready: $(tail -3 "$work/serve.log")"
+  await_serve "$serve_pid" "$work/serve.log"
   curl -sf "http://$listen/readyz" >/dev/null || die "serve is not ready"
 }
 
