@@ -163,7 +163,9 @@ struct ParsedQuery {
     if (request.prefix) flags |= Xapian::QueryParser::FLAG_PARTIAL;
     const bool match_all = request.q.find_first_not_of(" \t\r\n") == std::string::npos;
     parser = MakeParser(db, fields, ranges, stemmers.at(plan.primary));
-    query = match_all ? Xapian::Query::MatchAll : parser.parse_query(request.q, flags);
+    // A fresh match-all query: copying the shared Xapian::Query::MatchAll from several threads
+    // races on its reference count, which is not atomic.
+    query = match_all ? Xapian::Query(std::string()) : parser.parse_query(request.q, flags);
     if (!match_all && !plan.others.empty()) {
       // Each source's documents are matched by the query stemmed in that source's language.
       std::vector<Xapian::Query> elsewhere;

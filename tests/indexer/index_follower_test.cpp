@@ -282,3 +282,31 @@ TEST_CASE("searches run in parallel while the writer commits, without errors", "
   all.exact_total = true;
   CHECK(searcher->Search(all)->total == 200);
 }
+
+// An empty query matches everything; many threads asking it at once must not share any
+// Xapian object between them (Xapian's reference counts are not atomic).
+TEST_CASE("many threads searching for everything at once all get every document", "[pg]") {
+  TestDatabase database;
+  Store store(database);
+  TempDir dir;
+  for (int i = 0; i < 30; ++i) store.Put(std::to_string(i), "Title", "body " + std::to_string(i));
+  IndexFollower follower(database.db(), dir / "index");
+  REQUIRE(follower.Open().ok());
+  REQUIRE(follower.CatchUp().ok());
+  auto searcher = OpenSearcher(dir / "index");
+  std::atomic<int> wrong{0};
+  std::vector<std::thread> readers;
+  for (int t = 0; t < 8; ++t) {
+    readers.emplace_back([&] {
+      for (int i = 0; i < 3000; ++i) {
+        SearchRequest request;
+        request.exact_total = true;
+        if (i % 2) request.q = "NOT nothingmatchesthis";  // a pure NOT matches all as well
+        auto result = searcher->Search(request);
+        if (!result.ok() || result->total != 30) ++wrong;
+      }
+    });
+  }
+  for (auto& reader : readers) reader.join();
+  CHECK(wrong == 0);
+}
