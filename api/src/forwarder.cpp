@@ -120,13 +120,16 @@ struct Forwarder::Impl {
   std::vector<DeliveryOutcome> done;        // finished attempts, for the bookkeeper
   std::map<std::string, TargetSpec> specs;  // the targets as last read
   std::uint64_t specs_version = 0;
-  int dropped = 0;  // claimed deliveries of deleted targets, never sent
+  // Claimed deliveries of targets the sender does not know (deleted ones, whose rows go with
+  // them): handed back unsent, so none stays leased while nobody sends it.
+  std::vector<std::int64_t> dropped;
 
   // The bookkeeper's own state.
   int held = 0;  // claimed and not yet recorded (or dropped)
   // What a claimed body weighs on average (a moving average; cautious until the first claim).
   double body_bytes = static_cast<double>(kHeldBytes) / 32;
   std::vector<DeliveryOutcome> unrecorded;
+  std::vector<std::int64_t> unreleased;
 
   Impl(const Database& d, Metrics* m, ForwarderOptions o)
       : db(d), metrics(m), options(std::move(o)), outbox(d) {
@@ -165,7 +168,7 @@ struct Forwarder::Impl {
       for (auto it = targets.begin(); it != targets.end();) {
         auto found = specs.find(it->first);
         if (found == specs.end() && it->second.in_flight == 0) {
-          dropped += static_cast<int>(it->second.queue.size());  // deleted with its deliveries
+          for (const auto& delivery : it->second.queue) dropped.push_back(delivery.id);
           for (CURL* handle : it->second.idle) curl_easy_cleanup(handle);
           it = targets.erase(it);
           continue;
@@ -185,7 +188,7 @@ struct Forwarder::Impl {
     for (auto& delivery : inbox) {
       auto target = targets.find(delivery.target);
       if (target == targets.end()) {
-        ++dropped;
+        dropped.push_back(delivery.id);
         continue;
       }
       target->second.queue.push_back(std::move(delivery));
@@ -415,15 +418,22 @@ struct Forwarder::Impl {
     ++specs_version;
   }
 
-  // Records finished attempts (and forgets dropped ones); throws when PostgreSQL fails, keeping
-  // them to record on the next connection.
+  // Records finished attempts and hands back dropped deliveries; throws when PostgreSQL fails,
+  // keeping them for the next connection.
   void Record(pqxx::connection& c) {
     {
       std::lock_guard lock(mutex);
       for (auto& outcome : done) unrecorded.push_back(std::move(outcome));
       done.clear();
-      held -= dropped;
-      dropped = 0;
+      unreleased.insert(unreleased.end(), dropped.begin(), dropped.end());
+      dropped.clear();
+    }
+    if (!unreleased.empty()) {
+      if (Status released = outbox.ReleaseLeases(c, options.owner, unreleased); !released.ok()) {
+        throw std::runtime_error(released.message());
+      }
+      held -= static_cast<int>(unreleased.size());
+      unreleased.clear();
     }
     if (unrecorded.empty()) return;
     if (Status recorded = outbox.Record(c, options.owner, unrecorded); !recorded.ok()) {
@@ -451,12 +461,14 @@ struct Forwarder::Impl {
     bool unknown = false;
     {
       std::lock_guard lock(mutex);
-      for (auto& delivery : *claimed) {
-        unknown = unknown || !specs.count(delivery.target);
-        inbox.push_back(std::move(delivery));
-      }
+      for (const auto& delivery : *claimed) unknown = unknown || !specs.count(delivery.target);
     }
-    if (unknown) PublishTargets();  // a target created since the last read
+    // A target created since the last read: the sender must know it before its deliveries.
+    if (unknown) PublishTargets();
+    {
+      std::lock_guard lock(mutex);
+      for (auto& delivery : *claimed) inbox.push_back(std::move(delivery));
+    }
     held += static_cast<int>(claimed->size());
     curl_multi_wakeup(multi);
     return static_cast<int>(claimed->size()) == room;

@@ -420,6 +420,17 @@ Status DeliveryOutbox::ReleaseLeases(pqxx::connection& c, const std::string& own
   return Status::Ok();
 }
 
+Status DeliveryOutbox::ReleaseLeases(pqxx::connection& c, const std::string& owner,
+                                     const std::vector<std::int64_t>& ids) {
+  pqxx::work tx(c);
+  tx.exec_params(
+      "UPDATE deliveries SET lease_owner = NULL, lease_expires_at = NULL "
+      "WHERE lease_owner = $1 AND id = ANY($2::bigint[])",
+      owner, PgIntArray(ids));
+  tx.commit();
+  return Status::Ok();
+}
+
 Result<int> DeliveryOutbox::ExpireLeasesOf(
     const std::function<bool(const std::string& owner)>& is_dead) {
   return WithConnection(

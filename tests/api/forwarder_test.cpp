@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "http_test_server.h"
+#include "octohub/api/forwarding_store.h"
 #include "octohub/ingest/ingest.h"
 #include "running_server.h"
 
@@ -351,4 +352,80 @@ TEST_CASE("forwarding by query takes the matches up to the limit", "[pg][http]")
       f.Post("/api/v1/forwards", R"({"target": "t", "query": {"q": "rust"}, "limit": 3})");
   REQUIRE(forwarded.status == 202);
   CHECK(json::parse(forwarded.body).at("deliveries") == 3);
+}
+
+// A target created while the forwarder runs is new to it when its first delivery is claimed;
+// that delivery must be sent at once, never left leased and unsent.
+TEST_CASE("deliveries to targets created while the forwarder runs are sent at once", "[pg][http]") {
+  Forwarding f;
+  HttpTestServer target([](const TestRequest&) { return TestResponse{200, "{}"}; });
+  // A slow target kept busy meanwhile, so the sender is awake often, as in a busy hub.
+  HttpTestServer slow([](const TestRequest&) {
+    std::this_thread::sleep_for(5ms);
+    return TestResponse{200, "{}"};
+  });
+  f.Put("1", "one");
+  REQUIRE(f.Post("/api/v1/targets",
+                 R"({"name": "busy", "concurrency": 1, "url": ")" + slow.url("/in") + R"("})")
+              .status == 201);
+  {
+    pqxx::connection c(f.api.database.conninfo());
+    pqxx::work tx(c);
+    tx.exec(
+        "INSERT INTO records (source, id, data, content_hash) SELECT 's', 'b' || i, "
+        "json_build_object('id', 'b' || i, 'title', 'busy'), md5(i::text)::uuid "
+        "FROM generate_series(1, 1000) AS i");
+    tx.commit();
+  }
+  std::string many;
+  for (int i = 1; i <= 1000; ++i) {
+    many +=
+        std::string(i > 1 ? "," : "") + R"({"source": "s", "id": "b)" + std::to_string(i) + "\"}";
+  }
+  REQUIRE(f.Post("/api/v1/forwards", R"({"target": "busy", "records": [)" + many + "]}").status ==
+          202);
+  f.Start();
+  for (int i = 0; i < 40; ++i) {
+    const std::string name = "fresh-" + std::to_string(i);
+    REQUIRE(f.Post("/api/v1/targets",
+                   R"({"name": ")" + name + R"(", "url": ")" + target.url("/in") + R"("})")
+                .status == 201);
+    REQUIRE(f.Post("/api/v1/forwards",
+                   R"({"target": ")" + name + R"(", "records": [{"source": "s", "id": "1"}]})")
+                .status == 202);
+    INFO("delivery " << i);
+    REQUIRE(WaitFor(
+        [&] {
+          return f.api.database.Scalar(
+                     "SELECT count(*) FROM deliveries WHERE status = 'sent' "
+                     "AND target = '" +
+                     name + "'") == "1";
+        },
+        5s));
+  }
+}
+
+TEST_CASE("the outbox hands back chosen deliveries for any forwarder to claim", "[pg][http]") {
+  Forwarding f;
+  HttpTestServer target([](const TestRequest&) { return TestResponse{200, "{}"}; });
+  f.Put("1", "one");
+  f.Target(target);
+  for (int i = 0; i < 3; ++i) {
+    REQUIRE(
+        f.Post("/api/v1/forwards", R"({"target": "t", "records": [{"source": "s", "id": "1"}]})")
+            .status == 202);
+  }
+  octohub::api::DeliveryOutbox outbox(f.api.database.db());
+  pqxx::connection c(f.api.database.conninfo());
+  auto first = outbox.Claim(c, "a", 10, 60);
+  REQUIRE(first.ok());
+  REQUIRE(first->size() == 3);
+  CHECK(outbox.Claim(c, "b", 10, 60)->empty());  // all leased to a
+  REQUIRE(outbox.ReleaseLeases(c, "a", {first->at(0).id, first->at(2).id}).ok());
+  CHECK(outbox.ReleaseLeases(c, "b", {first->at(1).id}).ok());  // not b's: untouched
+  auto second = outbox.Claim(c, "b", 10, 60);
+  REQUIRE(second.ok());
+  std::set<std::int64_t> ids;
+  for (const auto& delivery : *second) ids.insert(delivery.id);
+  CHECK(ids == std::set<std::int64_t>{first->at(0).id, first->at(2).id});
 }

@@ -120,6 +120,9 @@ class DeliveryOutbox {
                 const std::vector<DeliveryOutcome>& outcomes);
   Status RenewLeases(pqxx::connection& c, const std::string& owner, int lease_s);
   Status ReleaseLeases(pqxx::connection& c, const std::string& owner);
+  // Hands the given deliveries back unsent, for any forwarder to claim again.
+  Status ReleaseLeases(pqxx::connection& c, const std::string& owner,
+                       const std::vector<std::int64_t>& ids);
   // Ends the leases of owners that is_dead says are gone (a killed local process).
   Result<int> ExpireLeasesOf(const std::function<bool(const std::string& owner)>& is_dead);
   // Pending and failed deliveries by target (every target, zeros included).
