@@ -109,8 +109,13 @@ export async function startOctohub(binary, extraArgs = []) {
         resolve();
       }
     });
-    child.on('exit', (code) => reject(new Error(`octohub exited with ${code}:\n${log}`)));
+    child.on('exit', (code, signal) => reject(new Error(`octohub exited with ${code ?? signal}:\n${log}`)));
   });
+  // A server that dies after start would otherwise surface only as refused connections.
+  child.on('exit', (code, signal) => {
+    if (!stopping) console.log(`octohub exited unexpectedly with ${code ?? signal}; its log ends:\n${log.slice(-4000)}`);
+  });
+  let stopping = false;
   await ready;
   return {
     address, adminKey, dataDir,
@@ -127,6 +132,7 @@ export async function startOctohub(binary, extraArgs = []) {
       return text ? JSON.parse(text) : null;
     },
     async stop() {
+      stopping = true;
       if (child.exitCode === null) {
         child.kill('SIGTERM');
         const timer = setTimeout(() => child.kill('SIGKILL'), 15000);
@@ -237,6 +243,7 @@ export async function runScenarios({ args, setup, scenarios }) {
       } catch (error) {
         failures.push(`${name}: ${error.stack || error}`);
         console.log(`FAIL ${name}\n${error.stack || error}`);
+        if (t.hub) console.log(`octohub's log ends:\n${t.hub.log().split('\n').slice(-25).join('\n')}`);
         await t.page.screenshot({ path: path.join(args.artifacts, `failed-${name.replace(/\W+/g, '-')}.png`) }).catch(() => {});
       }
     }

@@ -208,8 +208,9 @@ const scenarios = [
     await t.eventually(async () => (await teamCounts()).reduce((a, b) => a + b, 0) === 40,
       'team counts over the open and closed tickets');
     await t.page.goBack();
+    await t.page.locator('.chip', { hasText: 'state: closed' }).waitFor({ state: 'detached' });
     await t.page.locator('.chip', { hasText: 'state: open' }).waitFor();
-    t.expect((await text(t, '#summary')).startsWith('20 results'), 'open again after back');
+    await t.eventually(async () => (await text(t, '#summary')).startsWith('20 results'), 'open again after back');
     await t.page.locator('button.facet-value[data-facet="team"]').first().click();
     await t.eventually(async () => (await t.page.locator('.chip').count()) === 3, 'three chips');
     await t.page.click('button[aria-label="Remove filter state: open"]');
@@ -222,7 +223,7 @@ const scenarios = [
       'forward removes it again');
     await t.page.click('.chips button.clear');
     await t.eventually(async () => (await t.page.locator('.chip').count()) === 0, 'clear all');
-    t.expect((await text(t, '#summary')).startsWith('72 results'), 'every record again');
+    await t.eventually(async () => (await text(t, '#summary')).startsWith('72 results'), 'every record again');
   }],
 
   ['a bookmarked URL restores query, filters and sort', async (t) => {
@@ -432,7 +433,10 @@ const scenarios = [
     await t.eventually(async () => {
       await t.page.click('#admin-panel button.refresh');
       return (await row.locator('.status').textContent()) === 'dead';
-    }, 'the delivery to be dead');
+    }, 'the delivery to be dead').catch(async (error) => {
+      const stored = await t.hub.api('GET', '/api/v1/deliveries?target=broken');
+      throw new Error(`${error.message}; stored: ${JSON.stringify(stored)}`);
+    });
     t.expect((await row.locator('.error-text').textContent()).includes('500'), 'the failure shown');
     await t.axe('admin deliveries');
     await t.shot('admin-deliveries');
