@@ -150,14 +150,18 @@ Status SourceRegistry::Delete(const std::string& name) {
   });
 }
 
+constexpr const char* kReadRecordName = "octohub_read_record";
+constexpr const char* kReadRecord =
+    "SELECT data::text, content_hash::text, " OCTOHUB_RFC3339("fetched_at") ", " OCTOHUB_RFC3339(
+        "updated_at") ", deleted FROM records WHERE source = $1 AND id = $2";
+
 Result<StoredRecord> ReadRecord(const Database& db, const std::string& source,
                                 const std::string& id) {
   return WithConnection(db, "reading a record", [&](pqxx::connection& c) -> Result<StoredRecord> {
+    // Prepared once per connection (the API's connections are kept): planned once, not per read.
+    c.prepare(kReadRecordName, kReadRecord);
     pqxx::nontransaction tx(c);  // one statement: one round trip, no BEGIN/COMMIT
-    auto rows = tx.exec_params(
-        "SELECT data::text, content_hash::text, " OCTOHUB_RFC3339("fetched_at") ", " OCTOHUB_RFC3339(
-            "updated_at") ", deleted FROM records WHERE source = $1 AND id = $2",
-        source, id);
+    auto rows = tx.exec_prepared(kReadRecordName, source, id);
     if (rows.empty()) return NotFound("no record \"" + id + "\" in source \"" + source + "\"");
     const auto& row = rows[0];
     return StoredRecord{source,
