@@ -26,7 +26,10 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 constexpr size_t kExcerptBytes = 512;
-constexpr std::chrono::milliseconds kRecordEvery{20};
+// How long the bookkeeper waits between rounds: briefly while deliveries flow (held outcomes
+// count against what may be claimed, so recording late starves the sender), longer when idle.
+constexpr std::chrono::milliseconds kBusyRound{2};
+constexpr std::chrono::milliseconds kIdleRound{20};
 constexpr std::chrono::seconds kTargetsRefresh{2};
 constexpr std::chrono::seconds kDrainLimit{3};
 // Bodies held by one forwarder (claimed, queued or in flight), roughly.
@@ -418,9 +421,9 @@ struct Forwarder::Impl {
     ++specs_version;
   }
 
-  // Records finished attempts and hands back dropped deliveries; throws when PostgreSQL fails,
-  // keeping them for the next connection.
-  void Record(pqxx::connection& c) {
+  // Records finished attempts and hands back dropped deliveries; false when there were none.
+  // Throws when PostgreSQL fails, keeping them for the next connection.
+  bool Record(pqxx::connection& c) {
     {
       std::lock_guard lock(mutex);
       for (auto& outcome : done) unrecorded.push_back(std::move(outcome));
@@ -435,12 +438,13 @@ struct Forwarder::Impl {
       held -= static_cast<int>(unreleased.size());
       unreleased.clear();
     }
-    if (unrecorded.empty()) return;
+    if (unrecorded.empty()) return false;
     if (Status recorded = outbox.Record(c, options.owner, unrecorded); !recorded.ok()) {
       throw std::runtime_error(recorded.message());
     }
     held -= static_cast<int>(unrecorded.size());
     unrecorded.clear();
+    return true;
   }
 
   // Claims more when a good share of the room is free; false when nothing more was due.
@@ -505,11 +509,12 @@ struct Forwarder::Impl {
     bool more = true;
     while (!stop.stop_requested()) {
       const auto now = Clock::now();
-      Record(c);
+      bool busy = Record(c) || held > 0;
       if (notified || more || now - last_claim >= options.poll_interval) {
         notified = false;
         last_claim = now;
         more = Claim(c);
+        busy = busy || more;
       }
       if (now - last_refresh >= kTargetsRefresh) {
         PublishTargets();
@@ -525,7 +530,10 @@ struct Forwarder::Impl {
         UpdateDepth(c);
         last_depth = now;
       }
-      c.await_notification(0, static_cast<long>(kRecordEvery.count() * 1000));
+      const auto round = busy ? kBusyRound : kIdleRound;
+      c.await_notification(
+          0,
+          static_cast<long>(std::chrono::duration_cast<std::chrono::microseconds>(round).count()));
     }
   }
 
