@@ -509,7 +509,7 @@ struct Forwarder::Impl {
     bool more = true;
     while (!stop.stop_requested()) {
       const auto now = Clock::now();
-      bool busy = Record(c) || held > 0;
+      bool busy = Record(c);  // outcomes came in: more are coming
       if (notified || more || now - last_claim >= options.poll_interval) {
         notified = false;
         last_claim = now;
