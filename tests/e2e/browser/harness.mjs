@@ -88,6 +88,7 @@ export async function startOctohub(binary, extraArgs = []) {
   let log = '';
   let address = null;
   let adminKey = null;
+  let stopping = false;
   const ready = new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill('SIGTERM');
@@ -111,12 +112,11 @@ export async function startOctohub(binary, extraArgs = []) {
     });
     child.on('exit', (code, signal) => reject(new Error(`octohub exited with ${code ?? signal}:\n${log}`)));
   });
+  await ready;
   // A server that dies after start would otherwise surface only as refused connections.
   child.on('exit', (code, signal) => {
     if (!stopping) console.log(`octohub exited unexpectedly with ${code ?? signal}; its log ends:\n${log.slice(-4000)}`);
   });
-  let stopping = false;
-  await ready;
   return {
     address, adminKey, dataDir,
     log: () => log,
