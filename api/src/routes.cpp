@@ -62,11 +62,21 @@ Reply Ready(const ServerDependencies& deps) {
         return Status::Ok();
       });
   const bool index = deps.searcher.Ready();
-  if (database.ok() && index) {
+  const int index_failures = deps.follower ? deps.follower->consecutive_failures() : 0;
+  const bool indexing = index_failures < indexer::kIndexFailuresUntilUnready;
+  if (database.ok() && index && indexing) {
     return JsonReply(200, {{"status", "ready"}, {"postgres", "ok"}, {"index", "ok"}});
   }
-  std::string detail = database.ok() ? "" : database.message();
-  if (!index) detail += std::string(detail.empty() ? "" : "; ") + "the search index is not open";
+  std::vector<std::string> problems;
+  if (!database.ok()) problems.push_back(database.message());
+  if (!index) problems.push_back("the search index is not open");
+  if (!indexing) {
+    problems.push_back("the indexer failed to take in new records " +
+                       std::to_string(index_failures) +
+                       " times in a row (see the index.catch_up_failed log lines)");
+  }
+  std::string detail;
+  for (const auto& problem : problems) detail += (detail.empty() ? "" : "; ") + problem;
   return ProblemReply(503, detail);
 }
 

@@ -41,7 +41,10 @@ void IngestLoop(const Database& db, Metrics& metrics, int number, std::chrono::s
       log::Error("ingest.schedule_error", {{"reason", due.status().message()}});
     }
     auto run = worker.RunNextQueued(stop);
-    if (!run.ok()) log::Error("ingest.worker_error", {{"reason", run.status().message()}});
+    // A run dropped with its deleted source is logged where it is found (run.dropped).
+    if (!run.ok() && run.status().code() != StatusCode::kCancelled) {
+      log::Error("ingest.worker_error", {{"reason", run.status().message()}});
+    }
     if (run.ok() && *run) continue;  // there may be more queued
     try {
       if (!listener) {
@@ -135,9 +138,11 @@ int RunServe(const GlobalOptions& options, const ServeReadyHook& on_ready) {
   auto searcher = indexer::OpenSearcher(options.index_dir());
   // Rules are evaluated on the indexer's thread right after each commit, on the new index.
   api::RuleEvaluator rules(db, *searcher);
+  Metrics metrics;
   std::unique_ptr<indexer::IndexFollower> follower;
   if (options.has_role("index")) {
     indexer::FollowerOptions follower_options;
+    follower_options.metrics = &metrics;
     follower_options.on_commit = [&rules](std::int64_t checkpoint) {
       auto forwarded = rules.Evaluate(checkpoint);
       if (!forwarded.ok()) {
@@ -149,7 +154,6 @@ int RunServe(const GlobalOptions& options, const ServeReadyHook& on_ready) {
   }
   // Started once the index exists; stopped (and reaped) when serve returns.
   std::unique_ptr<SupervisedChild> replication = StartIndexReplication(*replication_plan, options);
-  Metrics metrics;
   // The API's worker threads keep their PostgreSQL connections between requests.
   const Database api_db = Database::ReusingConnections(db);
   std::unique_ptr<api::ApiServer> server;
@@ -182,8 +186,8 @@ int RunServe(const GlobalOptions& options, const ServeReadyHook& on_ready) {
     server_options.rate_limit = options.rate_limit;
     server_options.rate_burst = options.rate_burst;
     server_options.max_exports = options.max_exports;
-    server = std::make_unique<api::ApiServer>(server_options,
-                                              api::ServerDependencies{api_db, *searcher, metrics});
+    server = std::make_unique<api::ApiServer>(
+        server_options, api::ServerDependencies{api_db, *searcher, metrics, follower.get()});
     if (Status s = server->Start(); !s.ok()) return Fail(s);
   }
   std::jthread index_thread;

@@ -1,5 +1,6 @@
 #include <xapian.h>
 
+#include <atomic>
 #include <boost/json.hpp>
 #include <chrono>
 #include <map>
@@ -60,9 +61,17 @@ class GenerationWriter {
     if (rows.empty()) return 0;
     std::int64_t last = from;
     for (const auto& row : rows) {
-      RecordRow record{row[0].as<std::string>(), row[1].as<std::string>(), row[2].as<std::string>(),
-                       row[4].as<std::string>(), row[3].as<bool>()};
       last = row[5].as<std::int64_t>();
+      const std::string source = row[0].as<std::string>();
+      if (row[1].is_null()) {
+        // A source's tombstone: every document it had leaves the index. Its records were
+        // deleted with it, so nothing of it comes later in the feed unless it is re-created.
+        db_.delete_document(schema::SourceTerm(source));
+        languages_.Erase(source);
+        continue;
+      }
+      RecordRow record{source, row[1].as<std::string>(), row[2].as<std::string>(),
+                       row[4].as<std::string>(), row[3].as<bool>()};
       const std::string term = schema::UniqueTerm(record.source, record.id);
       if (record.deleted) {
         db_.delete_document(term);
@@ -144,10 +153,17 @@ struct IndexFollower::State {
   std::string generation;
   std::unique_ptr<GenerationWriter> writer;
   std::string database_id;
+  std::atomic<int> consecutive_failures{0};
 };
 
 IndexFollower::IndexFollower(const Database& db, fs::path index_dir, FollowerOptions options)
-    : state_(new State{db, std::move(index_dir), options, {}, nullptr, {}}) {}
+    : state_(new State{db, std::move(index_dir), options, {}, nullptr, {}}) {
+  if (Metrics* metrics = state_->options.metrics) {
+    metrics->Declare("octohub_index_errors_total", Metrics::Type::kCounter,
+                     "catch-ups of the index that failed (each is retried)");
+    metrics->Add("octohub_index_errors_total", {}, 0);  // shown from the start, as 0
+  }
+}
 
 IndexFollower::~IndexFollower() = default;
 
@@ -241,7 +257,12 @@ void IndexFollower::Run(std::stop_token stop) {
           last = std::chrono::steady_clock::now();
           auto indexed = CatchUp(stop);
           if (!indexed.ok()) {
-            log::Error("index.catch_up_failed", {{"reason", indexed.status().message()}});
+            const int failures = ++s.consecutive_failures;
+            if (s.options.metrics) s.options.metrics->Add("octohub_index_errors_total", {});
+            log::Error("index.catch_up_failed", {{"reason", indexed.status().message()},
+                                                 {"consecutive_failures", failures}});
+          } else if (s.consecutive_failures.exchange(0) >= kIndexFailuresUntilUnready) {
+            log::Info("index.recovered", {{"checkpoint", checkpoint()}});
           } else if (*indexed > 0) {
             log::Info("index.caught_up", {{"records", *indexed},
                                           {"checkpoint", checkpoint()},
@@ -260,6 +281,8 @@ void IndexFollower::Run(std::stop_token stop) {
 std::int64_t IndexFollower::checkpoint() const {
   return state_->writer ? state_->writer->checkpoint() : 0;
 }
+
+int IndexFollower::consecutive_failures() const { return state_->consecutive_failures.load(); }
 
 std::int64_t IndexFollower::document_count() const {
   return state_->writer ? state_->writer->document_count() : 0;

@@ -95,6 +95,10 @@ void SourceLanguages::Set(const std::string& source, const std::string& language
   changed_ = true;
 }
 
+void SourceLanguages::Erase(const std::string& source) {
+  if (by_source_.erase(source) > 0) changed_ = true;
+}
+
 std::optional<double> ParseTimestamp(std::string_view text) {
   int year = 0, month = 0, day = 0, hour = 0, minute = 0;
   double second = 0;

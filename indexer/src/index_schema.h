@@ -66,6 +66,7 @@ class SourceLanguages {
   std::string ToJson() const;
 
   void Set(const std::string& source, const std::string& language);
+  void Erase(const std::string& source);
   const std::map<std::string, std::string>& by_source() const { return by_source_; }
   bool changed() const { return changed_; }
   void clear_changed() { changed_ = false; }

@@ -58,6 +58,14 @@ constexpr const char* kRecordDeleted = "UPDATE runs SET records_deleted = $2 WHE
 
 constexpr const char* kAdvanceCursor = "UPDATE sources SET cursor = $2 WHERE name = $1";
 
+// Why a run's row no longer answers to this worker: deleted with its source, or taken over.
+Status RunLost(pqxx::transaction_base& tx, std::int64_t run_id) {
+  if (tx.exec_params("SELECT 1 FROM runs WHERE id = $1", run_id).empty()) {
+    return Status(StatusCode::kCancelled, "the source was deleted during the run");
+  }
+  return FailedPrecondition("the run's lease was lost to another worker");
+}
+
 Result<std::string> Reveal(const Secret& secret, const std::string& where) {
   if (secret.env.empty()) return secret.value;
   const char* value = std::getenv(secret.env.c_str());
@@ -159,10 +167,8 @@ struct IngestWorker::Execution {
     }
     pqxx::work tx(*lease_connection);
     auto renewed = tx.exec_params(kRenewLease, run_id, worker.worker_id_, worker.lease_.count());
+    if (renewed.affected_rows() == 0) return RunLost(tx, run_id);
     tx.commit();
-    if (renewed.affected_rows() == 0) {
-      return FailedPrecondition("the run's lease was lost to another worker");
-    }
     return Status::Ok();
   }
 
@@ -266,9 +272,9 @@ struct IngestWorker::Execution {
           kRecordPage, run_id, worker.worker_id_, page.array_size - page.skipped, counts.inserted,
           counts.updated, counts.unchanged, page.skipped,
           static_cast<std::int64_t>(loaded->response.body.size()), worker.lease_.count());
-      if (updated.affected_rows() == 0) {
-        return FailedPrecondition("the run's lease was lost to another worker");
-      }
+      // Not ours any more: the page is rolled back, never written to a source re-created
+      // under the same name meanwhile.
+      if (updated.affected_rows() == 0) return RunLost(tx, run_id);
       tx.commit();
       if (!next.ok()) return next.status();
       if (!*next) break;
@@ -279,6 +285,10 @@ struct IngestWorker::Execution {
     // Only a complete pass knows which records the upstream no longer has.
     if (full_refresh && !planner.truncated()) {
       pqxx::work tx(c);
+      // Checked in the same transaction: a source deleted and re-created since must not see
+      // its records marked deleted by what this run did not see.
+      auto renewed = tx.exec_params(kRenewLease, run_id, worker.worker_id_, worker.lease_.count());
+      if (renewed.affected_rows() == 0) return RunLost(tx, run_id);
       tx.exec_params(kRecordDeleted, run_id, MarkUnseenDeleted(tx, source));
       tx.commit();
     }
@@ -370,8 +380,11 @@ Result<Run> IngestWorker::Execute(std::int64_t run_id, std::stop_token stop) {
     const char* status = outcome.ok()                               ? "succeeded"
                          : outcome.code() == StatusCode::kCancelled ? "cancelled"
                                                                     : "failed";
-    tx.exec_params(kFinish, run_id, worker_id_, status,
-                   outcome.ok() ? std::optional<std::string>() : outcome.message());
+    auto marked = tx.exec_params(kFinish, run_id, worker_id_, status,
+                                 outcome.ok() ? std::optional<std::string>() : outcome.message());
+    if (marked.affected_rows() == 0) {
+      if (Status lost = RunLost(tx, run_id); lost.code() == StatusCode::kCancelled) return lost;
+    }
     // The incremental cursor only moves when every page of the run was stored.
     if (outcome.ok() && max_cursor && (!cursor || CursorGreater(*max_cursor, *cursor))) {
       tx.exec_params(kAdvanceCursor, source, *max_cursor);
@@ -381,7 +394,13 @@ Result<Run> IngestWorker::Execute(std::int64_t run_id, std::stop_token stop) {
     tx.commit();
     return run;
   });
-  if (!finished.ok()) return finished.status();
+  if (!finished.ok()) {
+    if (finished.status().code() == StatusCode::kCancelled) {
+      log::Info("run.dropped",
+                {{"run", run_id}, {"source", source}, {"reason", finished.status().message()}});
+    }
+    return finished.status();
+  }
   const Run& run = *finished;
   if (metrics_ != nullptr) {
     metrics_->Add("octohub_ingest_runs_total", {{"source", run.source}, {"status", run.status}});

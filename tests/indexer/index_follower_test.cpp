@@ -24,9 +24,10 @@ namespace {
 struct Store {
   const TestDatabase& database;
 
-  explicit Store(const TestDatabase& d) : database(d) {
-    Exec(R"(INSERT INTO sources (name, spec) VALUES ('notes', '{"name": "notes",
-         "url": "http://127.0.0.1:9/", "records": "", "id": "/id",
+  explicit Store(const TestDatabase& d) : database(d) { AddSource("notes"); }
+  void AddSource(const std::string& name) const {
+    Exec("INSERT INTO sources (name, spec) VALUES ('" + name + "', '{\"name\": \"" + name +
+         R"(", "url": "http://127.0.0.1:9/", "records": "", "id": "/id",
          "index": {"title": "/title", "text": ["/body", "/tags/*"], "facets": {"kind": "/kind"}}}'))");
   }
   void Exec(const std::string& sql) const {
@@ -37,10 +38,15 @@ struct Store {
     tx.commit();
   }
   void Put(const std::string& id, const std::string& title, const std::string& body) const {
+    PutIn("notes", id, title, body);
+  }
+  void PutIn(const std::string& source, const std::string& id, const std::string& title,
+             const std::string& body) const {
     Exec(
         "INSERT INTO records (source, id, data, content_hash, change_seq, fetched_at, updated_at) "
-        "VALUES ('notes', '" +
-        id + "', json_build_object('id', '" + id + "', 'title', '" + title + "', 'body', '" + body +
+        "VALUES ('" +
+        source + "', '" + id + "', json_build_object('id', '" + id + "', 'title', '" + title +
+        "', 'body', '" + body +
         "', 'kind', 'memo', 'tags', json_build_array('red', 'blue')), "
         "gen_random_uuid(), nextval('record_change_seq'), now(), now()) "
         "ON CONFLICT (source, id) DO UPDATE SET data = excluded.data, "
@@ -53,6 +59,20 @@ struct Store {
         id + "'");
   }
 };
+
+// "source/id" of every hit, sorted.
+std::vector<std::string> Hits(octohub::indexer::Searcher& searcher, const std::string& q) {
+  SearchRequest request;
+  request.q = q;
+  request.per_page = 100;
+  auto response = searcher.Search(request);
+  INFO(response.status().ToString());
+  REQUIRE(response.ok());
+  std::vector<std::string> hits;
+  for (const auto& hit : response->hits) hits.push_back(hit.source + "/" + hit.id);
+  std::sort(hits.begin(), hits.end());
+  return hits;
+}
 
 std::vector<std::string> Ids(octohub::indexer::Searcher& searcher, const std::string& q) {
   SearchRequest request;
@@ -309,4 +329,68 @@ TEST_CASE("many threads searching for everything at once all get every document"
   }
   for (auto& reader : readers) reader.join();
   CHECK(wrong == 0);
+}
+
+TEST_CASE("deleting a source drops exactly its documents and every other source goes on", "[pg]") {
+  TestDatabase database;
+  Store store(database);
+  store.AddSource("other");
+  TempDir dir;
+  store.Put("1", "Alpha", "shared words");
+  store.Put("2", "Beta", "shared words");
+  store.PutIn("other", "1", "Gamma", "shared words");
+  IndexFollower follower(database.db(), dir / "index");
+  REQUIRE(follower.Open().ok());
+  REQUIRE(follower.CatchUp().ok());
+  auto searcher = OpenSearcher(dir / "index");
+  REQUIRE(Hits(*searcher, "shared").size() == 3);
+
+  REQUIRE(octohub::ingest::SourceRegistry(database.db()).Delete("notes").ok());
+  store.PutIn("other", "2", "Delta", "shared words");
+  auto indexed = follower.CatchUp();
+  INFO(indexed.status().ToString());
+  REQUIRE(indexed.ok());
+  CHECK(Hits(*searcher, "shared") == std::vector<std::string>{"other/1", "other/2"});
+  CHECK(follower.document_count() == 2);
+
+  // The feed goes on past the deletion: later changes keep arriving.
+  store.PutIn("other", "3", "Epsilon", "shared words");
+  REQUIRE(follower.CatchUp().ok());
+  CHECK(Hits(*searcher, "shared").size() == 3);
+
+  // A rebuild from the tables, tombstone included, holds the same.
+  auto rebuilt = RebuildIndex(database.db(), dir / "index");
+  INFO(rebuilt.status().ToString());
+  REQUIRE(rebuilt.ok());
+  REQUIRE(follower.CatchUp().ok());
+  auto fresh = OpenSearcher(dir / "index");
+  CHECK(Hits(*fresh, "shared") == std::vector<std::string>{"other/1", "other/2", "other/3"});
+}
+
+TEST_CASE("a source deleted and created again under its name holds only its new records", "[pg]") {
+  TestDatabase database;
+  Store store(database);
+  TempDir dir;
+  store.Put("1", "Alpha", "before");
+  store.Put("2", "Beta", "before");
+  IndexFollower follower(database.db(), dir / "index");
+  REQUIRE(follower.Open().ok());
+  REQUIRE(follower.CatchUp().ok());
+
+  // Deleted and re-created before the follower looks again: both in one batch, in order.
+  REQUIRE(octohub::ingest::SourceRegistry(database.db()).Delete("notes").ok());
+  store.AddSource("notes");
+  store.Put("2", "Beta again", "after");
+  store.Put("3", "Gamma", "after");
+  REQUIRE(follower.CatchUp().ok());
+  auto searcher = OpenSearcher(dir / "index");
+  CHECK(Hits(*searcher, "before").empty());
+  CHECK(Hits(*searcher, "after") == std::vector<std::string>{"notes/2", "notes/3"});
+  CHECK(follower.document_count() == 2);
+
+  auto rebuilt = RebuildIndex(database.db(), dir / "index");
+  REQUIRE(rebuilt.ok());
+  auto fresh = OpenSearcher(dir / "index");
+  CHECK(Hits(*fresh, "after") == std::vector<std::string>{"notes/2", "notes/3"});
+  CHECK(Hits(*fresh, "before").empty());
 }

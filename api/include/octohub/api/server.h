@@ -8,6 +8,7 @@
 #include "octohub/api/keys.h"
 #include "octohub/core/database.h"
 #include "octohub/core/status.h"
+#include "octohub/indexer/indexer.h"
 #include "octohub/indexer/searcher.h"
 
 namespace octohub::api {
@@ -28,6 +29,8 @@ struct ServerDependencies {
   const Database& db;
   indexer::Searcher& searcher;
   Metrics& metrics;  // served at /metrics; the HTTP layer records into it
+  // The index writer of this process, if it has one: /readyz reports it failing.
+  const indexer::IndexFollower* follower = nullptr;
 };
 
 class ApiServer {

@@ -16,6 +16,7 @@
 #include <stop_token>
 
 #include "octohub/core/database.h"
+#include "octohub/core/metrics.h"
 #include "octohub/core/status.h"
 
 namespace octohub::indexer {
@@ -26,7 +27,13 @@ struct FollowerOptions {
   // Called on the follower's thread after each commit, with the new checkpoint (the last
   // change sequence now searchable); forwarding rules hang off it. Must not throw.
   std::function<void(std::int64_t checkpoint)> on_commit;
+  // Counts failed catch-ups as octohub_index_errors_total (nullptr = not counted).
+  Metrics* metrics = nullptr;
 };
+
+// Catch-ups failing this many times in a row make the index unready: new records are no
+// longer becoming searchable, and /readyz must say so.
+inline constexpr int kIndexFailuresUntilUnready = 3;
 
 // Exactly one follower may write an index directory (Xapian's write lock enforces it).
 // Not thread-safe: one thread calls CatchUp/Run.
@@ -49,6 +56,9 @@ class IndexFollower {
 
   std::int64_t checkpoint() const;
   std::int64_t document_count() const;
+
+  // How many catch-ups in a row have failed (0 after a success); safe from any thread.
+  int consecutive_failures() const;
 
  private:
   struct State;
