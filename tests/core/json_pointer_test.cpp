@@ -47,7 +47,7 @@ TEST_CASE("A pointer is split into its slash-separated tokens", "[unit]") {
   CHECK(pointer->text() == text);
 }
 
-TEST_CASE("~0 and ~1 in a pointer decode to ~ and /", "[unit]") {
+TEST_CASE("escapes ~0 and ~1 in a pointer decode to ~ and /", "[unit]") {
   auto pointer = JsonPointer::Parse("/a~1b/c~0d/~01");
   REQUIRE(pointer.ok());
   CHECK(pointer->tokens() == Tokens{"a/b", "c~d", "~1"});

@@ -16,13 +16,19 @@ namespace octohub::testing {
 
 std::string SharedClusterDir() {
   const char* dir = std::getenv("OCTOHUB_TEST_PG_DIR");
-  if (dir != nullptr && *dir != '\0') return dir;
-  return "/tmp/octohub-test-pg-" + std::to_string(getuid()) + "/pg";
+  return dir != nullptr ? dir : "";
 }
 
 TestDatabase::TestDatabase(bool migrate) {
   hub::EmbeddedPostgresOptions options;
   options.cluster_dir = SharedClusterDir();
+  // A cluster started here would outlive the run: only the ctest fixture starts and stops one.
+  if (options.cluster_dir.empty()) {
+    FAIL(
+        "OCTOHUB_TEST_PG_DIR is not set: run database tests through ctest (scripts/test), whose "
+        "fixture starts and stops the shared cluster, or start one with `octohub-test-pg start "
+        "DIR` and set the variable to DIR");
+  }
   options.stop_with_parent = false;  // shared by every test process of the run
   auto cluster = hub::EmbeddedPostgres::Start(options);
   REQUIRE(cluster.ok());

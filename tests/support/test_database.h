@@ -33,7 +33,7 @@ class TestDatabase {
   std::unique_ptr<Database> db_;
 };
 
-// The shared cluster's directory (OCTOHUB_TEST_PG_DIR, else a per-user default).
+// The shared cluster's directory (OCTOHUB_TEST_PG_DIR; "" when unset).
 std::string SharedClusterDir();
 
 }  // namespace octohub::testing

@@ -1,10 +1,24 @@
 // octohub-test-pg start|stop DIR: the ctest fixture that starts one throwaway PostgreSQL
 // cluster for the whole test run, through the same embedded manager `octohub` uses.
+#include <signal.h>
+
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <string>
 
 #include "octohub/hub/embedded_postgres.h"
+
+namespace {
+
+// Whether the postmaster named by the cluster's pid file is alive.
+bool ServerStillRuns(const std::filesystem::path& dir) {
+  std::ifstream pid_file(dir / "postmaster.pid");
+  pid_t pid = 0;
+  return pid_file >> pid && pid > 0 && kill(pid, 0) == 0;
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   if (argc != 3) {
@@ -32,6 +46,11 @@ int main(int argc, char** argv) {
   }
   if (verb == "stop") {
     auto status = octohub::hub::EmbeddedPostgres::StopCluster(dir);
+    // A server still there would outlive the run: say so rather than remove its directory.
+    if (status.ok() && ServerStillRuns(dir)) {
+      std::cerr << "PostgreSQL in " << dir.string() << " is still running after the stop\n";
+      return 1;
+    }
     std::error_code ignored;
     std::filesystem::remove_all(dir.parent_path(), ignored);
     if (!status.ok()) std::cerr << status.ToString() << "\n";
