@@ -1,3 +1,4 @@
+#include <cctype>
 #include <cmath>
 
 #include "octohub/api/server.h"
@@ -21,38 +22,65 @@ Reply TooManyRequests(double wait_seconds, const std::string& who) {
   return reply;
 }
 
+// The key of an "Authorization: Bearer <key>" header; the scheme is case-insensitive
+// (RFC 9110 §11.1). nullopt for any other scheme or shape.
+std::optional<std::string_view> BearerKey(std::string_view header) {
+  constexpr std::string_view kScheme = "bearer";
+  if (header.size() <= kScheme.size() || header[kScheme.size()] != ' ') return std::nullopt;
+  for (std::size_t i = 0; i < kScheme.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(header[i])) != kScheme[i]) return std::nullopt;
+  }
+  std::string_view key = header.substr(kScheme.size());
+  while (!key.empty() && key.front() == ' ') key.remove_prefix(1);
+  while (!key.empty() && key.back() == ' ') key.remove_suffix(1);
+  if (key.empty()) return std::nullopt;
+  return key;
+}
+
 // Bearer keys and roles (read < write < admin); public_read opens the read routes. Each key,
-// and each address of anonymous clients, has its own request rate.
-Authorizer MakeAuthorizer(KeyStore& keys, bool public_read, RateLimiter& limiter) {
-  return
-      [&keys, public_read, &limiter](Role required, RequestView& request) -> std::optional<Reply> {
-        constexpr std::string_view kBearer = "Bearer ";
-        if (request.authorization.empty()) {
-          if (public_read && required == Role::kRead) {
-            if (double wait = limiter.Take("address " + request.client); wait > 0) {
-              return TooManyRequests(wait, "this address");
-            }
-            return std::nullopt;
-          }
-          return Unauthorized("this endpoint needs an API key: Authorization: Bearer <key>");
-        }
-        if (request.authorization.rfind(kBearer, 0) != 0) {
-          return Unauthorized("the Authorization header must be \"Bearer <key>\"");
-        }
-        auto key = keys.Authenticate(request.authorization.substr(kBearer.size()));
-        if (!key.ok()) return ReplyForStatus(key.status());
-        if (!*key) return Unauthorized("the API key is unknown or revoked");
-        request.key_name = (*key)->name;
-        if ((*key)->role < required) {
-          return ProblemReply(403, std::string("this endpoint needs the ") + RoleName(required) +
-                                       " role; the key \"" + (*key)->name + "\" has " +
-                                       RoleName((*key)->role));
-        }
-        if (double wait = limiter.Take("key " + std::to_string((*key)->id)); wait > 0) {
-          return TooManyRequests(wait, "the key \"" + (*key)->name + "\"");
+// and each address of anonymous clients, has its own request rate; an address that keeps
+// sending wrong keys is refused for a while before its keys are even looked up.
+Authorizer MakeAuthorizer(KeyStore& keys, bool public_read, RateLimiter& limiter,
+                          RateLimiter& failures) {
+  return [&keys, public_read, &limiter, &failures](Role required,
+                                                   RequestView& request) -> std::optional<Reply> {
+    if (request.authorization.empty()) {
+      if (public_read && required == Role::kRead) {
+        if (double wait = limiter.Take("address " + request.client); wait > 0) {
+          return TooManyRequests(wait, "this address");
         }
         return std::nullopt;
-      };
+      }
+      return Unauthorized("this endpoint needs an API key: Authorization: Bearer <key>");
+    }
+    if (double wait = failures.Wait(request.client); wait > 0) {
+      Reply reply =
+          ProblemReply(429, "too many wrong API keys came from this address; try again later");
+      reply.headers.emplace_back("Retry-After", std::to_string(static_cast<long>(std::ceil(wait))));
+      return reply;
+    }
+    auto presented = BearerKey(request.authorization);
+    if (!presented) {
+      failures.Take(request.client);
+      return Unauthorized("the Authorization header must be \"Bearer <key>\"");
+    }
+    auto key = keys.Authenticate(*presented);
+    if (!key.ok()) return ReplyForStatus(key.status());
+    if (!*key) {
+      failures.Take(request.client);
+      return Unauthorized("the API key is unknown or revoked");
+    }
+    request.key_name = (*key)->name;
+    if ((*key)->role < required) {
+      return ProblemReply(403, std::string("this endpoint needs the ") + RoleName(required) +
+                                   " role; the key \"" + (*key)->name + "\" has " +
+                                   RoleName((*key)->role));
+    }
+    if (double wait = limiter.Take("key " + std::to_string((*key)->id)); wait > 0) {
+      return TooManyRequests(wait, "the key \"" + (*key)->name + "\"");
+    }
+    return std::nullopt;
+  };
 }
 
 std::vector<Route> WithExportRoutes(std::vector<Route> routes, const ServerDependencies& deps,
@@ -75,15 +103,18 @@ struct ApiServer::Impl {
       : deps(deps),
         keys(deps.db),
         limiter(options.rate_limit, options.rate_burst),
+        failures(options.auth_failures_per_minute / 60.0, options.auth_failures_per_minute),
         http(WithAuthorizer(std::move(options.http),
-                            MakeAuthorizer(keys, options.public_read, limiter), deps.metrics),
+                            MakeAuthorizer(keys, options.public_read, limiter, failures),
+                            deps.metrics),
              WithExportRoutes(BuildRoutes(this->deps, keys, assets), this->deps,
                               options.max_exports)) {}
 
   ServerDependencies deps;
   KeyStore keys;
   RateLimiter limiter;
-  StaticAssets assets;  // before http: the routes refer to it
+  RateLimiter failures;  // wrong keys per client address
+  StaticAssets assets;   // before http: the routes refer to it
   HttpServer http;
 };
 

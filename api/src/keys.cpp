@@ -4,6 +4,8 @@
 
 #include <pqxx/pqxx>
 
+#include "octohub/core/log.h"
+
 namespace octohub::api {
 namespace {
 
@@ -125,18 +127,22 @@ Result<std::optional<ApiKey>> KeyStore::Authenticate(std::string_view secret) {
     if (it != cache_.end() && it->second.expires > now) return it->second.key;
     if (cache_.size() > 10000) cache_.clear();  // bounded, whatever strangers send
   }
-  // The lookup also records the use, at most once per cache period per key.
+  // A read: a stranger's wrong key costs no write. A key found has its use recorded, at most
+  // once per cache period; a database that refuses the write does not refuse the key.
   auto found = WithConnection(
       db_, "checking an API key", [&](pqxx::connection& c) -> Result<std::optional<ApiKey>> {
-        pqxx::work tx(c);
-        auto rows =
-            tx.exec_params(std::string("UPDATE api_keys SET last_used_at = now() "
-                                       "WHERE key_hash = $1 AND revoked_at IS NULL RETURNING ") +
-                               kKeyColumns,
-                           hash);
-        tx.commit();
+        pqxx::nontransaction tx(c);
+        auto rows = tx.exec_params(std::string("SELECT ") + kKeyColumns +
+                                       " FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL",
+                                   hash);
         if (rows.empty()) return std::optional<ApiKey>();
-        return std::optional<ApiKey>(ReadKey(rows[0]));
+        ApiKey key = ReadKey(rows[0]);
+        try {
+          tx.exec_params0("UPDATE api_keys SET last_used_at = now() WHERE id = $1", key.id);
+        } catch (const pqxx::sql_error& e) {
+          log::Warn("keys.last_used_not_recorded", {{"key", key.name}, {"reason", e.what()}});
+        }
+        return std::optional<ApiKey>(key);
       });
   if (!found.ok()) return found.status();
   std::lock_guard lock(mutex_);

@@ -19,12 +19,16 @@ class RateLimiter {
   // 0 when the request may go ahead (it takes a token); otherwise the seconds until a token
   // is back, and nothing is taken.
   double Take(const std::string& bucket, Clock::time_point now = Clock::now());
+  // The seconds until the bucket has a token again (0: it has one now); takes nothing.
+  double Wait(const std::string& bucket, Clock::time_point now = Clock::now());
 
  private:
   struct Bucket {
     double tokens;
     Clock::time_point updated;
   };
+  // The bucket refilled up to now; the caller holds mutex_.
+  Bucket& Refilled(const std::string& bucket, Clock::time_point now);
   const double rate_;
   const double burst_;
   std::mutex mutex_;

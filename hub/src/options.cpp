@@ -135,6 +135,10 @@ void AddGlobalOptions(CLI::App& app, GlobalOptions& o) {
   option("rate-burst", o.rate_burst, "requests a key may send at once (0: the rate, at least 1)")
       ->check(CLI::Range(0.0, 1e6))
       ->capture_default_str();
+  option("auth-failure-limit", o.auth_failure_limit,
+         "wrong API keys a client address may send a minute before it gets 429 (0: no limit)")
+      ->check(CLI::Range(0.0, 1e6))
+      ->capture_default_str();
   option("cors-origins", o.cors_origins,
          "origins whose web pages may call the API (CORS), comma-separated; * for any")
       ->delimiter(',');

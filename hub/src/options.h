@@ -28,12 +28,13 @@ struct GlobalOptions {
   std::string index_replica_of;    // api role: keep a copy of this writer's index (host:port)
   int replication_interval = 1;    // seconds between a replica's updates
   std::size_t max_header = 64 * 1024;
-  double header_timeout = 10;     // seconds
-  double body_timeout = 60;       // seconds
-  double keepalive_timeout = 75;  // seconds
-  double send_timeout = 30;       // seconds; a client that reads nothing for this long is cut off
-  double rate_limit = 0;          // requests/s per key (and per address when anonymous); 0 = off
-  double rate_burst = 0;          // 0 = max(1, rate_limit)
+  double header_timeout = 10;      // seconds
+  double body_timeout = 60;        // seconds
+  double keepalive_timeout = 75;   // seconds
+  double send_timeout = 30;        // seconds; a client that reads nothing for this long is cut off
+  double rate_limit = 0;           // requests/s per key (and per address when anonymous); 0 = off
+  double rate_burst = 0;           // 0 = max(1, rate_limit)
+  double auth_failure_limit = 20;  // wrong API keys per minute per client address; 0 = no limit
   std::vector<std::string> cors_origins;  // empty: CORS off
   int max_exports = 4;
 

@@ -185,6 +185,7 @@ int RunServe(const GlobalOptions& options, const ServeReadyHook& on_ready) {
     server_options.public_read = options.public_read;
     server_options.rate_limit = options.rate_limit;
     server_options.rate_burst = options.rate_burst;
+    server_options.auth_failures_per_minute = options.auth_failure_limit;
     server_options.max_exports = options.max_exports;
     server = std::make_unique<api::ApiServer>(
         server_options, api::ServerDependencies{api_db, *searcher, metrics, follower.get()});

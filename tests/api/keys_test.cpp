@@ -3,6 +3,7 @@
 
 #include <boost/json.hpp>
 #include <catch2/catch.hpp>
+#include <pqxx/pqxx>
 
 #include "running_server.h"
 
@@ -72,4 +73,63 @@ TEST_CASE("a bad key request is a 422 naming the field", "[pg][http]") {
                    "POST", R"({"role": "superuser", "colour": 1})");
   CHECK(response.status == 422);
   CHECK_THAT(response.body, Catch::Contains("/role") && Catch::Contains("/colour"));
+}
+
+TEST_CASE("the bearer scheme is case-insensitive and the key may be padded", "[pg][http]") {
+  RunningServer s(1 << 20, false);
+  Client client;
+  const std::string key = s.Auth(Role::kRead).substr(std::string("Authorization: Bearer ").size());
+  for (const std::string scheme : {"Bearer", "bearer", "BEARER", "bEaReR"}) {
+    INFO(scheme);
+    CHECK(
+        client.Get(s.url("/api/v1/search?q=x"), {"Authorization: " + scheme + " " + key}).status ==
+        200);
+  }
+  CHECK(client.Get(s.url("/api/v1/search?q=x"), {"Authorization: bearer   " + key + "  "}).status ==
+        200);
+  CHECK(client.Get(s.url("/api/v1/search?q=x"), {"Authorization: Bearerx " + key}).status == 401);
+  CHECK(client.Get(s.url("/api/v1/search?q=x"), {"Authorization: Bearer "}).status == 401);
+}
+
+TEST_CASE("an address sending wrong keys is refused for a while; good keys elsewhere still work",
+          "[pg][http]") {
+  RunningServer s([](octohub::api::ServerOptions& options) {
+    options.public_read = false;
+    options.auth_failures_per_minute = 5;
+  });
+  Client client;
+  const std::string good = s.Auth(Role::kRead);
+  CHECK(client.Get(s.url("/api/v1/search?q=x"), {good}).status == 200);  // no failure yet
+  for (int i = 0; i < 5; ++i) {
+    INFO(i);
+    CHECK(client
+              .Get(s.url("/api/v1/search?q=x"),
+                   {"Authorization: Bearer ohk_guess" + std::to_string(i)})
+              .status == 401);
+  }
+  auto limited = client.Get(s.url("/api/v1/search?q=x"), {"Authorization: Bearer ohk_guess9"});
+  CHECK(limited.status == 429);
+  CHECK_THAT(limited.headers, Catch::Contains("Retry-After: "));
+  CHECK_THAT(limited.body, Catch::Contains("wrong API keys"));
+  // Until the limit passes, even a right key from that address waits: guessing cannot go on.
+  CHECK(client.Get(s.url("/api/v1/search?q=x"), {good}).status == 429);
+  // Requests without a key are not authentication failures.
+  CHECK(client.Get(s.url("/healthz")).status == 200);
+}
+
+TEST_CASE("a wrong key is looked up without writing: it is refused even when writes are not",
+          "[pg][http]") {
+  RunningServer s(1 << 20, false);
+  Client client;
+  const std::string good = s.Auth(Role::kRead);
+  s.database.Scalar("ALTER DATABASE " + s.database.name() +
+                    " SET default_transaction_read_only = on");
+  // Sessions opened from now on may not write.
+  CHECK(client.Get(s.url("/api/v1/search?q=x"), {"Authorization: Bearer ohk_wrong"}).status == 401);
+  // A right key is still accepted; its last use simply is not recorded.
+  CHECK(client.Get(s.url("/api/v1/search?q=x"), {good}).status == 200);
+  pqxx::connection c(s.database.conninfo());
+  pqxx::nontransaction tx(c);
+  tx.exec0("SET default_transaction_read_only = off");
+  tx.exec0("ALTER DATABASE " + s.database.name() + " RESET default_transaction_read_only");
 }
