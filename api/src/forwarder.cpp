@@ -20,6 +20,7 @@
 #include "octohub/api/forwarding_store.h"
 #include "octohub/core/channels.h"
 #include "octohub/core/log.h"
+#include "octohub/core/secrets.h"
 
 namespace octohub::api {
 namespace {
@@ -34,16 +35,6 @@ constexpr std::chrono::seconds kTargetsRefresh{2};
 constexpr std::chrono::seconds kDrainLimit{3};
 // Bodies held by one forwarder (claimed, queued or in flight), roughly.
 constexpr std::int64_t kHeldBytes = 64 * 1024 * 1024;
-
-Result<std::string> Reveal(const Secret& secret, const std::string& where) {
-  if (secret.env.empty()) return secret.value;
-  const char* value = std::getenv(secret.env.c_str());
-  if (value == nullptr) {
-    return FailedPrecondition("the environment variable " + secret.env + " (for " + where +
-                              ") is not set");
-  }
-  return std::string(value);
-}
 
 // Text PostgreSQL accepts: valid UTF-8 without NUL.
 std::string Excerpt(std::string text) {
@@ -220,7 +211,7 @@ struct Forwarder::Impl {
     headers.push_back("Idempotency-Key: " + std::to_string(transfer->delivery.id));
     Status problem = Status::Ok();
     auto need = [&](const Secret& secret, const char* where) -> std::string {
-      auto value = Reveal(secret, where);
+      auto value = RevealSecret(secret, where);
       if (!value.ok()) {
         problem = value.status();
         return {};

@@ -3,6 +3,7 @@
 #include <boost/json.hpp>
 
 #include "octohub/core/channels.h"
+#include "octohub/core/secrets.h"
 
 namespace octohub::api {
 namespace json = boost::json;
@@ -117,6 +118,13 @@ std::string PgTextArray(const std::vector<std::string>& values) {
 // ---- targets
 
 Result<Saved> TargetStore::Save(const TargetSpec& spec, bool create_only) {
+  // Secrets may name only the server's secret variables; checked wherever a target is saved.
+  std::vector<FieldError> errors;
+  CheckAuthSecretEnv(spec.auth, "/auth", errors);
+  CheckSecretEnv(spec.secret, "/secret_env", errors);
+  if (!errors.empty()) {
+    return InvalidArgument("invalid target \"" + spec.name + "\"", std::move(errors));
+  }
   return WithConnection(db_, "saving the target", [&](pqxx::connection& c) -> Result<Saved> {
     pqxx::work tx(c);
     const json::object doc = TargetSpecToJson(spec, false);

@@ -4,6 +4,7 @@
 
 #include "commands.h"
 #include "octohub/core/log.h"
+#include "octohub/core/secrets.h"
 #include "options.h"
 
 namespace octohub::hub {
@@ -113,7 +114,10 @@ int RunCli(int argc, char** argv) {
   auto* reindex = app.add_subcommand("reindex", "rebuild the search index from PostgreSQL");
   reindex->callback([&] { code = RunReindex(options); });
 
-  app.parse_complete_callback([&] { log::SetLevel(options.log_level); });
+  app.parse_complete_callback([&] {
+    log::SetLevel(options.log_level);
+    SetSecretEnvPrefix(options.secret_env_prefix);
+  });
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

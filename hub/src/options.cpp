@@ -135,6 +135,13 @@ void AddGlobalOptions(CLI::App& app, GlobalOptions& o) {
   option("rate-burst", o.rate_burst, "requests a key may send at once (0: the rate, at least 1)")
       ->check(CLI::Range(0.0, 1e6))
       ->capture_default_str();
+  option("secret-env-prefix", o.secret_env_prefix,
+         "the only environment variables a source or target may name for a secret (…_env) are "
+         "those whose names begin with this")
+      ->check([](const std::string& prefix) {
+        return prefix.empty() ? std::string("must not be empty") : std::string();
+      })
+      ->capture_default_str();
   option("auth-failure-limit", o.auth_failure_limit,
          "wrong API keys a client address may send a minute before it gets 429 (0: no limit)")
       ->check(CLI::Range(0.0, 1e6))

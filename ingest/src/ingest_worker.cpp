@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "octohub/core/log.h"
+#include "octohub/core/secrets.h"
 #include "octohub/ingest/ingest.h"
 #include "page_extractor.h"
 #include "page_planner.h"
@@ -66,16 +67,6 @@ Status RunLost(pqxx::transaction_base& tx, std::int64_t run_id) {
   return FailedPrecondition("the run's lease was lost to another worker");
 }
 
-Result<std::string> Reveal(const Secret& secret, const std::string& where) {
-  if (secret.env.empty()) return secret.value;
-  const char* value = std::getenv(secret.env.c_str());
-  if (value == nullptr) {
-    return FailedPrecondition("the environment variable " + secret.env + " (for " + where +
-                              ") is not set");
-  }
-  return std::string(value);
-}
-
 // The request every page of the source shares, with secrets read now, not at save time.
 Status PrepareRequest(const SourceSpec& spec, HttpRequest& request, NamedValues& query) {
   request.method = spec.method;
@@ -91,14 +82,14 @@ Status PrepareRequest(const SourceSpec& spec, HttpRequest& request, NamedValues&
     case AuthSpec::Type::kNone:
       break;
     case AuthSpec::Type::kBearer: {
-      auto token = Reveal(auth.token, "/auth/token");
+      auto token = RevealSecret(auth.token, "/auth/token");
       if (!token.ok()) return token.status();
       request.headers.emplace_back("Authorization", "Bearer " + *token);
       break;
     }
     case AuthSpec::Type::kBasic: {
-      auto user = Reveal(auth.username, "/auth/username");
-      auto password = Reveal(auth.password, "/auth/password");
+      auto user = RevealSecret(auth.username, "/auth/username");
+      auto password = RevealSecret(auth.password, "/auth/password");
       if (!user.ok()) return user.status();
       if (!password.ok()) return password.status();
       request.basic_auth = {*user, *password};
@@ -106,7 +97,7 @@ Status PrepareRequest(const SourceSpec& spec, HttpRequest& request, NamedValues&
     }
     case AuthSpec::Type::kHeader:
     case AuthSpec::Type::kQuery: {
-      auto value = Reveal(auth.value, "/auth/value");
+      auto value = RevealSecret(auth.value, "/auth/value");
       if (!value.ok()) return value.status();
       if (auth.type == AuthSpec::Type::kHeader)
         request.headers.emplace_back(auth.name, *value);

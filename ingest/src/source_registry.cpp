@@ -2,6 +2,7 @@
 #include <pqxx/pqxx>
 
 #include "octohub/core/schedule.h"
+#include "octohub/core/secrets.h"
 #include "octohub/ingest/ingest.h"
 #include "record_writer.h"
 #include "runs.h"
@@ -70,9 +71,18 @@ Result<std::vector<SourceSummary>> Summaries(const Database& db, std::optional<s
                         });
 }
 
+// Secrets may name only the server's secret variables; checked wherever a source is saved.
+Status CheckSecretNames(const SourceSpec& spec) {
+  std::vector<FieldError> errors;
+  CheckAuthSecretEnv(spec.auth, "/auth", errors);
+  if (errors.empty()) return Status::Ok();
+  return InvalidArgument("invalid source \"" + spec.name + "\"", std::move(errors));
+}
+
 }  // namespace
 
 Result<SourceRegistry::Applied> SourceRegistry::Apply(const SourceSpec& spec) {
+  if (Status names = CheckSecretNames(spec); !names.ok()) return names;
   return WithConnection(db_, "saving a source", [&](pqxx::connection& c) -> Result<Applied> {
     auto first_run = FirstRun(spec);
     if (!first_run.ok()) return first_run.status();
@@ -99,6 +109,7 @@ Result<SourceRegistry::Applied> SourceRegistry::Apply(const SourceSpec& spec) {
 }
 
 Status SourceRegistry::Create(const SourceSpec& spec) {
+  if (Status names = CheckSecretNames(spec); !names.ok()) return names;
   auto first_run = FirstRun(spec);
   if (!first_run.ok()) return first_run.status();
   return WithConnection(db_, "creating a source", [&](pqxx::connection& c) -> Status {

@@ -174,9 +174,9 @@ TEST_CASE("a target's own method, Content-Type and auth from the environment are
   Forwarding f;
   HttpTestServer target([](const TestRequest&) { return TestResponse{200, "{}"}; });
   f.Put("1", "plain words");
-  setenv("OCTOHUB_TEST_TARGET_TOKEN", "env-token", 1);
+  setenv("OCTOHUB_SECRET_TEST_TARGET_TOKEN", "env-token", 1);
   f.Target(target, R"(, "method": "PUT", "headers": {"Content-Type": "text/plain"},
-      "auth": {"type": "bearer", "token_env": "OCTOHUB_TEST_TARGET_TOKEN"},
+      "auth": {"type": "bearer", "token_env": "OCTOHUB_SECRET_TEST_TARGET_TOKEN"},
       "template": "{{source}}/{{id}}: {{/title}}")");
   REQUIRE(f.Post("/api/v1/forwards", R"({"target": "t", "records": [{"source": "s", "id": "1"}]})")
               .status == 202);

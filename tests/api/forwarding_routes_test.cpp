@@ -127,3 +127,22 @@ TEST_CASE("forward requests are validated: target, records, query, limit", "[pg]
   CHECK(empty.status == 200);
   CHECK(json::parse(empty.body).at("total") == 0);
 }
+
+TEST_CASE("targets may take secrets only from secret variables: other names are a 422",
+          "[pg][http]") {
+  RunningServer s;
+  Client client;
+  const std::string write = s.Auth(Role::kWrite);
+  auto refused = client.Get(s.url("/api/v1/targets"), {write, kJson}, "POST",
+                            R"({"name": "hook", "url": "http://127.0.0.1:9/in",
+                                "secret_env": "DATABASE_URL",
+                                "auth": {"type": "bearer", "token_env": "HOME"}})");
+  CHECK(refused.status == 422);
+  CHECK(Pointers(refused.body) == std::vector<std::string>{"/auth/token_env", "/secret_env"});
+  CHECK_THAT(refused.body, Catch::Contains("OCTOHUB_SECRET_"));
+  CHECK(client.Get(s.url("/api/v1/targets/hook"), {write}).status == 404);
+  auto accepted = client.Get(s.url("/api/v1/targets"), {write, kJson}, "POST",
+                             R"({"name": "hook", "url": "http://127.0.0.1:9/in",
+                                 "secret_env": "OCTOHUB_SECRET_HOOK_HMAC"})");
+  CHECK(accepted.status == 201);
+}

@@ -121,3 +121,24 @@ TEST_CASE("a record is served as stored, with an ETag", "[pg][http]") {
         304);
   CHECK(client.Get(s.url("/api/v1/records/notes/missing")).status == 404);
 }
+
+TEST_CASE("sources may take secrets only from secret variables: other names are a 422",
+          "[pg][http]") {
+  RunningServer s;
+  Client client;
+  const std::string write = s.Auth(Role::kWrite);
+  const std::string source = R"({"name": "issues", "url": "http://127.0.0.1:9/issues",
+      "records": "/items", "auth": {"type": "basic", "username_env": "OCTOHUB_SECRET_USER",
+      "password_env": "DATABASE_URL"}})";
+  for (const std::string method : {"POST", "PUT"}) {
+    INFO(method);
+    auto refused =
+        client.Get(s.url(method == "POST" ? "/api/v1/sources" : "/api/v1/sources/issues"),
+                   {write, kJson}, method, source);
+    CHECK(refused.status == 422);
+    CHECK_THAT(refused.body, Catch::Contains("/auth/password_env") &&
+                                 !Catch::Contains("/auth/username_env") &&
+                                 Catch::Contains("OCTOHUB_SECRET_"));
+  }
+  CHECK(client.Get(s.url("/api/v1/sources/issues"), {write}).status == 404);
+}

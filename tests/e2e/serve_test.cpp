@@ -314,3 +314,22 @@ TEST_CASE("a data dir the user may not write is a clear error", "[e2e]") {
   CHECK_THAT(result.err, Catch::Contains("cannot create the data directory") &&
                              Catch::Contains("Permission denied"));
 }
+
+TEST_CASE("the secret prefix option names the variables that sources may read secrets from",
+          "[e2e]") {
+  TestDatabase database;
+  TempDir dir;
+  const auto file = dir.Write("issues.yaml",
+                              "name: issues\nurl: http://127.0.0.1:9/issues\nrecords: /items\n"
+                              "auth: {type: bearer, token_env: MYCO_ISSUES_TOKEN}\n");
+  auto refused =
+      Octohub({"sources", "apply", file.string(), "--database-url", database.conninfo()});
+  CHECK(refused.exit_code == 1);
+  CHECK_THAT(refused.err, Catch::Contains("/auth/token_env") && Catch::Contains("OCTOHUB_SECRET_"));
+  CHECK(database.Scalar("SELECT count(*) FROM sources") == "0");
+  auto accepted = Octohub({"sources", "apply", file.string(), "--database-url", database.conninfo(),
+                           "--secret-env-prefix", "MYCO_"});
+  INFO(accepted.err);
+  CHECK(accepted.exit_code == 0);
+  CHECK(database.Scalar("SELECT count(*) FROM sources") == "1");
+}

@@ -172,11 +172,12 @@ TEST_CASE("an unreachable upstream fails the run", "[pg][http]") {
 TEST_CASE("a bearer token from the environment is sent and never stored", "[pg][http]") {
   TestDatabase database;
   PagedApi api(1);
-  setenv("OCTOHUB_TEST_TOKEN", "s3cret-value", 1);
-  REQUIRE(SourceRegistry(database.db())
-              .Apply(Spec(api.server.url("/items"),
-                          R"(, "auth": {"type": "bearer", "token_env": "OCTOHUB_TEST_TOKEN"})"))
-              .ok());
+  setenv("OCTOHUB_SECRET_TEST_TOKEN", "s3cret-value", 1);
+  REQUIRE(
+      SourceRegistry(database.db())
+          .Apply(Spec(api.server.url("/items"),
+                      R"(, "auth": {"type": "bearer", "token_env": "OCTOHUB_SECRET_TEST_TOKEN"})"))
+          .ok());
   CHECK(RunOnce(database).status == "succeeded");
   CHECK(api.server.requests().front().headers.at("authorization") == "Bearer s3cret-value");
   CHECK(database.Scalar("SELECT spec::text FROM sources").find("s3cret") == std::string::npos);
@@ -185,14 +186,43 @@ TEST_CASE("a bearer token from the environment is sent and never stored", "[pg][
 TEST_CASE("a missing secret variable fails the run and names it", "[pg][http]") {
   TestDatabase database;
   PagedApi api(1);
-  unsetenv("OCTOHUB_TEST_ABSENT");
-  REQUIRE(SourceRegistry(database.db())
-              .Apply(Spec(api.server.url("/items"),
-                          R"(, "auth": {"type": "bearer", "token_env": "OCTOHUB_TEST_ABSENT"})"))
-              .ok());
+  unsetenv("OCTOHUB_SECRET_TEST_ABSENT");
+  REQUIRE(
+      SourceRegistry(database.db())
+          .Apply(Spec(api.server.url("/items"),
+                      R"(, "auth": {"type": "bearer", "token_env": "OCTOHUB_SECRET_TEST_ABSENT"})"))
+          .ok());
   Run run = RunOnce(database);
   CHECK(run.status == "failed");
-  CHECK_THAT(run.error.value_or(""), Catch::Contains("OCTOHUB_TEST_ABSENT"));
+  CHECK_THAT(run.error.value_or(""), Catch::Contains("OCTOHUB_SECRET_TEST_ABSENT"));
+  CHECK(api.server.requests().empty());
+}
+
+TEST_CASE("a secret may name only a secret variable: other names are refused, never read",
+          "[pg][http]") {
+  TestDatabase database;
+  PagedApi api(1);
+  setenv("OCTOHUB_DATABASE_PASSWORD_FOR_TEST", "not-for-upstream", 1);
+  auto refused = SourceRegistry(database.db())
+                     .Apply(Spec(api.server.url("/items"),
+                                 R"(, "auth": {"type": "header", "name": "X-Key",
+                                     "value_env": "OCTOHUB_DATABASE_PASSWORD_FOR_TEST"})"));
+  REQUIRE(refused.status().code() == octohub::StatusCode::kInvalidArgument);
+  REQUIRE(refused.status().field_errors().size() == 1);
+  CHECK(refused.status().field_errors()[0].pointer == "/auth/value_env");
+  CHECK_THAT(refused.status().field_errors()[0].reason, Catch::Contains("OCTOHUB_SECRET_"));
+  CHECK(database.Scalar("SELECT count(*) FROM sources") == "0");
+
+  // A source stored before the rule (written straight to the table) fails its run instead.
+  const std::string stored = json::serialize(octohub::SourceSpecToJson(
+      Spec(api.server.url("/items"), R"(, "auth": {"type": "header", "name": "X-Key",
+               "value_env": "OCTOHUB_DATABASE_PASSWORD_FOR_TEST"})"),
+      false));
+  database.Scalar("INSERT INTO sources (name, spec) VALUES ('things', '" + stored + "')");
+  Run run = RunOnce(database);
+  CHECK(run.status == "failed");
+  CHECK_THAT(run.error.value_or(""), Catch::Contains("OCTOHUB_DATABASE_PASSWORD_FOR_TEST") &&
+                                         Catch::Contains("may not be read"));
   CHECK(api.server.requests().empty());
 }
 
