@@ -34,9 +34,9 @@ struct GlobalOptions {
   double send_timeout = 30;        // seconds; a client that reads nothing for this long is cut off
   double rate_limit = 0;           // requests/s per key (and per address when anonymous); 0 = off
   double rate_burst = 0;           // 0 = max(1, rate_limit)
-  double auth_failure_limit = 20;
-  std::string secret_env_prefix = "OCTOHUB_SECRET_";  // what "…_env" secrets may name  // wrong API keys per minute per client address; 0 = no limit
-  std::vector<std::string> cors_origins;  // empty: CORS off
+  double auth_failure_limit = 20;  // wrong API keys per minute per client address; 0 = no limit
+  std::string secret_env_prefix = "OCTOHUB_SECRET_";  // what "…_env" secrets may name
+  std::vector<std::string> cors_origins;              // empty: CORS off
   int max_exports = 4;
 
   std::filesystem::path cluster_dir() const { return data_dir / "pg"; }
