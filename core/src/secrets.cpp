@@ -1,5 +1,6 @@
 #include "octohub/core/secrets.h"
 
+#include <algorithm>
 #include <cstdlib>
 
 namespace octohub {
@@ -51,6 +52,55 @@ Result<std::string> RevealSecret(const Secret& secret, const std::string& where)
                               ") is not set");
   }
   return std::string(value);
+}
+
+void SecretScrubber::AddValue(const std::string& value) {
+  if (value.size() >= 3) values_.push_back(value);
+}
+
+void SecretScrubber::AddQueryParam(const std::string& name) {
+  if (!name.empty()) query_params_.push_back(name);
+}
+
+std::string SecretScrubber::Scrub(std::string text) const {
+  // Longer values first, so that one that contains another is hidden whole.
+  std::vector<const std::string*> values;
+  for (const auto& value : values_) values.push_back(&value);
+  std::sort(values.begin(), values.end(),
+            [](const std::string* a, const std::string* b) { return a->size() > b->size(); });
+  for (const std::string* value : values) {
+    for (std::size_t at = text.find(*value); at != std::string::npos;
+         at = text.find(*value, at + 3)) {
+      text.replace(at, value->size(), "***");
+    }
+  }
+  // "?name=value" and "&name=value", the value however it was encoded.
+  for (const auto& name : query_params_) {
+    const std::string key = name + "=";
+    for (std::size_t at = text.find(key); at != std::string::npos; at = text.find(key, at + 1)) {
+      if (at == 0 || (text[at - 1] != '?' && text[at - 1] != '&')) continue;
+      const std::size_t begin = at + key.size();
+      const std::size_t end = text.find_first_of("&#\"' )\n\t", begin);
+      text.replace(begin, (end == std::string::npos ? text.size() : end) - begin, "***");
+    }
+  }
+  // "scheme://userinfo@": everything between "://" and an "@" before the next "/".
+  for (std::size_t at = text.find("://"); at != std::string::npos; at = text.find("://", at + 3)) {
+    const std::size_t begin = at + 3;
+    const std::size_t authority_end = text.find_first_of("/?#\"' \n\t", begin);
+    const std::size_t sign =
+        text.rfind('@', authority_end == std::string::npos ? std::string::npos : authority_end - 1);
+    if (sign == std::string::npos || sign < begin) continue;
+    if (authority_end != std::string::npos && sign >= authority_end) continue;
+    text.replace(begin, sign - begin, "***");
+  }
+  return text;
+}
+
+std::string RedactUrl(const std::string& url, const std::string& query_param) {
+  SecretScrubber scrubber;
+  scrubber.AddQueryParam(query_param);
+  return scrubber.Scrub(url);
 }
 
 }  // namespace octohub

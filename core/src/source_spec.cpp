@@ -9,6 +9,7 @@
 
 #include "octohub/core/json_pointer.h"
 #include "octohub/core/schedule.h"
+#include "octohub/core/secrets.h"
 
 namespace octohub {
 namespace json = boost::json;
@@ -423,7 +424,8 @@ json::object AuthSpecToJson(const AuthSpec& spec, bool redact) {
 json::object SourceSpecToJson(const SourceSpec& spec, bool redact) {
   json::object out;
   out["name"] = spec.name;
-  out["url"] = spec.url;
+  const bool query_auth = spec.auth.type == AuthSpec::Type::kQuery;
+  out["url"] = redact ? RedactUrl(spec.url, query_auth ? spec.auth.name : "") : spec.url;
   out["method"] = spec.method;
   if (!spec.headers.empty()) out["headers"] = PairsToJson(spec.headers);
   if (!spec.query.empty()) out["query"] = PairsToJson(spec.query);

@@ -68,7 +68,9 @@ Status RunLost(pqxx::transaction_base& tx, std::int64_t run_id) {
 }
 
 // The request every page of the source shares, with secrets read now, not at save time.
-Status PrepareRequest(const SourceSpec& spec, HttpRequest& request, NamedValues& query) {
+// Every secret revealed is handed to `scrubber`, which hides it in what the run reports.
+Status PrepareRequest(const SourceSpec& spec, HttpRequest& request, NamedValues& query,
+                      SecretScrubber& scrubber) {
   request.method = spec.method;
   request.timeout_s = spec.timeout_s;
   request.headers = spec.headers;
@@ -84,6 +86,7 @@ Status PrepareRequest(const SourceSpec& spec, HttpRequest& request, NamedValues&
     case AuthSpec::Type::kBearer: {
       auto token = RevealSecret(auth.token, "/auth/token");
       if (!token.ok()) return token.status();
+      scrubber.AddValue(*token);
       request.headers.emplace_back("Authorization", "Bearer " + *token);
       break;
     }
@@ -92,6 +95,7 @@ Status PrepareRequest(const SourceSpec& spec, HttpRequest& request, NamedValues&
       auto password = RevealSecret(auth.password, "/auth/password");
       if (!user.ok()) return user.status();
       if (!password.ok()) return password.status();
+      scrubber.AddValue(*password);
       request.basic_auth = {*user, *password};
       break;
     }
@@ -99,6 +103,8 @@ Status PrepareRequest(const SourceSpec& spec, HttpRequest& request, NamedValues&
     case AuthSpec::Type::kQuery: {
       auto value = RevealSecret(auth.value, "/auth/value");
       if (!value.ok()) return value.status();
+      scrubber.AddValue(*value);
+      if (auth.type == AuthSpec::Type::kQuery) scrubber.AddQueryParam(auth.name);
       if (auth.type == AuthSpec::Type::kHeader)
         request.headers.emplace_back(auth.name, *value);
       else
@@ -142,6 +148,8 @@ struct IngestWorker::Execution {
   // the current one is being stored on `c`.
   std::unique_ptr<pqxx::connection> lease_connection;
   std::chrono::steady_clock::time_point lease_renewed{};
+  // Hides the source's secrets in the run's error and log lines.
+  SecretScrubber scrubber;
 
   // Every stored page renews the lease too; this covers long waits between pages (retries,
   // rate limits, slow upstreams) without a round trip for every request.
@@ -192,13 +200,14 @@ struct IngestWorker::Execution {
         }
       }
       const Millis delay = RetryDelay(policy, attempt, retry_after, worker.random_);
-      log::Warn("fetch.retry", {{"run", run_id},
-                                {"source", source},
-                                {"page", page},
-                                {"attempt", attempt},
-                                {"delay_ms", delay.count()},
-                                {"reason", outcome.ok() ? "HTTP " + std::to_string(outcome->status)
-                                                        : outcome.status().message()}});
+      log::Warn("fetch.retry",
+                {{"run", run_id},
+                 {"source", source},
+                 {"page", page},
+                 {"attempt", attempt},
+                 {"delay_ms", delay.count()},
+                 {"reason", outcome.ok() ? "HTTP " + std::to_string(outcome->status)
+                                         : scrubber.Scrub(outcome.status().message())}});
       if (!SleepUnlessStopped(delay, stop)) return Stopped(page - 1);
     }
   }
@@ -209,7 +218,7 @@ struct IngestWorker::Execution {
     if (!spec.ok()) return spec.status();
     HttpRequest request;
     NamedValues query;
-    if (Status s = PrepareRequest(*spec, request, query); !s.ok()) return s;
+    if (Status s = PrepareRequest(*spec, request, query, scrubber); !s.ok()) return s;
     auto extractor = PageExtractor::ForSpec(*spec);
     if (!extractor.ok()) return extractor.status();
     const bool full_refresh = spec->mode == SourceSpec::Mode::kFullRefresh;
@@ -363,6 +372,11 @@ Result<Run> IngestWorker::Execute(std::int64_t run_id, std::stop_token stop) {
     max_cursor = execution->max_cursor;
   } catch (...) {
     outcome = StatusFromCurrentException("run " + std::to_string(run_id));
+  }
+  // What the run reports is shown and logged: no secret of the source goes with it.
+  if (!outcome.ok()) {
+    const SecretScrubber& scrubber = execution ? execution->scrubber : SecretScrubber();
+    outcome = Status(outcome.code(), scrubber.Scrub(outcome.message()), outcome.field_errors());
   }
 
   // Finish on a fresh connection: the one above may be the reason the run failed.

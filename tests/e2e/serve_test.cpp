@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <boost/json.hpp>
 #include <catch2/catch.hpp>
 #include <fstream>
@@ -332,4 +333,58 @@ TEST_CASE("the secret prefix option names the variables that sources may read se
   INFO(accepted.err);
   CHECK(accepted.exit_code == 0);
   CHECK(database.Scalar("SELECT count(*) FROM sources") == "1");
+}
+
+TEST_CASE("query credentials and URL user information never show in errors, listings or logs",
+          "[e2e]") {
+  TempDir dir;
+  const std::string key = "k3y-for-the-query-only";
+  std::atomic<int> calls{0};
+  // Echoes what it was sent, as many APIs do in their errors: first a retryable 503, then a 400.
+  HttpTestServer api([&](const TestRequest& request) {
+    const std::string echo = "cannot serve " + request.target;
+    return TestResponse{calls++ == 0 ? 503 : 400, json::serialize(json::object{{"error", echo}})};
+  });
+  const std::string url = api.url("/items");
+  const std::string with_user =
+      "http://scout:hunter22@" + url.substr(std::string("http://").size());
+  const auto file = dir.Write("items.yaml", "name: items\nurl: " + with_user +
+                                                "\nrecords: /items\nid: /id\n"
+                                                "auth: {type: query, name: api_key, value_env: "
+                                                "OCTOHUB_SECRET_TEST_QUERY_KEY}\n");
+  const std::string data = (dir / "data").string();
+  const std::vector<std::string> env = {"OCTOHUB_SECRET_TEST_QUERY_KEY=" + key};
+  BackgroundProcess serve({OctohubBinary(), "serve", "--data-dir", data, "--listen", "127.0.0.1:0"},
+                          env);
+  const std::string address = ListenAddress(serve);
+  const std::string admin = AdminKey(serve);
+  REQUIRE(Octohub({"sources", "apply", file.string(), "--data-dir", data}, env).exit_code == 0);
+
+  auto run = Octohub({"sources", "run", "items", "--wait", "--data-dir", data}, env);
+  CHECK(run.exit_code != 0);
+  const std::string shown = run.out + run.err;
+  INFO(shown);
+  // The run ran in this command, so its log lines are in its output.
+  CHECK_THAT(shown, Catch::Contains("api_key=***") && Catch::Contains("fetch.retry") &&
+                        Catch::Contains("run.finished"));
+  REQUIRE(api.requests().size() == 2);
+  CHECK(api.requests()[0].query.at("api_key") == key);  // the upstream did get the key
+
+  auto fetcher = octohub::ingest::MakeCurlFetcher();
+  auto listing = fetcher->Fetch({.url = "http://" + address + "/api/v1/sources",
+                                 .headers = {{"Authorization", "Bearer " + admin}}});
+  REQUIRE(listing.ok());
+  INFO(listing->body);
+  CHECK_THAT(listing->body, Catch::Contains("api_key=***") && Catch::Contains("http://***@"));
+  auto runs = fetcher->Fetch({.url = "http://" + address + "/api/v1/sources/items/runs",
+                              .headers = {{"Authorization", "Bearer " + admin}}});
+  REQUIRE(runs.ok());
+  CHECK(runs->status == 200);
+
+  serve.Signal(SIGTERM);
+  REQUIRE(serve.WaitExit(20s));
+  const std::string log = serve.stderr_text();
+  for (const std::string& text : {shown, listing->body, runs->body, log}) {
+    CHECK_THAT(text, !Catch::Contains(key) && !Catch::Contains("hunter22"));
+  }
 }

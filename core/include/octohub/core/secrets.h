@@ -29,4 +29,21 @@ void CheckAuthSecretEnv(const AuthSpec& auth, const std::string& at,
 // prefix (stored before the rule existed) or an unset variable is an error naming `where`.
 Result<std::string> RevealSecret(const Secret& secret, const std::string& where);
 
+// Hides secrets in text meant for people (run errors, log lines): the values it was given, the
+// value of the source's auth query parameter in any URL, and the user information of any URL
+// ("https://user:pass@host" → "https://***@host"). Each becomes "***".
+class SecretScrubber {
+ public:
+  void AddValue(const std::string& value);  // values shorter than 3 bytes only through URLs
+  void AddQueryParam(const std::string& name);
+  std::string Scrub(std::string text) const;
+
+ private:
+  std::vector<std::string> values_;
+  std::vector<std::string> query_params_;
+};
+
+// A URL as shown to people: user information and the named query parameter's value hidden.
+std::string RedactUrl(const std::string& url, const std::string& query_param = "");
+
 }  // namespace octohub
