@@ -302,6 +302,12 @@ struct Forwarder::Impl {
       const bool retryable = status == 0 || IsRetryableStatus(status);
       o.dead = !retryable || o.attempts >= t.max_attempts;
       o.error = status == 0 ? error : "HTTP " + std::to_string(status);
+      // Following would send the payload and the target's credentials to another place.
+      if (status >= 300 && status < 400) {
+        o.error +=
+            ": the target redirects, and deliveries do not follow redirects; set the "
+            "target's url to where it moved";
+      }
       o.excerpt = Excerpt(t.response);
       std::uniform_real_distribution<double> jitter(0, 1);
       o.retry_in_ms = RetryDelay(o.attempts, t.backoff_s, jitter(random)).count();

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <boost/url.hpp>
 #include <mutex>
 
 #include "octohub/ingest/http_fetcher.h"
@@ -13,6 +14,21 @@ std::optional<std::string> HttpResponse::Header(std::string_view name) const {
     if (key == name) return value;
   }
   return std::nullopt;
+}
+
+std::string UrlOrigin(std::string_view url) {
+  auto parsed = boost::urls::parse_uri(url);
+  if (!parsed) return "";
+  std::string scheme(parsed->scheme());
+  std::transform(scheme.begin(), scheme.end(), scheme.begin(),
+                 [](unsigned char c) { return std::tolower(c); });
+  if (scheme != "http" && scheme != "https") return "";
+  std::string host = parsed->encoded_host().decode();
+  std::transform(host.begin(), host.end(), host.begin(),
+                 [](unsigned char c) { return std::tolower(c); });
+  std::string port(parsed->port());
+  if (port.empty()) port = scheme == "https" ? "443" : "80";
+  return scheme + "://" + host + ":" + port;
 }
 
 namespace {
@@ -35,6 +51,42 @@ class CurlFetcher final : public HttpFetcher {
 
   Result<HttpResponse> Fetch(const HttpRequest& request) override {
     if (handle_ == nullptr) return Internal("libcurl could not be initialised");
+    // Redirects are followed here, not by libcurl, so that each hop decides afresh whether
+    // the credentials may go along (only to their own origin).
+    const std::string credentials_origin =
+        request.credentials_origin.empty() ? UrlOrigin(request.url) : request.credentials_origin;
+    HttpRequest hop = request;
+    for (long redirects = 0;; ++redirects) {
+      auto response = FetchOnce(hop, UrlOrigin(hop.url) == credentials_origin);
+      if (!response.ok()) return response;
+      const long status = response->status;
+      const bool redirect =
+          status == 301 || status == 302 || status == 303 || status == 307 || status == 308;
+      char* location = nullptr;
+      curl_easy_getinfo(handle_, CURLINFO_REDIRECT_URL, &location);
+      if (!redirect || location == nullptr) return response;
+      if (redirects >= options_.max_redirects) {
+        return Status(StatusCode::kFailedPrecondition,
+                      request.method + " " + request.url + ": more than " +
+                          std::to_string(options_.max_redirects) + " redirects");
+      }
+      hop.url = location;
+      if (UrlOrigin(hop.url).empty()) {
+        return Status(StatusCode::kFailedPrecondition, request.method + " " + request.url +
+                                                           ": redirected to a URL that is not "
+                                                           "http or https: " +
+                                                           hop.url);
+      }
+      // As browsers and libcurl do: 303 always, and 301/302 after a POST, continue as GET.
+      if (status == 303 || ((status == 301 || status == 302) && hop.method == "POST")) {
+        hop.method = "GET";
+        hop.body.clear();
+      }
+    }
+  }
+
+ private:
+  Result<HttpResponse> FetchOnce(const HttpRequest& request, bool with_credentials) {
     // Reset keeps the connection cache, so consecutive pages reuse one connection.
     curl_easy_reset(handle_);
     Transfer transfer{options_.max_body_bytes, {}, false};
@@ -42,10 +94,7 @@ class CurlFetcher final : public HttpFetcher {
     curl_easy_setopt(handle_, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(handle_, CURLOPT_USERAGENT, options_.user_agent.c_str());
     curl_easy_setopt(handle_, CURLOPT_ACCEPT_ENCODING, "");  // every encoding libcurl has
-    curl_easy_setopt(handle_, CURLOPT_FOLLOWLOCATION, 1L);
-    curl_easy_setopt(handle_, CURLOPT_MAXREDIRS, options_.max_redirects);
     curl_easy_setopt(handle_, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(handle_, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(handle_, CURLOPT_TIMEOUT_MS, static_cast<long>(request.timeout_s * 1000));
     curl_easy_setopt(handle_, CURLOPT_CONNECTTIMEOUT_MS,
                      std::min(10000L, static_cast<long>(request.timeout_s * 1000)));
@@ -66,14 +115,19 @@ class CurlFetcher final : public HttpFetcher {
     } else if (request.method != "GET") {
       curl_easy_setopt(handle_, CURLOPT_CUSTOMREQUEST, request.method.c_str());
     }
-    if (request.basic_auth) {
-      curl_easy_setopt(handle_, CURLOPT_HTTPAUTH, CURLAUTH_BASIC);
-      curl_easy_setopt(handle_, CURLOPT_USERNAME, request.basic_auth->first.c_str());
-      curl_easy_setopt(handle_, CURLOPT_PASSWORD, request.basic_auth->second.c_str());
-    }
     curl_slist* headers = nullptr;
     for (const auto& [name, value] : request.headers) {
       headers = curl_slist_append(headers, (name + ": " + value).c_str());
+    }
+    if (with_credentials) {
+      for (const auto& [name, value] : request.credential_headers) {
+        headers = curl_slist_append(headers, (name + ": " + value).c_str());
+      }
+      if (request.basic_auth) {
+        curl_easy_setopt(handle_, CURLOPT_HTTPAUTH, CURLAUTH_BASIC);
+        curl_easy_setopt(handle_, CURLOPT_USERNAME, request.basic_auth->first.c_str());
+        curl_easy_setopt(handle_, CURLOPT_PASSWORD, request.basic_auth->second.c_str());
+      }
     }
     curl_easy_setopt(handle_, CURLOPT_HTTPHEADER, headers);
     CURLcode code = curl_easy_perform(handle_);
@@ -98,7 +152,6 @@ class CurlFetcher final : public HttpFetcher {
         case CURLE_SSL_CERTPROBLEM:
         case CURLE_SSL_CACERT_BADFILE:
         case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
-        case CURLE_TOO_MANY_REDIRECTS:
         case CURLE_UNSUPPORTED_PROTOCOL:
         case CURLE_URL_MALFORMAT:
           status_code = StatusCode::kFailedPrecondition;
@@ -110,13 +163,10 @@ class CurlFetcher final : public HttpFetcher {
                     request.method + " " + request.url + ": " + curl_easy_strerror(code));
     }
     curl_easy_getinfo(handle_, CURLINFO_RESPONSE_CODE, &transfer.response.status);
-    char* final_url = nullptr;
-    curl_easy_getinfo(handle_, CURLINFO_EFFECTIVE_URL, &final_url);
-    if (final_url != nullptr) transfer.response.final_url = final_url;
+    transfer.response.final_url = request.url;
     return std::move(transfer.response);
   }
 
- private:
   struct Transfer {
     size_t max_body;
     HttpResponse response;

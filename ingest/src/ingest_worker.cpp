@@ -69,8 +69,9 @@ Status RunLost(pqxx::transaction_base& tx, std::int64_t run_id) {
 
 // The request every page of the source shares, with secrets read now, not at save time.
 // Every secret revealed is handed to `scrubber`, which hides it in what the run reports.
+// Credentials (headers, basic auth, `credential_query`) go only to the source's own origin.
 Status PrepareRequest(const SourceSpec& spec, HttpRequest& request, NamedValues& query,
-                      SecretScrubber& scrubber) {
+                      NamedValues& credential_query, SecretScrubber& scrubber) {
   request.method = spec.method;
   request.timeout_s = spec.timeout_s;
   request.headers = spec.headers;
@@ -79,6 +80,7 @@ Status PrepareRequest(const SourceSpec& spec, HttpRequest& request, NamedValues&
     request.headers.emplace_back("Content-Type", "application/json");
   }
   query = spec.query;
+  request.credentials_origin = UrlOrigin(spec.url);
   const auto& auth = spec.auth;
   switch (auth.type) {
     case AuthSpec::Type::kNone:
@@ -87,7 +89,7 @@ Status PrepareRequest(const SourceSpec& spec, HttpRequest& request, NamedValues&
       auto token = RevealSecret(auth.token, "/auth/token");
       if (!token.ok()) return token.status();
       scrubber.AddValue(*token);
-      request.headers.emplace_back("Authorization", "Bearer " + *token);
+      request.credential_headers.emplace_back("Authorization", "Bearer " + *token);
       break;
     }
     case AuthSpec::Type::kBasic: {
@@ -106,9 +108,9 @@ Status PrepareRequest(const SourceSpec& spec, HttpRequest& request, NamedValues&
       scrubber.AddValue(*value);
       if (auth.type == AuthSpec::Type::kQuery) scrubber.AddQueryParam(auth.name);
       if (auth.type == AuthSpec::Type::kHeader)
-        request.headers.emplace_back(auth.name, *value);
+        request.credential_headers.emplace_back(auth.name, *value);
       else
-        query.emplace_back(auth.name, *value);
+        credential_query.emplace_back(auth.name, *value);
       break;
     }
   }
@@ -217,12 +219,13 @@ struct IngestWorker::Execution {
     auto spec = SourceRegistry(worker.db_).Get(source);
     if (!spec.ok()) return spec.status();
     HttpRequest request;
-    NamedValues query;
-    if (Status s = PrepareRequest(*spec, request, query, scrubber); !s.ok()) return s;
+    NamedValues query, credential_query;
+    if (Status s = PrepareRequest(*spec, request, query, credential_query, scrubber); !s.ok())
+      return s;
     auto extractor = PageExtractor::ForSpec(*spec);
     if (!extractor.ok()) return extractor.status();
     const bool full_refresh = spec->mode == SourceSpec::Mode::kFullRefresh;
-    PagePlanner planner(*spec, query, full_refresh ? std::nullopt : cursor);
+    PagePlanner planner(*spec, query, full_refresh ? std::nullopt : cursor, credential_query);
     RateLimiter limiter(spec->requests_per_second);
     auto url = planner.FirstUrl();
     if (!url.ok()) return url.status();

@@ -62,9 +62,13 @@ std::optional<std::string> NextLink(std::string_view header) {
   return std::nullopt;
 }
 
-PagePlanner::PagePlanner(const SourceSpec& spec, NamedValues resolved_query,
-                         std::optional<std::string> incremental_cursor)
-    : spec_(spec), query_(std::move(resolved_query)) {
+PagePlanner::PagePlanner(const SourceSpec& spec, NamedValues query,
+                         std::optional<std::string> incremental_cursor,
+                         NamedValues credential_query)
+    : spec_(spec),
+      query_(std::move(query)),
+      credential_query_(std::move(credential_query)),
+      origin_(UrlOrigin(spec.url)) {
   if (spec.incremental && incremental_cursor) {
     query_.emplace_back(spec.incremental->param, *incremental_cursor);
   }
@@ -78,6 +82,7 @@ Result<std::string> PagePlanner::BuildUrl(const NamedValues& paging) const {
   if (!parsed) return InvalidArgument("the source URL cannot be parsed: " + spec_.url);
   boost::urls::url url(*parsed);
   for (const auto& [key, value] : query_) SetParam(url, key, value);
+  for (const auto& [key, value] : credential_query_) SetParam(url, key, value);
   for (const auto& [key, value] : paging) SetParam(url, key, value);
   return std::string(url.buffer());
 }
@@ -149,9 +154,18 @@ Result<std::optional<std::string>> PagePlanner::NextUrl(const ExtractedPage& pag
       if (resolved.scheme() != "http" && resolved.scheme() != "https") {
         return InvalidArgument("the next link \"" + *link + "\" is not an http(s) URL");
       }
-      // A next URL leaves out our own query (say, the auth parameter): keep ours on it.
+      // A next URL leaves out our own query (say, the auth parameter): keep ours on it. The
+      // credential goes only to the source's own origin; a link elsewhere loses it even when
+      // the upstream copied it in.
       for (const auto& [key, value] : query_) {
         if (!resolved.params().contains(key)) SetParam(resolved, key, value);
+      }
+      const bool own_origin = UrlOrigin(resolved.buffer()) == origin_;
+      for (const auto& [key, value] : credential_query_) {
+        if (!own_origin)
+          resolved.params().erase(key);
+        else if (!resolved.params().contains(key))
+          SetParam(resolved, key, value);
       }
       std::string url(resolved.buffer());
       if (!seen_.insert(url).second) {

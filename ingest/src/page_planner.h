@@ -15,10 +15,11 @@ namespace octohub::ingest {
 
 class PagePlanner {
  public:
-  // resolved_query: the source's query plus an auth query parameter, secrets already read.
-  // incremental_cursor: the stored cursor of the source, sent as incremental.param.
-  PagePlanner(const SourceSpec& spec, NamedValues resolved_query,
-              std::optional<std::string> incremental_cursor);
+  // query: the source's query. incremental_cursor: the stored cursor of the source, sent as
+  // incremental.param. credential_query: an auth query parameter, its secret already read;
+  // it goes only to URLs of the source's own origin.
+  PagePlanner(const SourceSpec& spec, NamedValues query,
+              std::optional<std::string> incremental_cursor, NamedValues credential_query = {});
 
   // The first page's URL; fails when the source URL cannot be parsed.
   Result<std::string> FirstUrl();
@@ -39,6 +40,8 @@ class PagePlanner {
 
   const SourceSpec& spec_;
   NamedValues query_;
+  NamedValues credential_query_;
+  std::string origin_;  // the source URL's
   std::int64_t pages_ = 0;
   bool truncated_ = false;
   std::string current_url_;

@@ -189,6 +189,25 @@ TEST_CASE("a target's own method, Content-Type and auth from the environment are
   CHECK(request.body == "s/1: plain words");
 }
 
+TEST_CASE("a target that redirects elsewhere never passes on the payload or the credentials",
+          "[pg][http]") {
+  Forwarding f;
+  HttpTestServer elsewhere([](const TestRequest&) { return TestResponse{200, "{}"}; });
+  HttpTestServer target([&](const TestRequest&) {
+    return TestResponse{307, "", {{"Location", elsewhere.url("/in")}}};
+  });
+  f.Put("1", "one");
+  f.Target(target, R"(, "auth": {"type": "header", "name": "X-Api-Key", "value": "k1"})");
+  REQUIRE(f.Post("/api/v1/forwards", R"({"target": "t", "records": [{"source": "s", "id": "1"}]})")
+              .status == 202);
+  f.Start();
+  REQUIRE(WaitFor([&] { return f.Count("dead") == 1; }));
+  CHECK(target.requests().size() == 1);
+  CHECK(elsewhere.requests().empty());
+  CHECK_THAT(f.api.database.Scalar("SELECT last_error FROM deliveries"),
+             Catch::Contains("HTTP 307") && Catch::Contains("do not follow redirects"));
+}
+
 TEST_CASE("500 bursts, resets and timeouts are retried until the delivery is sent", "[pg][http]") {
   Forwarding f;
   std::atomic<int> calls{0};

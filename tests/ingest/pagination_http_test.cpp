@@ -331,3 +331,45 @@ TEST_CASE("https is verified: a self-signed certificate fails the run with the r
              Catch::Contains("certificate") && !Catch::Contains("attempts"));
   CHECK(database.Scalar("SELECT count(*) FROM records") == "0");
 }
+
+TEST_CASE("credentials go only to the source's own origin, not along redirects or next links",
+          "[pg][http]") {
+  auto has_credential = [](const TestRequest& r) {
+    return r.headers.count("authorization") || r.headers.count("x-api-key") ||
+           r.query.count("api_key");
+  };
+  HttpTestServer other([](const TestRequest& r) {
+    const int first = r.path == "/more" ? 3 : 1;
+    return TestResponse{200, json::serialize(json::object{{"items", Items(first, first + 1)}})};
+  });
+  HttpTestServer own([&](const TestRequest& r) {
+    if (!has_credential(r)) return TestResponse{401, R"({"error": "who are you"})"};
+    if (r.path == "/same")
+      return TestResponse{302, "", {{"Location", "/items" + r.target.substr(5)}}};
+    if (r.path == "/away") return TestResponse{307, "", {{"Location", other.url("/items")}}};
+    // A next link elsewhere that even carries the key, as some APIs echo it.
+    const std::string key = r.query.count("api_key") ? "api_key=" + r.query.at("api_key") : "";
+    json::object body{{"items", Items(1, 2)}, {"next", other.url("/more?" + key + "&page=2")}};
+    return TestResponse{200, json::serialize(body)};
+  });
+  for (const std::string auth : {R"({"type": "bearer", "token": "t0k3n"})",
+                                 R"({"type": "basic", "username": "u", "password": "p"})",
+                                 R"({"type": "header", "name": "X-Api-Key", "value": "k1"})",
+                                 R"({"type": "query", "name": "api_key", "value": "k2"})"}) {
+    INFO(auth);
+    for (const std::string path : {"/same", "/away", "/items"}) {
+      INFO(path);
+      TestDatabase database;
+      const std::string paging =
+          path == "/items" ? R"(, "pagination": {"type": "next_url", "next_path": "/next"})" : "";
+      Run run = Harvest(database, Source(own.url(path), R"("auth": )" + auth + paging));
+      INFO(run.error.value_or(""));
+      CHECK(run.status == "succeeded");
+    }
+  }
+  REQUIRE(other.requests().size() == 8);  // four auths: one redirect and one next link each
+  for (const auto& request : other.requests()) {
+    INFO(request.target);
+    CHECK_FALSE(has_credential(request));
+  }
+}

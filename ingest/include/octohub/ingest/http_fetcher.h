@@ -18,7 +18,11 @@ struct HttpRequest {
   std::string url;
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
+  // Credentials go only to `credentials_origin` (the URL's own origin when empty): a request
+  // to, or a redirect towards, any other origin is sent without them.
+  std::vector<std::pair<std::string, std::string>> credential_headers;
   std::optional<std::pair<std::string, std::string>> basic_auth;  // username, password
+  std::string credentials_origin;
   double timeout_s = 30;
   // A stop request aborts the transfer within about a second (kCancelled).
   std::stop_token stop;
@@ -33,6 +37,10 @@ struct HttpResponse {
   // The first header with this (lower-case) name.
   std::optional<std::string> Header(std::string_view name) const;
 };
+
+// "scheme://host:port" in lower case with the default port made explicit, or "" when `url` is
+// not an absolute http(s) URL. Two URLs share an origin when these are equal (RFC 6454).
+std::string UrlOrigin(std::string_view url);
 
 // Sends one request and returns whatever status the server answered; a Status only when no
 // answer came (connection refused, timeout, TLS failure, body over the size limit, stopped).
