@@ -21,6 +21,7 @@
 #include "octohub/core/channels.h"
 #include "octohub/core/log.h"
 #include "octohub/core/secrets.h"
+#include "octohub/ingest/curl_guard.h"
 
 namespace octohub::api {
 namespace {
@@ -66,6 +67,7 @@ struct Transfer {
   std::string retry_after;
   curl_slist* headers = nullptr;
   char error[CURL_ERROR_SIZE] = {};
+  std::string refusal;           // why the network guard refused the connection, if it did
   std::uint64_t generation = 0;  // of the handle's settings
 };
 
@@ -279,6 +281,7 @@ struct Forwarder::Impl {
     curl_easy_setopt(handle, CURLOPT_WRITEDATA, transfer.get());
     curl_easy_setopt(handle, CURLOPT_HEADERDATA, transfer.get());
     curl_easy_setopt(handle, CURLOPT_ERRORBUFFER, transfer->error);
+    ingest::GuardConnections(handle, &transfer->refusal);
     curl_easy_setopt(handle, CURLOPT_PRIVATE, transfer.get());
     if (basic) {
       curl_easy_setopt(handle, CURLOPT_HTTPAUTH, CURLAUTH_BASIC);
@@ -299,7 +302,8 @@ struct Forwarder::Impl {
     o.http_status = status;
     o.sent = status >= 200 && status < 300;
     if (!o.sent) {
-      const bool retryable = status == 0 || IsRetryableStatus(status);
+      // A refused address stays refused: retrying would only delay the verdict.
+      const bool retryable = t.refusal.empty() && (status == 0 || IsRetryableStatus(status));
       o.dead = !retryable || o.attempts >= t.max_attempts;
       o.error = status == 0 ? error : "HTTP " + std::to_string(status);
       // Following would send the payload and the target's credentials to another place.
@@ -341,8 +345,9 @@ struct Forwarder::Impl {
       if (message->data.result == CURLE_OK) {
         curl_easy_getinfo(handle, CURLINFO_RESPONSE_CODE, &status);
       }
-      std::string error = message->data.result == CURLE_OK
-                              ? std::string()
+      std::string error = message->data.result == CURLE_OK ? std::string()
+                          : !t->refusal.empty()
+                              ? "refused by the network guard: " + t->refusal
                               : std::string(curl_easy_strerror(message->data.result)) +
                                     (t->error[0] != '\0' ? std::string(": ") + t->error : "");
       TargetState& target = targets[t->delivery.target];

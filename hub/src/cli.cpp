@@ -4,6 +4,7 @@
 
 #include "commands.h"
 #include "octohub/core/log.h"
+#include "octohub/core/network_guard.h"
 #include "octohub/core/secrets.h"
 #include "options.h"
 
@@ -117,6 +118,9 @@ int RunCli(int argc, char** argv) {
   app.parse_complete_callback([&] {
     log::SetLevel(options.log_level);
     SetSecretEnvPrefix(options.secret_env_prefix);
+    // Both lists were checked as the options were read.
+    InstallNetworkGuard(std::make_shared<const NetworkGuard>(
+        *NetworkGuard::Make(options.deny_networks, options.allow_networks)));
   });
   try {
     app.parse(argc, argv);

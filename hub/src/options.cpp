@@ -146,6 +146,19 @@ void AddGlobalOptions(CLI::App& app, GlobalOptions& o) {
          "wrong API keys a client address may send a minute before it gets 429 (0: no limit)")
       ->check(CLI::Range(0.0, 1e6))
       ->capture_default_str();
+  option("deny-networks", o.deny_networks,
+         "networks sources and targets may not connect to, comma-separated CIDRs (cloud "
+         "metadata services by default); this process's own listener and PostgreSQL always")
+      ->check([](const std::string& list) {
+        auto guard = NetworkGuard::Make(list, "");
+        return guard.ok() ? std::string() : guard.status().message();
+      })
+      ->capture_default_str();
+  option("allow-networks", o.allow_networks, "exceptions to --deny-networks, comma-separated CIDRs")
+      ->check([](const std::string& list) {
+        auto guard = NetworkGuard::Make("", list);
+        return guard.ok() ? std::string() : guard.status().message();
+      });
   option("cors-origins", o.cors_origins,
          "origins whose web pages may call the API (CORS), comma-separated; * for any")
       ->delimiter(',');

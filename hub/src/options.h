@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "octohub/core/network_guard.h"
+
 namespace octohub::hub {
 
 // Options every verb shares. Precedence: flag, then OCTOHUB_* (or DATABASE_URL), then the
@@ -35,8 +37,10 @@ struct GlobalOptions {
   double rate_limit = 0;           // requests/s per key (and per address when anonymous); 0 = off
   double rate_burst = 0;           // 0 = max(1, rate_limit)
   double auth_failure_limit = 20;  // wrong API keys per minute per client address; 0 = no limit
-  std::string secret_env_prefix = "OCTOHUB_SECRET_";  // what "…_env" secrets may name
-  std::vector<std::string> cors_origins;              // empty: CORS off
+  std::string secret_env_prefix = "OCTOHUB_SECRET_";   // what "…_env" secrets may name
+  std::string deny_networks = kDefaultDeniedNetworks;  // CIDRs outgoing requests may not reach
+  std::string allow_networks;                          // exceptions to deny_networks
+  std::vector<std::string> cors_origins;               // empty: CORS off
   int max_exports = 4;
 
   std::filesystem::path cluster_dir() const { return data_dir / "pg"; }

@@ -1,6 +1,7 @@
 #include "runtime.h"
 
 #include "octohub/core/log.h"
+#include "octohub/core/network_guard.h"
 #include "octohub/hub/migrations.h"
 #include "octohub/sql/migrations.h"
 
@@ -17,6 +18,11 @@ Result<std::unique_ptr<Runtime>> Runtime::Open(const GlobalOptions& options) {
     if (!postgres.ok()) return postgres.status().WithContext("embedded PostgreSQL");
     runtime->postgres_ = std::move(*postgres);
     conninfo = runtime->postgres_->conninfo();
+    // Whatever this process harvests or forwards must not reach its own database.
+    auto guard = std::make_shared<NetworkGuard>(*CurrentNetworkGuard());
+    guard->RefuseLocalPort(static_cast<std::uint16_t>(runtime->postgres_->port()),
+                           "Octohub's own PostgreSQL");
+    InstallNetworkGuard(std::move(guard));
   }
   runtime->db_ = std::make_unique<Database>(conninfo);
   auto migrations = LoadMigrations(sql::Migrations());

@@ -15,6 +15,7 @@
 #include "octohub/api/server.h"
 #include "octohub/core/channels.h"
 #include "octohub/core/log.h"
+#include "octohub/core/network_guard.h"
 #include "octohub/indexer/indexer.h"
 #include "octohub/ingest/ingest.h"
 #include "process.h"
@@ -190,6 +191,12 @@ int RunServe(const GlobalOptions& options, const ServeReadyHook& on_ready) {
     server = std::make_unique<api::ApiServer>(
         server_options, api::ServerDependencies{api_db, *searcher, metrics, follower.get()});
     if (Status s = server->Start(); !s.ok()) return Fail(s);
+  }
+  // Sources and targets must not reach this process itself; set before any of them runs.
+  if (server) {
+    auto guard = std::make_shared<NetworkGuard>(*CurrentNetworkGuard());
+    guard->RefuseLocalPort(server->port(), "Octohub's own HTTP listener");
+    InstallNetworkGuard(std::move(guard));
   }
   std::jthread index_thread;
   if (follower) index_thread = std::jthread([&](std::stop_token stop) { follower->Run(stop); });

@@ -1,10 +1,11 @@
 #include <curl/curl.h>
 
 #include <algorithm>
-#include <cctype>
 #include <boost/url.hpp>
+#include <cctype>
 #include <mutex>
 
+#include "octohub/ingest/curl_guard.h"
 #include "octohub/ingest/http_fetcher.h"
 
 namespace octohub::ingest {
@@ -90,6 +91,8 @@ class CurlFetcher final : public HttpFetcher {
     // Reset keeps the connection cache, so consecutive pages reuse one connection.
     curl_easy_reset(handle_);
     Transfer transfer{options_.max_body_bytes, {}, false};
+    std::string refusal;
+    GuardConnections(handle_, &refusal);
     curl_easy_setopt(handle_, CURLOPT_URL, request.url.c_str());
     curl_easy_setopt(handle_, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(handle_, CURLOPT_USERAGENT, options_.user_agent.c_str());
@@ -140,6 +143,11 @@ class CurlFetcher final : public HttpFetcher {
     }
     if (code == CURLE_ABORTED_BY_CALLBACK) {
       return Status(StatusCode::kCancelled, request.method + " " + request.url + ": stopped");
+    }
+    if (!refusal.empty()) {
+      return Status(
+          StatusCode::kFailedPrecondition,
+          request.method + " " + request.url + ": refused by the network guard: " + refusal);
     }
     if (code != CURLE_OK) {
       // Timeouts and connection trouble may pass; a bad certificate or URL will not.

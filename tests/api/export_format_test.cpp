@@ -96,7 +96,7 @@ TEST_CASE("a JSON row carries source, id, updated_at, present fields and the dat
                R"("fields":{"title":"T","size":3},"data":{"a":1}})");
 }
 
-TEST_CASE("pretty-printed data is put on one line; one-line data is kept as is", "[unit]") {
+TEST_CASE("pretty-printed data is put on one line, one-line data is kept as is", "[unit]") {
   std::string scratch;
   CHECK(OneLineJson(R"({"a": "x\ny"})", scratch) == R"({"a": "x\ny"})");
   CHECK(OneLineJson("{\n  \"a\": [1,\r\n 2]\n}", scratch) == R"({"a":[1,2]})");

@@ -13,6 +13,7 @@
 
 #include "http_test_server.h"
 #include "octohub/api/forwarding_store.h"
+#include "octohub/core/network_guard.h"
 #include "octohub/ingest/ingest.h"
 #include "running_server.h"
 
@@ -206,6 +207,26 @@ TEST_CASE("a target that redirects elsewhere never passes on the payload or the 
   CHECK(elsewhere.requests().empty());
   CHECK_THAT(f.api.database.Scalar("SELECT last_error FROM deliveries"),
              Catch::Contains("HTTP 307") && Catch::Contains("do not follow redirects"));
+}
+
+TEST_CASE("a target on a denied network is refused at once, with the reason", "[pg][http]") {
+  struct RestoreDefaultGuard {
+    ~RestoreDefaultGuard() { octohub::InstallNetworkGuard(nullptr); }
+  } restore;
+  octohub::InstallNetworkGuard(std::make_shared<const octohub::NetworkGuard>(
+      *octohub::NetworkGuard::Make("127.0.0.2/32", "")));
+  Forwarding f;
+  HttpTestServer target([](const TestRequest&) { return TestResponse{200, "{}"}; }, "127.0.0.2");
+  f.Put("1", "one");
+  f.Target(target);
+  REQUIRE(f.Post("/api/v1/forwards", R"({"target": "t", "records": [{"source": "s", "id": "1"}]})")
+              .status == 202);
+  f.Start();
+  REQUIRE(WaitFor([&] { return f.Count("dead") == 1; }));
+  CHECK(target.requests().empty());
+  CHECK(f.api.database.Scalar("SELECT attempts FROM deliveries") == "1");
+  CHECK_THAT(f.api.database.Scalar("SELECT last_error FROM deliveries"),
+             Catch::Contains("refused by the network guard: 127.0.0.2 is in the denied network"));
 }
 
 TEST_CASE("500 bursts, resets and timeouts are retried until the delivery is sent", "[pg][http]") {

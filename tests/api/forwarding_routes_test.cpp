@@ -47,7 +47,7 @@ TEST_CASE("targets: created, read back without secrets, replaced, deleted by adm
   CHECK(client.Get(s.url("/api/v1/targets/hook"), {write}).status == 404);
 }
 
-TEST_CASE("read keys cannot see targets, rules or deliveries; anonymous clients get 401",
+TEST_CASE("read keys cannot see targets, rules or deliveries, anonymous clients get 401",
           "[pg][http]") {
   RunningServer s;
   Client client;

@@ -138,7 +138,7 @@ TEST_CASE("signatures are HMAC-SHA256 of the body, as openssl computes them", "[
         "sha256=b613679a0814d9ec772f95d778c35fc5ff1697c493715653c6c712144292c5ad");
 }
 
-TEST_CASE("retry delays double with jitter and are capped; Retry-After is understood", "[unit]") {
+TEST_CASE("retry delays double with jitter and are capped, Retry-After is understood", "[unit]") {
   using std::chrono::milliseconds;
   CHECK(RetryDelay(1, 1, 1) == milliseconds(1000));
   CHECK(RetryDelay(1, 1, 0) == milliseconds(500));

@@ -91,7 +91,7 @@ TEST_CASE("the bearer scheme is case-insensitive and the key may be padded", "[p
   CHECK(client.Get(s.url("/api/v1/search?q=x"), {"Authorization: Bearer "}).status == 401);
 }
 
-TEST_CASE("an address sending wrong keys is refused for a while; good keys elsewhere still work",
+TEST_CASE("an address sending wrong keys is refused for a while, good keys elsewhere still work",
           "[pg][http]") {
   RunningServer s([](octohub::api::ServerOptions& options) {
     options.public_read = false;

@@ -388,3 +388,57 @@ TEST_CASE("query credentials and URL user information never show in errors, list
     CHECK_THAT(text, !Catch::Contains(key) && !Catch::Contains("hunter22"));
   }
 }
+
+TEST_CASE("serve's sources may not reach its own listener, its PostgreSQL or a denied network",
+          "[e2e]") {
+  TempDir dir;
+  const std::string data = (dir / "data").string();
+  BackgroundProcess serve({OctohubBinary(), "serve", "--data-dir", data, "--listen", "127.0.0.1:0",
+                           "--deny-networks", "127.0.0.2/32"});
+  auto started = serve.WaitForLine("\"postgres.started\"", 60s);
+  REQUIRE(started);
+  const auto postgres_port = json::parse(*started).at("port").as_int64();
+  const std::string address = ListenAddress(serve);
+  const std::string admin = AdminKey(serve);
+  auto fetcher = octohub::ingest::MakeCurlFetcher();
+  auto call = [&](const std::string& method, const std::string& path, const std::string& body) {
+    auto response = fetcher->Fetch(
+        {.method = method,
+         .url = "http://" + address + path,
+         .headers = {{"Authorization", "Bearer " + admin}, {"Content-Type", "application/json"}},
+         .body = body});
+    REQUIRE(response.ok());
+    return *response;
+  };
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"http://" + address + "/api/v1/sources", "is Octohub's own HTTP listener"},
+      {"http://127.0.0.1:" + std::to_string(postgres_port) + "/", "is Octohub's own PostgreSQL"},
+      {"http://127.0.0.2:9/items", "127.0.0.2 is in the denied network 127.0.0.2/32"}};
+  int n = 0;
+  for (const auto& [url, reason] : cases) {
+    INFO(url);
+    const std::string name = "s" + std::to_string(++n);
+    auto created = call("POST", "/api/v1/sources",
+                        R"({"name": ")" + name + R"(", "url": ")" + url +
+                            R"(", "records": "/items", "id": "/id"})");
+    REQUIRE(created.status == 201);
+    auto queued = call("POST", "/api/v1/sources/" + name + "/runs", "");
+    REQUIRE(queued.status == 202);
+    const auto id = json::parse(queued.body).at("id").as_int64();
+    json::object run;
+    for (int i = 0; i < 100; ++i) {
+      run = json::parse(call("GET", "/api/v1/runs/" + std::to_string(id), "").body).as_object();
+      if (run.at("status") != "queued" && run.at("status") != "running") break;
+      std::this_thread::sleep_for(100ms);
+    }
+    CHECK(run.at("status") == "failed");
+    CHECK_THAT(json::serialize(run.at("error")),
+               Catch::Contains("refused by the network guard") && Catch::Contains(reason));
+  }
+  serve.Signal(SIGTERM);
+  CHECK(serve.WaitExit(20s));
+
+  auto invalid = Octohub({"migrate", "--data-dir", data, "--deny-networks", "10.0.0.0/8,intranet"});
+  CHECK(invalid.exit_code == 2);
+  CHECK_THAT(invalid.err, Catch::Contains("\"intranet\" is not a network"));
+}

@@ -136,7 +136,7 @@ TEST_CASE("The next cursor and next URL are read from the page", "[unit]") {
   CHECK(page.array_size == 0);
 }
 
-TEST_CASE("A missing, null or empty next cursor is absent; a numeric one is text", "[unit]") {
+TEST_CASE("A missing, null or empty next cursor is absent, a numeric one is text", "[unit]") {
   auto [meta, expected] = GENERATE(table<std::string, std::optional<std::string>>({
       {R"({})", std::nullopt},
       {R"({"next":null})", std::nullopt},

@@ -258,7 +258,7 @@ TEST_CASE("NextLink finds nothing without a rel=next link", "[unit]") {
 
 namespace octohub::ingest {
 
-TEST_CASE("stopping at max_pages marks the pass incomplete; a natural end does not", "[unit]") {
+TEST_CASE("stopping at max_pages marks the pass incomplete, a natural end does not", "[unit]") {
   SourceSpec capped = SpecFrom(R"({"pagination": {"type": "page"}, "max_pages": 2})");
   PagePlanner cut(capped, {}, std::nullopt);
   REQUIRE(cut.FirstUrl().ok());

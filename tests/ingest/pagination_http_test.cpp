@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "http_test_server.h"
+#include "octohub/core/network_guard.h"
 #include "octohub/ingest/ingest.h"
 #include "process.h"
 #include "temp_dir.h"
@@ -372,4 +373,47 @@ TEST_CASE("credentials go only to the source's own origin, not along redirects o
     INFO(request.target);
     CHECK_FALSE(has_credential(request));
   }
+}
+
+TEST_CASE("the network guard refuses a denied address, also behind a redirect or a DNS name",
+          "[pg][http]") {
+  struct RestoreDefaultGuard {
+    ~RestoreDefaultGuard() { octohub::InstallNetworkGuard(nullptr); }
+  } restore;
+  auto install = [](const char* deny) {
+    octohub::InstallNetworkGuard(
+        std::make_shared<const octohub::NetworkGuard>(*octohub::NetworkGuard::Make(deny, "")));
+  };
+  auto items = [](const TestRequest&) {
+    return TestResponse{200, json::serialize(json::object{{"items", Items(1, 2)}})};
+  };
+  HttpTestServer denied(items, "127.0.0.2");
+  HttpTestServer allowed([&](const TestRequest& r) {
+    if (r.path == "/hop") return TestResponse{302, "", {{"Location", denied.url("/items")}}};
+    return items(r);
+  });
+  const std::string no_paging = R"("pagination": {"type": "none"})";
+  install("127.0.0.2/32");
+  for (const std::string& url : {denied.url("/items"), allowed.url("/hop")}) {
+    INFO(url);
+    TestDatabase database;
+    Run run = Harvest(database, Source(url, no_paging));
+    CHECK(run.status == "failed");
+    CHECK_THAT(run.error.value_or(""),
+               Catch::Contains("refused by the network guard: 127.0.0.2 is in the denied "
+                               "network 127.0.0.2/32"));
+  }
+  CHECK(denied.requests().empty());
+  {
+    TestDatabase database;
+    CHECK(Harvest(database, Source(allowed.url("/items"), no_paging)).status == "succeeded");
+  }
+  // A name is checked on the address it resolves to.
+  install("127.0.0.0/8,::1/128");
+  TestDatabase database;
+  Run run = Harvest(
+      database, Source("http://localhost:" + std::to_string(allowed.port()) + "/items", no_paging));
+  CHECK(run.status == "failed");
+  CHECK_THAT(run.error.value_or(""), Catch::Contains("refused by the network guard"));
+  CHECK(allowed.requests().size() == 2);  // the hop and the allowed run, nothing after
 }

@@ -22,7 +22,7 @@ Result<HttpResponse> Answer(long status) {
 }
 }  // namespace
 
-TEST_CASE("connection errors, timeouts, 408, 429 and 5xx are retried; the rest are not", "[unit]") {
+TEST_CASE("connection errors, timeouts, 408, 429 and 5xx are retried, the rest are not", "[unit]") {
   for (long status : {408L, 429L, 500L, 502L, 503L, 504L, 599L}) CHECK(IsRetryable(Answer(status)));
   for (long status : {200L, 301L, 400L, 401L, 403L, 404L, 422L})
     CHECK_FALSE(IsRetryable(Answer(status)));

@@ -15,6 +15,7 @@ using tcp = asio::ip::tcp;
 
 struct HttpTestServer::Impl {
   Handler handler;
+  std::string host;
   asio::io_context io;
   tcp::acceptor acceptor{io};
   std::thread accept_thread;
@@ -69,9 +70,10 @@ struct HttpTestServer::Impl {
   }
 };
 
-HttpTestServer::HttpTestServer(Handler handler) : impl_(new Impl) {
+HttpTestServer::HttpTestServer(Handler handler, std::string host) : impl_(new Impl) {
   impl_->handler = std::move(handler);
-  tcp::endpoint endpoint(asio::ip::make_address("127.0.0.1"), 0);
+  impl_->host = std::move(host);
+  tcp::endpoint endpoint(asio::ip::make_address(impl_->host), 0);
   impl_->acceptor.open(endpoint.protocol());
   impl_->acceptor.set_option(asio::socket_base::reuse_address(true));
   impl_->acceptor.bind(endpoint);
@@ -99,7 +101,7 @@ HttpTestServer::~HttpTestServer() {
   // A blocking accept() is not woken by close() on every platform: connect once to wake it.
   {
     tcp::socket wake(impl_->io);
-    wake.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port()), ec);
+    wake.connect(tcp::endpoint(asio::ip::make_address(impl_->host), port()), ec);
   }
   impl_->accept_thread.join();
   {
@@ -112,7 +114,7 @@ HttpTestServer::~HttpTestServer() {
 std::uint16_t HttpTestServer::port() const { return impl_->port; }
 
 std::string HttpTestServer::url(const std::string& path) const {
-  return "http://127.0.0.1:" + std::to_string(port()) + path;
+  return "http://" + impl_->host + ":" + std::to_string(port()) + path;
 }
 
 std::vector<TestRequest> HttpTestServer::requests() const {

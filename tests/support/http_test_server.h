@@ -32,11 +32,12 @@ class HttpTestServer {
  public:
   using Handler = std::function<TestResponse(const TestRequest&)>;
 
-  explicit HttpTestServer(Handler handler);
+  // Listens on `host` (any loopback address: all of 127.0.0.0/8 reaches this machine).
+  explicit HttpTestServer(Handler handler, std::string host = "127.0.0.1");
   ~HttpTestServer();
 
   std::uint16_t port() const;
-  std::string url(const std::string& path) const;  // "http://127.0.0.1:PORT" + path
+  std::string url(const std::string& path) const;  // "http://HOST:PORT" + path
   std::vector<TestRequest> requests() const;
   int connections_accepted() const;
 

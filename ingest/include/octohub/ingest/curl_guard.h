@@ -1,0 +1,16 @@
+// Puts a libcurl handle under the process's network guard (octohub/core/network_guard.h).
+#pragma once
+
+#include <curl/curl.h>
+
+#include <string>
+
+namespace octohub::ingest {
+
+// Every connection `handle` opens from now on (redirects and retries included) is checked
+// against CurrentNetworkGuard() on the address it resolved to; a refused one fails the
+// transfer with CURLE_COULDNT_CONNECT and leaves the reason in `*refusal`, which must outlive
+// the transfer. Set again after curl_easy_reset.
+void GuardConnections(CURL* handle, std::string* refusal);
+
+}  // namespace octohub::ingest
