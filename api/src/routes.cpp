@@ -187,7 +187,11 @@ std::optional<Reply> ParseBody(const RequestView& request, bool yaml_allowed, js
   }
   if (request.body.empty()) return ProblemReply(400, "the request has no body");
   auto parsed = ingest::ParseDocument(request.body, format);
-  if (!parsed.ok()) return ProblemReply(400, parsed.status().message());
+  if (!parsed.ok()) {
+    // A syntax error is 400; a well-formed document refused for what it holds is 422.
+    if (!parsed.status().field_errors().empty()) return ReplyForStatus(parsed.status());
+    return ProblemReply(400, parsed.status().message());
+  }
   out = std::move(*parsed);
   return std::nullopt;
 }

@@ -1,7 +1,11 @@
+#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
 #include <boost/json.hpp>
+#include <optional>
+#include <sstream>
 
+#include "octohub/core/json_limits.h"
 #include "octohub/ingest/ingest.h"
 
 namespace octohub::ingest {
@@ -21,8 +25,8 @@ std::string Position(std::string_view text, size_t offset) {
   return "line " + std::to_string(line) + ", column " + std::to_string(column);
 }
 
-Result<json::value> ParseJson(std::string_view text) {
-  json::stream_parser parser;
+Result<json::value> ParseJsonDocument(std::string_view text) {
+  json::stream_parser parser({}, JsonParseOptions());
   json::error_code ec;
   size_t used = parser.write_some(text.data(), text.size(), ec);
   if (!ec) {
@@ -67,6 +71,47 @@ json::value FromYaml(const YAML::Node& node) {
   }
 }
 
+// Reads a YAML document's events before it is loaded. Aliases are refused: a few hundred bytes
+// of nested aliases expand to millions of values. So is nesting deeper than JSON may be.
+class YamlGuard final : public YAML::EventHandler {
+ public:
+  std::optional<std::string> problem;
+
+  void OnDocumentStart(const YAML::Mark&) override {}
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnAlias(const YAML::Mark& mark, YAML::anchor_t) override {
+    Refuse(mark, "YAML aliases (*name) are not accepted: write the value out in full");
+  }
+  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                const std::string&) override {}
+  void OnSequenceStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t,
+                       YAML::EmitterStyle::value) override {
+    Enter(mark);
+  }
+  void OnSequenceEnd() override { --depth_; }
+  void OnMapStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t,
+                  YAML::EmitterStyle::value) override {
+    Enter(mark);
+  }
+  void OnMapEnd() override { --depth_; }
+
+ private:
+  void Enter(const YAML::Mark& mark) {
+    if (++depth_ > kMaxJsonDepth) {
+      Refuse(mark,
+             "the document is nested deeper than " + std::to_string(kMaxJsonDepth) + " levels");
+    }
+  }
+  void Refuse(const YAML::Mark& mark, const std::string& why) {
+    if (!problem) {
+      problem = why + " (line " + std::to_string(mark.line + 1) + ", column " +
+                std::to_string(mark.column + 1) + ")";
+    }
+  }
+  int depth_ = 0;
+};
+
 }  // namespace
 
 Result<json::value> ParseDocument(std::string_view text, std::string_view format) {
@@ -76,8 +121,13 @@ Result<json::value> ParseDocument(std::string_view text, std::string_view format
                  ? "json"
                  : "yaml";
   }
-  if (format == "json") return ParseJson(text);
+  if (format == "json") return ParseJsonDocument(text);
   try {
+    YamlGuard guard;
+    std::istringstream events{std::string(text)};
+    YAML::Parser(events).HandleNextDocument(guard);
+    // Valid YAML that is refused: a problem with the document (422), not a syntax error.
+    if (guard.problem) return InvalidArgument(*guard.problem, {{"", *guard.problem}});
     YAML::Node node = YAML::Load(std::string(text));
     if (!node.IsMap() && !node.IsSequence()) {
       return InvalidArgument("the document is neither a JSON object nor a YAML mapping");

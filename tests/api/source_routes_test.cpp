@@ -66,6 +66,26 @@ TEST_CASE("bodies that are not JSON or YAML, or not parseable, are refused", "[p
   CHECK(mismatch.status == 422);
 }
 
+TEST_CASE("YAML with aliases is a 422 for sources, targets and rules, and nothing is saved",
+          "[pg][http]") {
+  RunningServer s;
+  Client client;
+  const std::string write = s.Auth(Role::kWrite);
+  const std::string yaml = "Content-Type: application/yaml";
+  const std::vector<std::pair<std::string, std::string>> documents = {
+      {"/api/v1/sources/feed",
+       "url: http://127.0.0.1:9/feed\nrecords: /items\nheaders: &h {A: b}\nquery: *h\n"},
+      {"/api/v1/targets/t", "url: http://127.0.0.1:9/in\nheaders: &h {A: b}\nx: *h\n"},
+      {"/api/v1/rules/r", "target: t\nquery: &q a\nname: *q\n"}};
+  for (const auto& [path, document] : documents) {
+    INFO(path);
+    auto refused = client.Get(s.url(path), {write, yaml}, "PUT", document);
+    CHECK(refused.status == 422);
+    CHECK_THAT(refused.body, Catch::Contains("aliases"));
+    CHECK(client.Get(s.url(path), {write}).status == 404);
+  }
+}
+
 TEST_CASE("a run started over HTTP is 202 and can be read back", "[pg][http]") {
   RunningServer s;
   Client client;

@@ -101,5 +101,34 @@ TEST_CASE("An explicit format overrides the guess from the text", "[unit]") {
   CHECK_THAT(Error("a: 1", "json"), Catch::StartsWith("invalid JSON at line 1, column 1"));
 }
 
+TEST_CASE("YAML aliases are refused before anything is expanded", "[unit]") {
+  // Seven levels of ten aliases: ten million values from a few hundred bytes.
+  std::string bomb = "a: &a [x, x, x, x, x, x, x, x, x, x]\n";
+  for (char level = 'b'; level <= 'h'; ++level) {
+    const std::string previous(1, static_cast<char>(level - 1));
+    bomb += std::string(1, level) + ": &" + level + " [";
+    for (int i = 0; i < 10; ++i) bomb += (i ? ", *" : "*") + previous;
+    bomb += "]\n";
+  }
+  auto document = ParseDocument(bomb, "yaml");
+  REQUIRE_FALSE(document.ok());
+  CHECK_THAT(document.status().message(),
+             Catch::Contains("YAML aliases (*name) are not accepted") && Catch::Contains("line 2"));
+  REQUIRE(document.status().field_errors().size() == 1);
+  CHECK(document.status().field_errors()[0].pointer == "");
+  // An anchor that nothing refers to is harmless.
+  CHECK(json::serialize(ParseOk("a: &first 1\nb: 2\n")) == R"({"a":1,"b":2})");
+}
+
+TEST_CASE("documents may nest 64 levels, in JSON and in YAML, and no deeper", "[unit]") {
+  auto nested = [](int depth, char open, char close) {
+    return "{\"a\": " + std::string(depth - 1, open) + std::string(depth - 1, close) + "}";
+  };
+  CHECK(ParseOk(nested(64, '[', ']')).is_object());
+  CHECK_THAT(Error(nested(65, '[', ']')), Catch::Contains("invalid JSON"));
+  CHECK(ParseOk(nested(64, '[', ']'), "yaml").is_object());
+  CHECK_THAT(Error(nested(65, '[', ']'), "yaml"), Catch::Contains("nested deeper than 64 levels"));
+}
+
 }  // namespace
 }  // namespace octohub::ingest
