@@ -239,7 +239,8 @@ Reply CreateForward(const ServerDependencies& deps, const RequestView& request) 
       202, json::object{{"forward_id", enqueued->forward_id > 0 ? json::value(enqueued->forward_id)
                                                                 : json::value(nullptr)},
                         {"deliveries", enqueued->deliveries},
-                        {"records", enqueued->records}});
+                        {"records", enqueued->records},
+                        {"dead", enqueued->dead}});
 }
 
 // ---- deliveries

@@ -307,26 +307,46 @@ Result<Enqueued> EnqueueRecords(pqxx::work& tx, const TargetSpec& target,
     if (!parsed.ok()) return parsed.status();
     compiled = std::move(*parsed);
   }
-  // Every body first: a record the template cannot render leaves the outbox untouched.
-  std::vector<std::pair<std::string, std::string>> rows;  // records, body
-  for (size_t start = 0; start < records.size(); start += static_cast<size_t>(target.batch)) {
-    std::vector<ForwardRecord> chunk(records.begin() + static_cast<std::ptrdiff_t>(start),
-                                     records.begin() + static_cast<std::ptrdiff_t>(std::min(
-                                                           records.size(), start + target.batch)));
-    auto body = BuildBody(target, compiled ? &*compiled : nullptr, chunk);
-    if (!body.ok()) return body.status();
+  // Each record is rendered on its own: one the template cannot render (or renders into
+  // something its target cannot take) becomes a dead delivery with the reason; the others
+  // are batched and sent as usual.
+  struct Row {
+    std::string refs, body;
+    std::optional<std::string> dead_reason;
+  };
+  std::vector<Row> rows;
+  std::vector<ForwardRecord> batch;
+  std::vector<std::string> parts;
+  auto close_batch = [&] {
     json::array refs;
-    for (const auto& r : chunk) refs.push_back({{"source", r.source}, {"id", r.id}});
-    rows.emplace_back(json::serialize(refs), std::move(*body));
+    for (const auto& r : batch) refs.push_back({{"source", r.source}, {"id", r.id}});
+    rows.push_back({json::serialize(refs), JoinBatch(target, std::move(parts)), std::nullopt});
+    batch.clear();
+    parts.clear();
+  };
+  for (auto& record : records) {
+    auto rendered = RenderRecord(target, compiled ? &*compiled : nullptr, record);
+    if (!rendered.ok()) {
+      json::array refs{json::object{{"source", record.source}, {"id", record.id}}};
+      rows.push_back({json::serialize(refs), "", rendered.status().message()});
+      ++out.dead;
+      continue;
+    }
+    batch.push_back(std::move(record));
+    parts.push_back(std::move(*rendered));
+    if (batch.size() == static_cast<size_t>(target.batch)) close_batch();
   }
+  if (!batch.empty()) close_batch();
   out.forward_id =
       tx.exec_params1("INSERT INTO forwards (target, rule) VALUES ($1, $2) RETURNING id",
                       target.name, rule)[0]
           .as<std::int64_t>();
-  pqxx::stream_to copy(tx, "deliveries",
-                       std::vector<std::string>{"forward_id", "target", "records", "body"});
-  for (const auto& [refs, body] : rows) {
-    copy << std::make_tuple(out.forward_id, target.name, refs, body);
+  pqxx::stream_to copy(
+      tx, "deliveries",
+      std::vector<std::string>{"forward_id", "target", "records", "body", "status", "last_error"});
+  for (const auto& row : rows) {
+    copy << std::make_tuple(out.forward_id, target.name, row.refs, row.body,
+                            row.dead_reason ? "dead" : "pending", row.dead_reason);
   }
   out.deliveries = static_cast<std::int64_t>(rows.size());
   copy.complete();
@@ -514,10 +534,15 @@ Result<json::object> DeliveryOutbox::Get(std::int64_t id) {
 Result<json::object> DeliveryOutbox::Retry(std::int64_t id) {
   auto retried = WithConnection(db_, "retrying the delivery", [&](pqxx::connection& c) -> Status {
     pqxx::work tx(c);
-    auto rows =
-        tx.exec_params("SELECT status, target FROM deliveries WHERE id = $1 FOR UPDATE", id);
+    auto rows = tx.exec_params(
+        "SELECT status, target, attempts, last_error FROM deliveries WHERE id = $1 FOR UPDATE", id);
     if (rows.empty()) return NotFound("no delivery " + std::to_string(id));
     const std::string status = rows[0][0].as<std::string>();
+    if (status == "dead" && rows[0][2].as<int>() == 0) {
+      return FailedPrecondition("delivery " + std::to_string(id) +
+                                " has nothing to send: " + rows[0][3].as<std::string>("") +
+                                ". Fix the target's template and forward the record again");
+    }
     if (status != "dead" && status != "failed") {
       return FailedPrecondition("delivery " + std::to_string(id) + " is " + status +
                                 "; only failed and dead deliveries can be retried");

@@ -1,6 +1,7 @@
 // Request bodies for targets: Mustache templates over records, batches, signatures, retry
 // timing. Pure.
 #include <sodium.h>
+#include <strings.h>
 
 #include <algorithm>
 #include <boost/json.hpp>
@@ -10,6 +11,7 @@
 #include <kainjow/mustache.hpp>
 
 #include "octohub/api/forwarding.h"
+#include "octohub/core/json_limits.h"
 #include "octohub/core/json_pointer.h"
 
 namespace octohub::api {
@@ -168,16 +170,61 @@ Result<PayloadTemplate> PayloadTemplate::Compile(const std::string& text) {
 Result<std::string> PayloadTemplate::Render(std::string_view source, std::string_view id,
                                             std::string_view record) const {
   json::error_code ec;
-  json::value parsed = json::parse(record, ec);
-  if (ec)
-    return InvalidArgument("the record " + std::string(source) + "/" + std::string(id) +
-                           " is not JSON");
+  json::value parsed = ParseJson(record, ec);
+  if (ec) {
+    return InvalidArgument(
+        "the record " + std::string(source) + "/" + std::string(id) +
+        (ec == json::error::too_deep
+             ? " is nested deeper than " + std::to_string(kMaxJsonDepth) + " levels"
+             : std::string(" is not JSON")));
+  }
   mustache::mustache compiled(rewritten_);
   compiled.set_custom_escape(JsonEscape);
   RecordContext context(parsed, source, id);
   std::string out = compiled.render(context);
   if (!compiled.is_valid()) return InvalidArgument("template: " + compiled.error_message());
   return out;
+}
+
+bool SendsJson(const TargetSpec& spec) {
+  std::string type = "application/json";  // what the forwarder sends when no header says
+  for (const auto& [name, value] : spec.headers) {
+    if (strcasecmp(name.c_str(), "content-type") == 0) type = value.substr(0, value.find(';'));
+  }
+  while (!type.empty() && type.back() == ' ') type.pop_back();
+  std::transform(type.begin(), type.end(), type.begin(),
+                 [](unsigned char c) { return std::tolower(c); });
+  return type == "application/json" || type.ends_with("+json");
+}
+
+Result<std::string> RenderRecord(const TargetSpec& spec, const PayloadTemplate* compiled,
+                                 const ForwardRecord& record) {
+  if (compiled == nullptr) return record.data;
+  auto rendered = compiled->Render(record.source, record.id, record.data);
+  if (!rendered.ok()) return rendered.status();
+  if (spec.batch > 1 || SendsJson(spec)) {
+    json::error_code ec;
+    ParseJson(*rendered, ec);
+    if (ec) {
+      return InvalidArgument("the template rendered " + record.source + "/" + record.id +
+                             " as something that is not JSON, which " +
+                             (spec.batch > 1 ? std::string("a batch needs")
+                                             : std::string("the target's Content-Type promises")) +
+                             " (a value with quotes in a triple-mustache {{{…}}}?)");
+    }
+  }
+  return rendered;
+}
+
+std::string JoinBatch(const TargetSpec& spec, std::vector<std::string> parts) {
+  if (spec.batch == 1 && parts.size() == 1) return std::move(parts.front());
+  std::string body = "[";
+  for (size_t i = 0; i < parts.size(); ++i) {
+    if (i > 0) body += ',';
+    body += parts[i];
+  }
+  body += ']';
+  return body;
 }
 
 Result<std::string> BuildBody(const TargetSpec& spec, const PayloadTemplate* compiled,
@@ -188,30 +235,11 @@ Result<std::string> BuildBody(const TargetSpec& spec, const PayloadTemplate* com
   }
   std::vector<std::string> parts;
   for (const auto& record : records) {
-    if (compiled == nullptr) {
-      parts.push_back(record.data);
-      continue;
-    }
-    auto rendered = compiled->Render(record.source, record.id, record.data);
+    auto rendered = RenderRecord(spec, compiled, record);
     if (!rendered.ok()) return rendered.status();
-    if (spec.batch > 1) {
-      json::error_code ec;
-      json::parse(*rendered, ec);
-      if (ec) {
-        return InvalidArgument("the template rendered " + record.source + "/" + record.id +
-                               " as something that is not JSON, which a batch needs");
-      }
-    }
     parts.push_back(std::move(*rendered));
   }
-  if (spec.batch == 1) return std::move(parts.front());
-  std::string body = "[";
-  for (size_t i = 0; i < parts.size(); ++i) {
-    if (i > 0) body += ',';
-    body += parts[i];
-  }
-  body += ']';
-  return body;
+  return JoinBatch(spec, std::move(parts));
 }
 
 std::string SignatureHeader(std::string_view secret, std::string_view body) {

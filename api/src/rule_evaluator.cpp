@@ -114,6 +114,7 @@ Result<std::int64_t> RuleEvaluator::Evaluate(std::int64_t checkpoint) {
         log::Info("forward.rule_matched", {{"rule", rule.spec.name},
                                            {"records", enqueued->records},
                                            {"deliveries", enqueued->deliveries},
+                                           {"dead", enqueued->dead},
                                            {"forward_id", enqueued->forward_id}});
       }
       tx.exec_params("UPDATE rule_progress SET checkpoint = $1", reached);

@@ -229,6 +229,74 @@ TEST_CASE("a target on a denied network is refused at once, with the reason", "[
              Catch::Contains("refused by the network guard: 127.0.0.2 is in the denied network"));
 }
 
+TEST_CASE("a record the template cannot render is one dead delivery, and the others are sent",
+          "[pg][http]") {
+  Forwarding f;
+  HttpTestServer target([](const TestRequest&) { return TestResponse{200, "{}"}; });
+  f.Put("1", "plain");
+  f.Put("2", R"(a "quoted" title)");  // breaks the raw {{{…}}} below
+  f.Put("3", "also plain");
+  f.Target(target, R"(, "template": "{\"title\": \"{{{/title}}}\"}")");
+  auto forwarded = f.Post("/api/v1/forwards", R"({"target": "t", "records": [
+      {"source": "s", "id": "1"}, {"source": "s", "id": "2"}, {"source": "s", "id": "3"}]})");
+  REQUIRE(forwarded.status == 202);
+  const auto result = json::parse(forwarded.body);
+  CHECK(result.at("deliveries") == 3);
+  CHECK(result.at("dead") == 1);
+  f.Start();
+  REQUIRE(WaitFor([&] { return f.Count("sent") == 2; }));
+  CHECK(f.Count("dead") == 1);
+  REQUIRE(target.requests().size() == 2);
+  for (const auto& request : target.requests()) CHECK(json::parse(request.body).is_object());
+  const std::string dead = f.api.database.Scalar("SELECT id FROM deliveries WHERE status = 'dead'");
+  auto shown = f.GetJson("/api/v1/deliveries/" + dead).as_object();
+  CHECK(shown.at("records").as_array().at(0).at("id") == "2");
+  CHECK_THAT(std::string(shown.at("last_error").as_string()),
+             Catch::Contains("s/2") && Catch::Contains("not JSON"));
+  // Sending it again cannot help: the answer says what to do instead.
+  auto retried = f.Post("/api/v1/deliveries/" + dead + "/retry", "");
+  CHECK(retried.status == 409);
+  CHECK_THAT(retried.body, Catch::Contains("Fix the target's template"));
+}
+
+TEST_CASE("a rule sends deeply nested records, and one past the limit is dead, not the batch",
+          "[pg][http]") {
+  Forwarding f;
+  HttpTestServer target([](const TestRequest&) { return TestResponse{200, "{}"}; });
+  octohub::api::RuleEvaluator rules(f.api.database.db(), *f.api.searcher);
+  f.Target(target, R"(, "batch": 10, "template": "{\"id\": \"{{id}}\"}")");
+  REQUIRE(
+      f.Post("/api/v1/rules", R"({"name": "r", "target": "t", "query": {"q": "zebra"}})").status ==
+      201);
+  auto nested = [](int depth) { return std::string(depth, '[') + std::string(depth, ']'); };
+  // Records as ingest would store them: two fine (one 41 levels deep), one too deep.
+  {
+    pqxx::connection c(f.api.database.conninfo());
+    pqxx::work tx(c);
+    for (const auto& [id, depth] :
+         std::vector<std::pair<std::string, int>>{{"a", 1}, {"b", 40}, {"c", 70}}) {
+      const std::string data =
+          R"({"id": ")" + id + R"(", "title": "zebra", "deep": )" + nested(depth) + "}";
+      tx.exec_params(
+          "INSERT INTO records (source, id, data, content_hash) VALUES ('s', $1, $2::json, "
+          "md5($2::text)::uuid)",
+          id, data);
+    }
+    tx.commit();
+  }
+  REQUIRE(f.api.follower.CatchUp().ok());
+  REQUIRE(rules
+              .Evaluate(std::stoll(
+                  f.api.database.Scalar("SELECT coalesce(max(change_seq), 0) FROM records")))
+              .ok());
+  f.Start();
+  REQUIRE(WaitFor([&] { return f.Count("sent") == 1 && f.Count("dead") == 1; }));
+  REQUIRE(target.requests().size() == 1);
+  CHECK(target.requests()[0].body == R"([{"id": "a"},{"id": "b"}])");
+  CHECK_THAT(f.api.database.Scalar("SELECT last_error FROM deliveries WHERE status = 'dead'"),
+             Catch::Contains("s/c is nested deeper than 64 levels"));
+}
+
 TEST_CASE("500 bursts, resets and timeouts are retried until the delivery is sent", "[pg][http]") {
   Forwarding f;
   std::atomic<int> calls{0};

@@ -126,8 +126,42 @@ TEST_CASE("bodies: one record, a batch as an array, templates per record", "[uni
   CHECK(*BuildBody(Target(R"(, "batch": 5)"), &*compiled, two) ==
         R"([{"id": "1", "a": 1},{"id": "2", "a": 2}])");
   auto text = PayloadTemplate::Compile("a={{/a}}");
-  CHECK(*BuildBody(Target(), &*text, {two[0]}) == "a=1");
-  CHECK_FALSE(BuildBody(Target(R"(, "batch": 2)"), &*text, two).ok());  // not JSON in a batch
+  const std::string plain = R"(, "headers": {"Content-Type": "text/plain"})";
+  CHECK(*BuildBody(Target(plain), &*text, {two[0]}) == "a=1");
+  CHECK_FALSE(BuildBody(Target(R"(, "batch": 2)" + plain), &*text, two).ok());  // a batch
+}
+
+TEST_CASE("a JSON target is only given renderings that are JSON", "[unit]") {
+  auto raw = PayloadTemplate::Compile(R"({"title": "{{{/title}}}"})");
+  REQUIRE(raw.ok());
+  const ForwardRecord quoted{"s", "7", R"({"title": "the \"best\" one"})"};
+  for (const std::string json_type : {"", R"(, "headers": {"content-type": "application/json"})",
+                                      R"(, "headers": {"Content-Type": "application/ld+json"})"}) {
+    INFO(json_type);
+    auto refused = RenderRecord(Target(json_type), &*raw, quoted);
+    REQUIRE_FALSE(refused.ok());
+    CHECK_THAT(refused.status().message(), Catch::Contains("s/7") && Catch::Contains("not JSON") &&
+                                               Catch::Contains("Content-Type"));
+  }
+  CHECK(*RenderRecord(Target(R"(, "headers": {"Content-Type": "text/plain"})"), &*raw, quoted) ==
+        R"({"title": "the "best" one"})");
+  // The escaping form stays JSON whatever the value holds.
+  auto escaped = PayloadTemplate::Compile(R"({"title": "{{/title}}"})");
+  CHECK(*RenderRecord(Target(), &*escaped, quoted) == R"({"title": "the \"best\" one"})");
+}
+
+TEST_CASE("records nest up to 64 levels in a template, and one deeper is refused by name",
+          "[unit]") {
+  auto nested = [](int depth) {
+    return std::string(depth - 1, '[') + "{\"a\": 1}" + std::string(depth - 1, ']');
+  };
+  auto compiled = PayloadTemplate::Compile(R"({"id": "{{id}}"})");
+  REQUIRE(compiled.ok());
+  CHECK(RenderRecord(Target(), &*compiled, {"s", "41", R"({"x": )" + nested(40) + "}"}).ok());
+  CHECK(RenderRecord(Target(), &*compiled, {"s", "64", R"({"x": )" + nested(63) + "}"}).ok());
+  auto deep = RenderRecord(Target(), &*compiled, {"s", "65", R"({"x": )" + nested(64) + "}"});
+  REQUIRE_FALSE(deep.ok());
+  CHECK_THAT(deep.status().message(), Catch::Contains("s/65 is nested deeper than 64 levels"));
 }
 
 TEST_CASE("signatures are HMAC-SHA256 of the body, as openssl computes them", "[unit]") {

@@ -82,6 +82,17 @@ struct ForwardRecord {
   std::string data;
 };
 
+// Whether the target's Content-Type (application/json when it sets none) is JSON.
+bool SendsJson(const TargetSpec& spec);
+
+// One record's part of a body: its JSON, or the template rendered for it, which must be JSON
+// when the target sends JSON or batches (kInvalidArgument with the reason otherwise).
+Result<std::string> RenderRecord(const TargetSpec& spec, const PayloadTemplate* compiled,
+                                 const ForwardRecord& record);
+
+// The body for rendered parts: the part itself for a batch of 1, else a JSON array.
+std::string JoinBatch(const TargetSpec& spec, std::vector<std::string> parts);
+
 // The request body for up to spec.batch records: without a template the record's JSON (batch
 // 1) or a JSON array of them; with one the rendered template (batch 1) or a JSON array of the
 // renderings (each must then be JSON: kInvalidArgument otherwise).

@@ -67,12 +67,14 @@ Result<RuleSaved> SaveRule(const Database& db, indexer::Searcher& searcher, cons
 
 struct Enqueued {
   std::int64_t forward_id = 0;
-  std::int64_t deliveries = 0;
+  std::int64_t deliveries = 0;  // dead ones included
   std::int64_t records = 0;
+  std::int64_t dead = 0;  // deliveries dead at once: their record could not be rendered
 };
 
 // Writes the deliveries for these records (in order, `batch` per delivery) to the outbox in
-// tx and notifies forwarders on commit. Missing or deleted records are reported as
+// tx and notifies forwarders on commit. A record the target's template cannot render gets a
+// dead delivery of its own with the reason. Missing or deleted records are reported as
 // kInvalidArgument with pointers "/records/N" into keys unless skip_missing.
 Result<Enqueued> EnqueueRecords(pqxx::work& tx, const TargetSpec& target,
                                 const std::vector<RecordKey>& keys,
