@@ -65,6 +65,9 @@ void PrintRun(const ingest::Run& run) {
       run.id, run.source, run.status, run.pages, run.records_seen, run.records_new,
       run.records_updated, run.records_unchanged, run.records_skipped, run.bytes,
       run.error ? "\n  error: " + *run.error : "");
+  for (const auto& warning : run.warnings) {
+    std::cout << "  warning (" << warning.code << "): " << warning.detail << "\n";
+  }
 }
 
 }  // namespace

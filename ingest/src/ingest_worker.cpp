@@ -1,6 +1,8 @@
+#include <boost/json.hpp>
 #include <chrono>
 #include <cstdlib>
 #include <future>
+#include <map>
 #include <pqxx/pqxx>
 #include <thread>
 
@@ -26,7 +28,8 @@ constexpr const char* kClaimNext = R"(
   UPDATE runs SET status = 'running', started_at = now(), lease_owner = $1,
                   lease_expires_at = now() + make_interval(secs => $2),
                   pages = 0, records_seen = 0, records_new = 0, records_updated = 0,
-                  records_unchanged = 0, records_deleted = 0, records_skipped = 0, bytes = 0
+                  records_unchanged = 0, records_deleted = 0, records_skipped = 0, bytes = 0,
+                  warnings = '[]'
   WHERE id = (SELECT id FROM runs
               WHERE status = 'queued' OR (status = 'running' AND lease_expires_at < now())
               ORDER BY id FOR UPDATE SKIP LOCKED LIMIT 1)
@@ -47,7 +50,7 @@ constexpr const char* kRecordPage = R"(
   WHERE id = $1 AND lease_owner = $2 AND status = 'running')";
 
 constexpr const char* kFinish = R"(
-  UPDATE runs SET status = $3, error = $4, finished_at = now(),
+  UPDATE runs SET status = $3, error = $4, warnings = $5::jsonb, finished_at = now(),
                   lease_owner = NULL, lease_expires_at = NULL
   WHERE id = $1 AND lease_owner = $2)";
 
@@ -152,6 +155,23 @@ struct IngestWorker::Execution {
   std::chrono::steady_clock::time_point lease_renewed{};
   // Hides the source's secrets in the run's error and log lines.
   SecretScrubber scrubber;
+  // Records of stored pages that were skipped, by reason.
+  std::map<std::string, std::int64_t> skipped_because;
+
+  std::vector<RunWarning> Warnings() const {
+    std::vector<RunWarning> out;
+    if (skipped_because.empty()) return out;
+    std::int64_t total = 0;
+    std::string reasons;
+    for (const auto& [reason, count] : skipped_because) {
+      total += count;
+      reasons += (reasons.empty() ? "" : ", ") + reason + " (" + std::to_string(count) + ")";
+    }
+    out.push_back(
+        {"skipped_records",
+         std::to_string(total) + (total == 1 ? " record" : " records") + " skipped: " + reasons});
+    return out;
+  }
 
   // Every stored page renews the lease too; this covers long waits between pages (retries,
   // rate limits, slow upstreams) without a round trip for every request.
@@ -279,6 +299,7 @@ struct IngestWorker::Execution {
       // under the same name meanwhile.
       if (updated.affected_rows() == 0) return RunLost(tx, run_id);
       tx.commit();
+      for (const auto& [reason, count] : page.skipped_because) skipped_because[reason] += count;
       if (!next.ok()) return next.status();
       if (!*next) break;
       if (stop.stop_requested()) return Stopped(page_number);
@@ -388,8 +409,11 @@ Result<Run> IngestWorker::Execute(std::int64_t run_id, std::stop_token stop) {
     const char* status = outcome.ok()                               ? "succeeded"
                          : outcome.code() == StatusCode::kCancelled ? "cancelled"
                                                                     : "failed";
+    const std::vector<RunWarning> warnings =
+        execution ? execution->Warnings() : std::vector<RunWarning>();
     auto marked = tx.exec_params(kFinish, run_id, worker_id_, status,
-                                 outcome.ok() ? std::optional<std::string>() : outcome.message());
+                                 outcome.ok() ? std::optional<std::string>() : outcome.message(),
+                                 boost::json::serialize(WarningsToJson(warnings)));
     if (marked.affected_rows() == 0) {
       if (Status lost = RunLost(tx, run_id); lost.code() == StatusCode::kCancelled) return lost;
     }

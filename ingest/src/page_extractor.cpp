@@ -3,6 +3,7 @@
 #include <unordered_map>
 
 #include "octohub/core/content_hash.h"
+#include "octohub/core/json_limits.h"
 
 namespace octohub::ingest {
 namespace {
@@ -82,6 +83,29 @@ Result<PageExtractor> PageExtractor::ForSpec(const SourceSpec& spec) {
   return extractor;
 }
 
+namespace {
+
+static_assert(kMaxJsonDepth == 64 && kMaxRecordIdBytes == 512, "the skip reasons name them");
+
+// Whether `element` nests more than `levels` objects and arrays (itself counted as one).
+bool DeeperThan(simdjson::dom::element element, int levels) {
+  if (levels == 0) return element.is_object() || element.is_array();
+  simdjson::dom::array array;
+  simdjson::dom::object object;
+  if (element.get_array().get(array) == simdjson::SUCCESS) {
+    for (simdjson::dom::element child : array) {
+      if (DeeperThan(child, levels - 1)) return true;
+    }
+  } else if (element.get_object().get(object) == simdjson::SUCCESS) {
+    for (auto field : object) {
+      if (DeeperThan(field.value, levels - 1)) return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
 Result<ExtractedPage> PageExtractor::Extract(std::string_view body) {
   if (body.find_first_not_of(" \t\r\n") == std::string_view::npos) {
     return InvalidArgument("the response body is empty");
@@ -111,25 +135,40 @@ Result<ExtractedPage> PageExtractor::Extract(std::string_view body) {
   std::unordered_map<std::string, size_t> position;
   simdjson::dom::array array;
   if (records.get_array().get(array) != simdjson::SUCCESS) return Internal("records vanished");
+  auto skip = [&page](const char* reason) {
+    ++page.skipped;
+    ++page.skipped_because[reason];
+  };
   for (simdjson::dom::element element : array) {
     ++page.array_size;
     if (!element.is_object()) {
-      ++page.skipped;
+      skip("not an object");
+      continue;
+    }
+    if (DeeperThan(element, kMaxJsonDepth)) {
+      skip("nested deeper than 64 levels");
       continue;
     }
     ExtractedRecord record;
-    record.json = simdjson::minify(element);
-    record.content_hash = ContentHash(record.json);
     if (id_) {
       auto id = TextAt(id_, element);
       if (!id) {
-        ++page.skipped;
+        skip("no id at the id pointer");
+        continue;
+      }
+      if (id->size() > kMaxRecordIdBytes) {
+        skip("an id over 512 bytes");
+        continue;
+      }
+      if (id->find('\0') != std::string::npos) {
+        skip("a NUL character in its id");
         continue;
       }
       record.id = std::move(*id);
-    } else {
-      record.id = record.content_hash;
     }
+    record.json = simdjson::minify(element);
+    record.content_hash = ContentHash(record.json);
+    if (!id_) record.id = record.content_hash;
     if (auto cursor = TextAt(incremental_, element)) {
       if (!page.max_incremental || CursorGreater(*cursor, *page.max_incremental)) {
         page.max_incremental = std::move(*cursor);

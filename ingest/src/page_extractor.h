@@ -5,6 +5,7 @@
 #include <simdjson.h>
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -16,6 +17,9 @@
 
 namespace octohub::ingest {
 
+// The longest id a record may have, in bytes: longer ones cannot be indexed by PostgreSQL.
+inline constexpr std::size_t kMaxRecordIdBytes = 512;
+
 struct ExtractedRecord {
   std::string id;
   std::string json;  // the record, minified, keys in the order fetched
@@ -23,12 +27,13 @@ struct ExtractedRecord {
 };
 
 struct ExtractedPage {
-  std::vector<ExtractedRecord> records;        // unique ids; a later duplicate in the page wins
-  std::int64_t array_size = 0;                 // elements in the records array (0 = empty page)
-  std::int64_t skipped = 0;                    // elements that are not objects or lack a usable id
-  std::optional<std::string> next_cursor;      // cursor pagination
-  std::optional<std::string> next_url;         // next_url pagination
-  std::optional<std::string> max_incremental;  // largest incremental cursor value seen
+  std::vector<ExtractedRecord> records;  // unique ids; a later duplicate in the page wins
+  std::int64_t array_size = 0;           // elements in the records array (0 = empty page)
+  std::int64_t skipped = 0;              // elements not stored, for the reasons below
+  std::map<std::string, std::int64_t> skipped_because;  // reason → elements
+  std::optional<std::string> next_cursor;               // cursor pagination
+  std::optional<std::string> next_url;                  // next_url pagination
+  std::optional<std::string> max_incremental;           // largest incremental cursor value seen
 };
 
 class PageExtractor {
@@ -38,7 +43,9 @@ class PageExtractor {
   static Result<PageExtractor> ForSpec(const SourceSpec& spec);
 
   // A page that is not JSON, not valid UTF-8, truncated, or has no array where the records
-  // should be fails as a whole with a reason that quotes the start of the body.
+  // should be fails as a whole with a reason that quotes the start of the body. A single bad
+  // record (not an object, no usable id, an id over kMaxRecordIdBytes or holding NUL, nested
+  // deeper than kMaxJsonDepth) is skipped and counted with its reason.
   Result<ExtractedPage> Extract(std::string_view body);
 
  private:

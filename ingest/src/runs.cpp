@@ -3,6 +3,7 @@
 #include <pqxx/pqxx>
 
 #include "octohub/core/channels.h"
+#include "octohub/core/json_limits.h"
 #include "octohub/core/schedule.h"
 
 namespace octohub::ingest {
@@ -26,6 +27,11 @@ Run ReadRun(const pqxx::row& full_row, int first) {
   run.records_skipped = row(12).as<std::int64_t>();
   run.bytes = row(13).as<std::int64_t>();
   if (!row(14).is_null()) run.error = row(14).as<std::string>();
+  const json::value warnings = ParseStoredJson(row(15).as<std::string>());
+  for (const auto& warning : warnings.as_array()) {
+    run.warnings.push_back({std::string(warning.at("code").as_string()),
+                            std::string(warning.at("detail").as_string())});
+  }
   return run;
 }
 
@@ -47,7 +53,16 @@ json::object RunToJson(const Run& run) {
           {"records_deleted", run.records_deleted},
           {"records_skipped", run.records_skipped},
           {"bytes", run.bytes},
-          {"error", optional(run.error)}};
+          {"error", optional(run.error)},
+          {"warnings", WarningsToJson(run.warnings)}};
+}
+
+json::array WarningsToJson(const std::vector<RunWarning>& warnings) {
+  json::array out;
+  for (const auto& warning : warnings) {
+    out.push_back({{"code", warning.code}, {"detail", warning.detail}});
+  }
+  return out;
 }
 
 Result<Run> RunQueue::Enqueue(const std::string& source, const std::string& trigger) {

@@ -16,7 +16,10 @@ namespace octohub::ingest {
 inline constexpr const char* kRunColumns =
     "id, source, status, trigger, " OCTOHUB_RFC3339("started_at") ", " OCTOHUB_RFC3339(
         "finished_at") ", pages, records_seen, records_new, records_updated, "
-                       "records_unchanged, records_deleted, records_skipped, bytes, error";
+                       "records_unchanged, records_deleted, records_skipped, bytes, error, warnings::text";
+
+// [{"code", "detail"}], as stored in runs.warnings and shown.
+boost::json::array WarningsToJson(const std::vector<RunWarning>& warnings);
 
 // Reads a run from kRunColumns starting at column `first`.
 Run ReadRun(const pqxx::row& row, int first = 0);

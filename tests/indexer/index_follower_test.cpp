@@ -115,6 +115,26 @@ TEST_CASE("records past the checkpoint become searchable with title, text and sn
   CHECK(response->hits[0].fields.at("kind").as_string() == "memo");
 }
 
+TEST_CASE("a record with NUL characters in its text is indexed and found", "[pg]") {
+  TestDatabase database;
+  Store store(database);
+  TempDir dir;
+  // As ingest stores it: the JSON text keeps the escape.
+  store.Exec(
+      "INSERT INTO records (source, id, data, content_hash, change_seq, fetched_at, updated_at) "
+      "VALUES ('notes', 'n', '{\"id\": \"n\", \"title\": \"zero\\u0000byte\", \"body\": "
+      "\"walrus\"}', gen_random_uuid(), nextval('record_change_seq'), now(), now())");
+  store.Put("2", "Dinner", "Pizza with friends");
+  IndexFollower follower(database.db(), dir / "index");
+  REQUIRE(follower.Open().ok());
+  auto indexed = follower.CatchUp();
+  INFO(indexed.status().ToString());
+  REQUIRE(indexed.ok());
+  auto searcher = OpenSearcher(dir / "index");
+  CHECK(Ids(*searcher, "walrus") == std::vector<std::string>{"n"});
+  CHECK(Ids(*searcher, "pizza") == std::vector<std::string>{"2"});
+}
+
 TEST_CASE("a deleted record leaves the index and a changed one is replaced", "[pg]") {
   TestDatabase database;
   Store store(database);

@@ -77,6 +77,24 @@ TEST_CASE("Elements that are not objects or have no usable id are counted as ski
   CHECK(page.skipped == 8);
 }
 
+TEST_CASE("Records PostgreSQL could not take are skipped with their reason, the rest kept",
+          "[unit]") {
+  auto nested = [](int depth) { return std::string(depth, '[') + std::string(depth, ']'); };
+  const std::string page_text = "[" + std::string(R"({"id":"ok","text":"a\u0000b"},)") +
+                                R"({"id":")" + std::string(3000, 'x') + R"("},)" +
+                                R"({"id":"a\u0000b"},)" + R"({"id":"deep","x":)" + nested(64) +
+                                "}," + R"({"id":"fits","x":)" + nested(63) + "}," + "7]";
+  auto page = ExtractOk(Spec(""), page_text);
+  CHECK(Ids(page) == Strings{"ok", "fits"});
+  CHECK(page.array_size == 6);
+  CHECK(page.skipped == 4);
+  CHECK(page.skipped_because ==
+        std::map<std::string, std::int64_t>{{"an id over 512 bytes", 1},
+                                            {"a NUL character in its id", 1},
+                                            {"nested deeper than 64 levels", 1},
+                                            {"not an object", 1}});
+}
+
 TEST_CASE("Without an id pointer a record's id is its content hash", "[unit]") {
   auto page = ExtractOk(Spec("", std::nullopt), R"([{"a": 1}, {"a": 2}])");
   REQUIRE(page.records.size() == 2);

@@ -212,6 +212,40 @@ TEST_CASE("non-object records and records without an id are skipped and counted"
   CHECK(run.records_skipped == 4);
 }
 
+TEST_CASE("records PostgreSQL cannot take are skipped with a warning, never failing the run",
+          "[pg][http]") {
+  TestDatabase database;
+  const std::string nested = std::string(70, '[') + std::string(70, ']');
+  HttpTestServer api([&](const TestRequest& r) {
+    if (Param(r, "page", 1) == 2) {
+      return TestResponse{200, R"({"items": [{"id": "after", "text": "the next page"}]})"};
+    }
+    if (Param(r, "page", 1) > 2) return TestResponse{200, R"({"items": []})"};
+    return TestResponse{200, R"({"items": [{"id": "first", "text": "nul \u0000 inside"}, )"
+                             R"({"id": ")" +
+                                 std::string(3000, 'x') +
+                                 R"("}, {"id": "a\u0000b"}, {"id": "deep", "x": )" + nested +
+                                 R"(}, {"id": "last"}]})"};
+  });
+  Run run = Harvest(database, Source(api.url("/items"), R"("pagination": {"type": "page"})"));
+  INFO(run.error.value_or(""));
+  CHECK(run.status == "succeeded");
+  CHECK(run.records_new == 3);
+  CHECK(run.records_skipped == 3);
+  REQUIRE(run.warnings.size() == 1);
+  CHECK(run.warnings[0].code == "skipped_records");
+  CHECK(run.warnings[0].detail ==
+        "3 records skipped: a NUL character in its id (1), an id over 512 bytes (1), nested "
+        "deeper than 64 levels (1)");
+  CHECK(database.Scalar("SELECT string_agg(id, ',' ORDER BY id) FROM records") ==
+        "after,first,last");
+  // Shown the same way when read back, and a clean run has none.
+  auto again = RunQueue(database.db()).Get(run.id);
+  REQUIRE(again.ok());
+  CHECK(json::serialize(octohub::ingest::RunToJson(*again).at("warnings")) ==
+        R"([{"code":"skipped_records","detail":")" + run.warnings[0].detail + R"("}])");
+}
+
 TEST_CASE("a 50 MB page is harvested whole", "[pg][http]") {
   TestDatabase database;
   std::string body = "{\"items\": [";

@@ -32,6 +32,12 @@ namespace octohub::ingest {
 Result<boost::json::value> ParseDocument(std::string_view text, std::string_view format = "");
 
 // A run as SPEC §3 returns it; times are RFC 3339 UTC.
+// Something a run noticed without failing (SPEC §3 "correctness guards").
+struct RunWarning {
+  std::string code;  // skipped_records, …
+  std::string detail;
+};
+
 struct Run {
   std::int64_t id = 0;
   std::string source;
@@ -48,6 +54,7 @@ struct Run {
   std::int64_t records_skipped = 0;
   std::int64_t bytes = 0;
   std::optional<std::string> error;
+  std::vector<RunWarning> warnings;
 
   bool finished() const {
     return status == "succeeded" || status == "failed" || status == "cancelled";
