@@ -151,7 +151,8 @@ int RunSourcesRun(const GlobalOptions& options, const std::string& name, bool wa
   ingest::Run result = *run;
   if (wait) {
     // Run it here unless a running `serve` has already claimed it; then wait for that.
-    ingest::IngestWorker worker(db, ingest::MakeCurlFetcher(), WorkerId("cli"));
+    ingest::IngestWorker worker(
+        db, ingest::MakeCurlFetcher({.max_body_bytes = options.max_page_bytes}), WorkerId("cli"));
     auto here = worker.RunIfQueued(result.id);
     if (!here.ok()) return Fail(here.status());
     if (*here) result = **here;

@@ -85,6 +85,10 @@ void AddGlobalOptions(CLI::App& app, GlobalOptions& o) {
   option("max-body", o.max_body, "largest accepted request body in bytes")
       ->check(CLI::Range(std::size_t{1024}, std::size_t{1} << 30))
       ->capture_default_str();
+  option("max-page-bytes", o.max_page_bytes,
+         "largest page a source may answer with, in bytes after decompression")
+      ->check(CLI::Range(std::size_t{1024}, std::size_t{1} << 34))
+      ->capture_default_str();
   option("http-threads", o.http_threads, "HTTP reactor threads")
       ->check(CLI::Range(1, 64))
       ->capture_default_str();

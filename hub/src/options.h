@@ -21,6 +21,7 @@ struct GlobalOptions {
   std::string listen = "127.0.0.1:8080";
   std::vector<std::string> roles = {"api", "ingest", "index", "forward"};
   std::size_t max_body = 8 * 1024 * 1024;
+  std::size_t max_page_bytes = std::size_t{256} * 1024 * 1024;  // a source's page, decompressed
   int http_threads = 2;
   int workers = 4;
   int ingest_workers = 2;

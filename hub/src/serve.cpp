@@ -26,8 +26,8 @@ namespace {
 
 // Takes queued runs one at a time; woken by NOTIFY when a run is queued, else polls.
 void IngestLoop(const Database& db, Metrics& metrics, int number, std::chrono::seconds lease,
-                std::stop_token stop) {
-  ingest::IngestWorker worker(db, ingest::MakeCurlFetcher(),
+                std::size_t max_page_bytes, std::stop_token stop) {
+  ingest::IngestWorker worker(db, ingest::MakeCurlFetcher({.max_body_bytes = max_page_bytes}),
                               WorkerId("ingest-" + std::to_string(number)), {}, &metrics, lease);
   ingest::RunQueue queue(db);
   class Wakeup : public pqxx::notification_receiver {
@@ -211,8 +211,8 @@ int RunServe(const GlobalOptions& options, const ServeReadyHook& on_ready) {
     }
     const std::chrono::seconds lease(options.lease_seconds);
     for (int i = 1; i <= options.ingest_workers; ++i) {
-      ingest_threads.emplace_back([&db, &metrics, i, lease](std::stop_token stop) {
-        IngestLoop(db, metrics, i, lease, stop);
+      ingest_threads.emplace_back([&db, &metrics, i, lease, &options](std::stop_token stop) {
+        IngestLoop(db, metrics, i, lease, options.max_page_bytes, stop);
       });
     }
   }

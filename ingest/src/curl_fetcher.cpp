@@ -138,8 +138,9 @@ class CurlFetcher final : public HttpFetcher {
 
     if (transfer.too_large) {
       return Status(StatusCode::kResourceExhausted,
-                    request.method + " " + request.url + ": response body over " +
-                        std::to_string(options_.max_body_bytes) + " bytes");
+                    request.method + " " + request.url + ": the response is larger than " +
+                        std::to_string(options_.max_body_bytes) +
+                        " bytes (after decompression), the limit --max-page-bytes sets");
     }
     if (code == CURLE_ABORTED_BY_CALLBACK) {
       return Status(StatusCode::kCancelled, request.method + " " + request.url + ": stopped");

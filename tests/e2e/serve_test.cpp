@@ -442,3 +442,25 @@ TEST_CASE("serve's sources may not reach its own listener, its PostgreSQL or a d
   CHECK(invalid.exit_code == 2);
   CHECK_THAT(invalid.err, Catch::Contains("\"intranet\" is not a network"));
 }
+
+TEST_CASE("the page size limit (--max-page-bytes) is kept, and the error names it", "[e2e]") {
+  TestDatabase database;
+  TempDir dir;
+  HttpTestServer api([](const TestRequest&) {
+    return TestResponse{
+        200, R"({"items": [{"id": 1, "text": ")" + std::string(64 * 1024, 'x') + R"("}]})"};
+  });
+  const auto file = dir.Write(
+      "big.yaml", "name: big\nurl: " + api.url("/items") + "\nrecords: /items\nid: /id\n");
+  REQUIRE(Octohub({"sources", "apply", file.string(), "--database-url", database.conninfo()})
+              .exit_code == 0);
+  auto limited = Octohub({"sources", "run", "big", "--wait", "--database-url", database.conninfo(),
+                          "--max-page-bytes", "16384"});
+  CHECK(limited.exit_code != 0);
+  CHECK_THAT(limited.out,
+             Catch::Contains("larger than 16384 bytes") && Catch::Contains("--max-page-bytes"));
+  auto enough = Octohub({"sources", "run", "big", "--wait", "--database-url", database.conninfo(),
+                         "--max-page-bytes", "1048576"});
+  INFO(enough.out << enough.err);
+  CHECK(enough.exit_code == 0);
+}

@@ -281,6 +281,30 @@ TEST_CASE("a gzip-encoded page is decoded", "[pg][http]") {
   CHECK(run.records_new == 5);
 }
 
+TEST_CASE("a compressed page is limited by its decompressed size", "[pg][http]") {
+  TestDatabase database;
+  // 8 MiB of spaces inside valid JSON: a few kilobytes on the wire.
+  const std::string bomb = Gzip(R"({"items": [)" + std::string(8 << 20, ' ') + "]}");
+  REQUIRE(bomb.size() < 64 * 1024);
+  HttpTestServer api([&bomb](const TestRequest&) {
+    return TestResponse{
+        200, bomb, {{"Content-Type", "application/json"}, {"Content-Encoding", "gzip"}}};
+  });
+  auto spec = octohub::ParseSourceSpec(
+      json::parse(Source(api.url("/items"), R"("pagination": {"type": "none"})")));
+  REQUIRE(spec.ok());
+  REQUIRE(SourceRegistry(database.db()).Apply(*spec).ok());
+  REQUIRE(RunQueue(database.db()).Enqueue("s", "manual").ok());
+  IngestWorker worker(database.db(), MakeCurlFetcher({.max_body_bytes = 1 << 20}), "test");
+  auto run = worker.RunNextQueued();
+  REQUIRE(run.ok());
+  REQUIRE(*run);
+  CHECK((*run)->status == "failed");
+  CHECK_THAT((*run)->error.value_or(""),
+             Catch::Contains("larger than 1048576 bytes (after decompression)") &&
+                 Catch::Contains("--max-page-bytes"));
+}
+
 TEST_CASE("basic, header and query auth reach the upstream", "[pg][http]") {
   TestDatabase database;
   HttpTestServer api([](const TestRequest& r) {
