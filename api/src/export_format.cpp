@@ -210,7 +210,51 @@ void AppendJsonRow(std::string& out, const RowView& row, const std::vector<std::
   out += '}';
 }
 
-void AppendCsvField(std::string& out, std::string_view text) {
+namespace {
+
+// A plain decimal number ("-5", "+1.5e3"): a spreadsheet reads it as a number, never as a
+// formula, so it keeps its sign.
+bool IsPlainNumber(std::string_view text) {
+  std::size_t i = text.front() == '-' || text.front() == '+' ? 1 : 0;
+  bool digits = false, dot = false;
+  for (; i < text.size(); ++i) {
+    const char c = text[i];
+    if (c >= '0' && c <= '9') {
+      digits = true;
+    } else if (c == '.' && !dot) {
+      dot = true;
+    } else if ((c == 'e' || c == 'E') && digits) {
+      ++i;
+      if (i < text.size() && (text[i] == '-' || text[i] == '+')) ++i;
+      if (i == text.size()) return false;
+      for (; i < text.size(); ++i) {
+        if (text[i] < '0' || text[i] > '9') return false;
+      }
+      return true;
+    } else {
+      return false;
+    }
+  }
+  return digits;
+}
+
+}  // namespace
+
+bool LooksLikeFormula(std::string_view text) {
+  if (text.empty()) return false;
+  const char c = text.front();
+  if (c == '=' || c == '@' || c == '\t' || c == '\r') return true;
+  return (c == '+' || c == '-') && !IsPlainNumber(text);
+}
+
+void AppendCsvField(std::string& out, std::string_view text, CsvFormulas formulas) {
+  // OWASP's advice against CSV injection: a leading quote makes the cell text.
+  if (formulas == CsvFormulas::kDefuse && LooksLikeFormula(text)) {
+    std::string defused = "'";
+    defused += text;
+    AppendCsvField(out, defused, CsvFormulas::kRaw);
+    return;
+  }
   bool quote = !text.empty() && (text.front() == ' ' || text.back() == ' ');
   for (std::size_t i = 0; i < text.size() && !quote; ++i) {
     const char c = text[i];
@@ -242,25 +286,25 @@ void AppendCsvHeader(std::string& out, const std::vector<std::string>& columns) 
 }
 
 void AppendCsvRow(std::string& out, const RowView& row, std::size_t column_count,
-                  const std::vector<std::size_t>& column_of,
-                  const std::vector<FieldValue>& values) {
-  AppendCsvField(out, row.source);
+                  const std::vector<std::size_t>& column_of, const std::vector<FieldValue>& values,
+                  CsvFormulas formulas) {
+  AppendCsvField(out, row.source, formulas);
   out += ',';
-  AppendCsvField(out, row.id);
+  AppendCsvField(out, row.id, formulas);
   out += ',';
-  AppendCsvField(out, row.updated_at);
+  AppendCsvField(out, row.updated_at, formulas);
   // Few columns per row: find each column's value by scanning rather than building a map.
   for (std::size_t column = 0; column < column_count; ++column) {
     out += ',';
     for (std::size_t f = 0; f < column_of.size() && f < values.size(); ++f) {
       if (column_of[f] == column && values[f].kind != FieldValue::Kind::kMissing) {
-        AppendCsvField(out, values[f].text);
+        AppendCsvField(out, values[f].text, formulas);
         break;
       }
     }
   }
   out += ',';
-  AppendCsvField(out, row.data);
+  AppendCsvField(out, row.data, formulas);
   out += "\r\n";
 }
 

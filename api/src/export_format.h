@@ -80,14 +80,23 @@ struct RowView {
 void AppendJsonRow(std::string& out, const RowView& row, const std::vector<std::string>& names,
                    const std::vector<FieldValue>& values);
 
+// Cells a spreadsheet would run as a formula: starting with =, +, -, @, tab or CR (a plain
+// number such as -5 excepted).
+bool LooksLikeFormula(std::string_view text);
+
+enum class CsvFormulas { kDefuse, kRaw };
+
 // One CSV field per RFC 4180: quoted (quotes doubled) when it holds a comma, a quote, CR or
-// LF, or starts or ends with a space.
-void AppendCsvField(std::string& out, std::string_view text);
+// LF, or starts or ends with a space. kDefuse writes a cell that looks like a formula with a
+// leading ' so that spreadsheets show it as text.
+void AppendCsvField(std::string& out, std::string_view text,
+                    CsvFormulas formulas = CsvFormulas::kRaw);
 // "source,id,updated_at,<columns>,data\r\n".
 void AppendCsvHeader(std::string& out, const std::vector<std::string>& columns);
 // One record; values[f] goes to column column_of[f] of the layout's columns.
 void AppendCsvRow(std::string& out, const RowView& row, std::size_t column_count,
-                  const std::vector<std::size_t>& column_of, const std::vector<FieldValue>& values);
+                  const std::vector<std::size_t>& column_of, const std::vector<FieldValue>& values,
+                  CsvFormulas formulas);
 
 // Splits one line of PostgreSQL's COPY text format into its columns, undoing its escapes
 // (\\, \t, \n, \r, \b, \f, \v, octal). false on a malformed line or a NULL (\N).

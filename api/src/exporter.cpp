@@ -77,9 +77,15 @@ Result<ExportRequest> ParseExportParams(
         return InvalidArgument("bom must be true or false");
       }
       request.bom = value == "true" || value == "1";
+    } else if (name == "formulas") {
+      if (value != "raw" && value != "defuse") {
+        return InvalidArgument("formulas must be defuse (the default) or raw, not \"" + value +
+                               "\"");
+      }
+      request.raw_formulas = value == "raw";
     } else {
       return InvalidArgument("unknown parameter \"" + name +
-                             "\" (export takes format, source, q, since and bom)");
+                             "\" (export takes format, source, q, since, bom and formulas)");
     }
   }
   return request;
@@ -135,7 +141,8 @@ struct Export::State {
     line.clear();
     if (request.format == ExportFormat::kCsv) {
       fmt::AppendCsvRow(line, {source, id, updated_at, data}, layout.columns.size(),
-                        layout.column_of[s], values);
+                        layout.column_of[s], values,
+                        request.raw_formulas ? fmt::CsvFormulas::kRaw : fmt::CsvFormulas::kDefuse);
     } else {
       const std::string_view one_line = fmt::OneLineJson(data, scratch);
       if (request.format == ExportFormat::kJson) line += rows == 0 ? "\n" : ",\n";

@@ -100,6 +100,9 @@ int RunCli(int argc, char** argv) {
                        "only records updated at or after this ISO 8601 time");
   exporter->add_option("--out,--output", export_command.output, "file to write (default stdout)");
   exporter->add_flag("--bom", export_command.bom, "CSV: start with a UTF-8 byte order mark");
+  exporter->add_flag("--raw-formulas", export_command.raw_formulas,
+                     "CSV: write cells that start like a spreadsheet formula (=, +, -, @) as "
+                     "they are, without the protecting leading '");
   exporter->callback([&] { code = RunExport(options, export_command); });
 
   auto* keys = app.add_subcommand("keys", "manage API keys");

@@ -46,6 +46,7 @@ struct ExportCommand {
   std::string since;
   std::string output;  // empty or "-": stdout
   bool bom = false;
+  bool raw_formulas = false;
 };
 int RunExport(const GlobalOptions& options, const ExportCommand& command);
 int RunKeysCreate(const GlobalOptions& options, const std::string& role, const std::string& name);

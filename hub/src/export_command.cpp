@@ -34,6 +34,7 @@ int RunExport(const GlobalOptions& options, const ExportCommand& command) {
   if (!command.query.empty()) params.emplace_back("q", command.query);
   if (!command.since.empty()) params.emplace_back("since", command.since);
   if (command.bom) params.emplace_back("bom", "true");
+  if (command.raw_formulas) params.emplace_back("formulas", "raw");
   auto request = api::ParseExportParams(params);
   if (!request.ok()) return Fail(request.status());
 

@@ -114,10 +114,32 @@ TEST_CASE("a CSV row puts each value under its column and leaves the others empt
   std::string out;
   AppendCsvHeader(out, {"title", "state", "size"});
   AppendCsvRow(out, {"s", "1", "2024-05-01T00:00:00.000Z", R"({"t":"a,b"})"}, 3, {0, 2},
-               {{FieldValue::Kind::kString, "a,b"}, {FieldValue::Kind::kNumber, "7"}});
+               {{FieldValue::Kind::kString, "a,b"}, {FieldValue::Kind::kNumber, "7"}},
+               CsvFormulas::kDefuse);
   CHECK(out ==
         "source,id,updated_at,title,state,size,data\r\n"
         "s,1,2024-05-01T00:00:00.000Z,\"a,b\",,7,\"{\"\"t\"\":\"\"a,b\"\"}\"\r\n");
+}
+
+TEST_CASE("CSV cells that a spreadsheet would run as formulas are defused unless raw is asked",
+          "[unit]") {
+  auto cell = [](std::string_view text, CsvFormulas formulas = CsvFormulas::kDefuse) {
+    std::string out;
+    AppendCsvField(out, text, formulas);
+    return out;
+  };
+  CHECK(cell("=HYPERLINK(\"http://x\")") == "\"'=HYPERLINK(\"\"http://x\"\")\"");
+  CHECK(cell("+1+cmd|' /C calc'!A0") == "'+1+cmd|' /C calc'!A0");
+  CHECK(cell("-2+3") == "'-2+3");
+  CHECK(cell("@SUM(A1)") == "'@SUM(A1)");
+  CHECK(cell("\tx") == "'\tx");
+  CHECK(cell("\rx") == "\"'\rx\"");
+  // Numbers keep their sign; text that merely contains the characters is untouched.
+  CHECK(cell("-5") == "-5");
+  CHECK(cell("+1.5e3") == "+1.5e3");
+  CHECK(cell("-") == "'-");
+  CHECK(cell("a=b") == "a=b");
+  CHECK(cell("=1", CsvFormulas::kRaw) == "=1");
 }
 
 TEST_CASE("COPY text lines are split on tabs and unescaped", "[unit]") {

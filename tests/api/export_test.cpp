@@ -249,6 +249,20 @@ TEST_CASE("a CSV export read by Python's csv module has one row per record", "[p
   CHECK(result.out == "6 id with\n");
 }
 
+TEST_CASE("CSV cells that look like formulas are defused, and raw on request", "[pg][http]") {
+  RunningServer s;
+  AddSource(s, kSource);
+  AddRecord(s, "notes", "=1+2", R"j({"id":"=1+2","title":"@SUM(A1:A9)","stars":-3})j");
+  const std::string defused = Export(s, "format=csv");
+  CHECK_THAT(defused, Catch::Contains("notes,'=1+2,") && Catch::Contains(",'@SUM(A1:A9),") &&
+                          Catch::Contains(",-3,"));
+  const std::string raw = Export(s, "format=csv&formulas=raw");
+  CHECK_THAT(raw, Catch::Contains("notes,=1+2,") && Catch::Contains(",@SUM(A1:A9),"));
+  CHECK_THAT(Export(s, "format=csv&formulas=maybe", 400), Catch::Contains("formulas"));
+  // NDJSON and JSON carry the values as they are.
+  CHECK_THAT(Export(s, "format=ndjson"), Catch::Contains(R"("id":"=1+2")"));
+}
+
 TEST_CASE("the export of a query holds exactly the records the search counts", "[pg][http]") {
   RunningServer s;
   AddSource(s, kSource);

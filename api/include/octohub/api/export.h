@@ -29,10 +29,12 @@ struct ExportRequest {
   std::string q;                     // not blank: exactly the records this search matches
   std::string since;  // ISO 8601 date or date-time; only records updated at or after it
   bool bom = false;   // CSV: start with a UTF-8 byte order mark
+  // CSV: cells that look like spreadsheet formulas are written as they are, not prefixed '.
+  bool raw_formulas = false;
 };
 
-// From ?format=&source=&q=&since=&bom= (source: a comma list, repeatable). kInvalidArgument
-// naming the parameter for an unknown format, a bad time or an unknown parameter.
+// From ?format=&source=&q=&since=&bom=&formulas= (source: a comma list, repeatable).
+// kInvalidArgument naming the parameter for an unknown format, a bad time or an unknown parameter.
 Result<ExportRequest> ParseExportParams(
     const std::vector<std::pair<std::string, std::string>>& query);
 
