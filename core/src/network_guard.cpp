@@ -171,6 +171,22 @@ std::optional<std::string> NetworkGuard::Refusal(const sockaddr* address) const 
   return std::nullopt;
 }
 
+bool IsPrivateAddress(const sockaddr* address) {
+  static const std::vector<Network> kPrivate = [] {
+    std::vector<Network> out;
+    for (const char* text :
+         {"127.0.0.0/8", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10",
+          "169.254.0.0/16", "::1/128", "fc00::/7", "fe80::/10"}) {
+      out.push_back(*Network::Parse(text));
+    }
+    return out;
+  }();
+  auto endpoint = Endpoint(address);
+  if (!endpoint) return false;
+  return std::any_of(kPrivate.begin(), kPrivate.end(),
+                     [&](const Network& network) { return network.Contains(endpoint->first); });
+}
+
 void InstallNetworkGuard(std::shared_ptr<const NetworkGuard> guard) {
   installed.store(std::move(guard));
 }

@@ -1,5 +1,6 @@
 #include "index_replication.h"
 
+#include <netdb.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -9,6 +10,7 @@
 #include <cstdlib>
 
 #include "octohub/core/log.h"
+#include "octohub/core/network_guard.h"
 #include "process.h"
 
 namespace octohub::hub {
@@ -27,6 +29,23 @@ Result<HostPort> ParseHostPort(const std::string& text, const std::string& optio
     }
   }
   return InvalidArgument("--" + option + " must be host:port, not \"" + text + "\"");
+}
+
+std::optional<std::string> PublicBindWarning(const std::string& host) {
+  const std::string warning =
+      "the index replication port has no authentication, and " + host +
+      " is reachable from outside private networks: bind it to a loopback or private address "
+      "(and, on Kubernetes, admit only API replicas with a NetworkPolicy)";
+  addrinfo hints{};
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* found = nullptr;
+  if (host.empty() || getaddrinfo(host.c_str(), nullptr, &hints, &found) != 0) return warning;
+  bool every_private = true;
+  for (const addrinfo* a = found; a != nullptr; a = a->ai_next) {
+    every_private = every_private && IsPrivateAddress(a->ai_addr);
+  }
+  freeaddrinfo(found);
+  return every_private ? std::nullopt : std::optional<std::string>(warning);
 }
 
 std::vector<std::string> ReplicationServerCommand(const std::string& program,

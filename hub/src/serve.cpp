@@ -86,6 +86,10 @@ Result<ReplicationPlan> PlanIndexReplication(const GlobalOptions& options) {
     }
     auto listen = ParseHostPort(options.replication_listen, "replication-listen");
     if (!listen.ok()) return listen.status();
+    if (auto warning = PublicBindWarning(listen->host)) {
+      log::Warn("replication.public_bind",
+                {{"listen", options.replication_listen}, {"reason", *warning}});
+    }
     auto program = FindProgram("xapian-replicate-server", "xapian-tools");
     if (!program.ok()) return program.status();
     // The writer keeps changesets so that replicas get updates, not whole copies.

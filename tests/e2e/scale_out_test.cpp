@@ -159,3 +159,20 @@ TEST_CASE(
   CHECK(HitsOf(from_a.body) == HitsOf(from_b.body));
   CHECK(HitsOf(from_a.body).size() == 4);  // "item 7" in each source
 }
+
+TEST_CASE("an index writer warns at start when replication is bound beyond private networks",
+          "[e2e]") {
+  TestDatabase database;
+  TempDir dir;
+  auto open = StartServe(
+      database, dir / "open",
+      {"--roles", "index", "--replication-listen", "0.0.0.0:" + std::to_string(FreePort())});
+  auto warned = open->WaitForLine("\"replication.public_bind\"", 30s);
+  REQUIRE(warned);
+  CHECK_THAT(*warned, Catch::Contains("no authentication"));
+  auto closed = StartServe(
+      database, dir / "closed",
+      {"--roles", "index", "--replication-listen", "127.0.0.1:" + std::to_string(FreePort())});
+  REQUIRE(closed->WaitForLine("\"serve.ready\"", 30s));
+  CHECK_THAT(closed->stderr_text(), !Catch::Contains("replication.public_bind"));
+}

@@ -39,3 +39,19 @@ TEST_CASE("a missing replication program is named with its package", "[unit]") {
   CHECK_THAT(missing.status().message(), Catch::Contains("xapian-tools"));
   CHECK(FindProgram("sh", "dash").ok());
 }
+
+TEST_CASE("binding replication to a public address or to every interface is warned about",
+          "[unit]") {
+  using octohub::hub::PublicBindWarning;
+  for (const char* quiet :
+       {"127.0.0.1", "10.1.2.3", "172.20.0.9", "192.168.1.1", "::1", "fd00::5", "localhost"}) {
+    INFO(quiet);
+    CHECK_FALSE(PublicBindWarning(quiet));
+  }
+  for (const char* loud : {"0.0.0.0", "::", "203.0.113.7", "2001:db8::1", "172.32.0.1"}) {
+    INFO(loud);
+    auto warning = PublicBindWarning(loud);
+    REQUIRE(warning);
+    CHECK_THAT(*warning, Catch::Contains("no authentication") && Catch::Contains(loud));
+  }
+}

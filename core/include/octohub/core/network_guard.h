@@ -53,6 +53,11 @@ class NetworkGuard {
   std::vector<std::array<std::uint8_t, 16>> local_addresses_;
 };
 
+// Whether `address` is loopback or in a private range (RFC 1918, 100.64.0.0/10, link-local,
+// fc00::/7): not reachable from the internet by itself. The unspecified address (0.0.0.0, ::)
+// is not: it means every interface.
+bool IsPrivateAddress(const sockaddr* address);
+
 // The guard every outgoing connection of this process is checked against; the defaults until
 // one is installed. Safe to call from any thread.
 void InstallNetworkGuard(std::shared_ptr<const NetworkGuard> guard);
