@@ -22,6 +22,7 @@
 #include "http_reply.h"
 #include "octohub/core/log.h"
 #include "raw_query.h"
+#include "request_framing.h"
 #include "router.h"
 #include "send_watchdog.h"
 
@@ -90,9 +91,20 @@ std::string StreamHead(const Reply& reply, bool keep_alive) {
   return head + "\r\n";
 }
 
+// Answers; with keep_alive false the connection is closed once the answer is out (Pistache
+// would leave it open although the answer says "Connection: Close").
 void Send(Http::ResponseWriter& writer, const Reply& reply, bool keep_alive) {
   SetHeaders(writer, reply, keep_alive);
-  writer.send(static_cast<Http::Code>(reply.status), reply.body);
+  std::weak_ptr<Pistache::Tcp::Peer> weak = writer.getPeer();
+  auto sent = writer.send(static_cast<Http::Code>(reply.status), reply.body);
+  if (keep_alive) return;
+  sent.then(
+      [weak](ssize_t) {
+        if (auto peer = weak.lock()) ::shutdown(peer->fd(), SHUT_WR);
+      },
+      [weak](std::exception_ptr) {
+        if (auto peer = weak.lock()) ::shutdown(peer->fd(), SHUT_RDWR);
+      });
 }
 
 Status AddQueryParam(std::string_view raw_name, std::string_view raw_value, RequestView& view) {
@@ -144,18 +156,20 @@ struct Limits {
 // What the handler knows about one connection beyond Pistache's parser.
 struct PeerState {
   std::size_t bytes = 0;      // of the request being read
-  bool rejected = false;      // answered 4xx before the request was read whole
+  bool rejected = false;      // answered 4xx before the request was read whole, or closing
   std::size_t discarded = 0;  // bytes read and dropped since
-  std::string tail;           // the last bytes read, to find a header end split across reads
-};
+  std::string head;           // the request's head while it arrives
+  bool head_read = false;     // the blank line after the headers is in
+  RequestFraming framing;     // from the head, once read
+  std::string recent;         // the last bytes read, to see where a chunked body ended
 
-// True when this read completes a blank line (the end of the headers), across reads too.
-bool EndsHeaders(PeerState& state, const char* buffer, size_t len) {
-  std::string window = state.tail + std::string(buffer, std::min<size_t>(len, 1 << 16));
-  bool found = window.find("\r\n\r\n") != std::string::npos;
-  state.tail = window.substr(window.size() > 3 ? window.size() - 3 : 0);
-  return found;
-}
+  void NextRequest() {
+    bytes = 0;
+    head.clear();
+    head_read = false;
+    recent.clear();
+  }
+};
 constexpr const char* kPeerState = "octohub.peer";
 // After a rejection the rest of the request is read and dropped for a while, so that the
 // client sees the answer rather than a reset; past this much, the connection is cut.
@@ -210,17 +224,45 @@ class PistacheHandler : public Http::Handler {
     auto parser = getParser(peer);
     auto& request = parser->request;
     state->bytes += len;
+    state->recent.append(buffer + (len > 8 ? len - 8 : 0), std::min<size_t>(len, 8));
+    if (state->recent.size() > 8) state->recent.erase(0, state->recent.size() - 8);
+    if (!state->head_read) {
+      state->head.append(buffer, std::min(len, limits_.max_header_bytes + 4));
+      if (auto end = HeadEnd(state->head)) {
+        state->head.resize(*end);
+        state->head_read = true;
+        if (auto problem = CheckFraming(state->head, state->framing)) {
+          return Reject(peer, *state, problem->status, problem->detail);
+        }
+      } else if (state->head.size() > limits_.max_header_bytes) {
+        return Reject(peer, *state, 431,
+                      "the request line and headers exceed " +
+                          std::to_string(limits_.max_header_bytes) + " bytes");
+      }
+    }
     try {
       if (!parser->feed(buffer, len)) {
         return Reject(peer, *state, 413, "the request is larger than the server accepts");
       }
       auto parsed = parser->parse();
       if (parsed == Http::Private::State::Done) {
+        // Bytes past this request's end are further requests sent without waiting for the
+        // answer (pipelining). Answers may not overtake each other, and requests run in
+        // parallel here: this one is answered and the connection closed, which tells the
+        // client to send the rest again (RFC 9112 §9.3.2), instead of dropping them unseen.
+        const bool pipelined = state->framing.chunked
+                                   ? !std::string_view(state->recent).ends_with("0\r\n\r\n")
+                                   : state->bytes > state->framing.head_bytes +
+                                                        state->framing.content_length.value_or(0);
+        if (pipelined) {
+          request.headers().remove<Http::Header::Connection>();
+          request.headers().add<Http::Header::Connection>(Http::ConnectionControl::Close);
+          state->rejected = true;  // what follows is read and dropped
+        }
         Http::ResponseWriter writer(request.version(), transport(), this, peer);
         request.copyAddress(peer->address());
         peer->setIdle(false);
-        state->bytes = 0;
-        state->tail.clear();
+        state->NextRequest();
         onRequest(request, std::move(writer));
         parser->reset();
         return;
@@ -228,13 +270,8 @@ class PistacheHandler : public Http::Handler {
       if (parser->step()->id() != Http::Private::BodyStep::Id) {
         // Pistache waits for more on a request line or header it cannot read; once the
         // blank line after the headers is in, nothing more can make them readable.
-        if (EndsHeaders(*state, buffer, len)) {
+        if (state->head_read) {
           return Reject(peer, *state, 400, "the request line or a header is malformed");
-        }
-        if (state->bytes > limits_.max_header_bytes) {
-          return Reject(peer, *state, 431,
-                        "the request line and headers exceed " +
-                            std::to_string(limits_.max_header_bytes) + " bytes");
         }
       } else if (auto length = request.headers().tryGet<Http::Header::ContentLength>();
                  length && length->value() > limits_.max_body_bytes) {
@@ -245,7 +282,7 @@ class PistacheHandler : public Http::Handler {
       Reject(peer, *state, error.code() >= 400 && error.code() < 500 ? error.code() : 400,
              error.reason());
     } catch (const std::exception& error) {
-      Reject(peer, *state, 400, std::string("the request cannot be read: ") + error.what());
+      Reject(peer, *state, 400, "the request cannot be read");
     }
   }
 

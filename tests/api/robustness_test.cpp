@@ -141,6 +141,48 @@ TEST_CASE("a malformed request line is a 400 problem", "[pg][http]") {
   }
 }
 
+TEST_CASE("request smuggling building blocks are refused and the connection closed", "[pg][http]") {
+  RunningServer s;
+  const std::string start = "POST /api/v1/sources HTTP/1.1\r\nHost: h\r\n";
+  for (const auto& [headers, status] : std::vector<std::pair<std::string, int>>{
+           {"Content-Length: 2\r\nContent-Length: 40\r\n", 400},
+           {"Content-Length: +2\r\n", 400},
+           {"Transfer-Encoding : chunked\r\n", 400},
+           {"Transfer-Encoding: chunked\r\nContent-Length: 2\r\n", 400},
+           {"Transfer-Encoding: gzip, chunked\r\n", 501}}) {
+    RawConnection raw(s.server->port());
+    // A second request hides in what the first one's body would be under another reading.
+    REQUIRE(raw.Send(start + headers + "\r\n{}GET /healthz HTTP/1.1\r\nHost: h\r\n\r\n"));
+    const std::string response = raw.Read(3s);  // to the end: the server closes
+    INFO(headers << " -> " << response);
+    CHECK(StatusOf(response) == status);
+    CHECK_THAT(response,
+               Catch::Contains("application/problem+json") && Catch::Contains("Connection: Close"));
+    CHECK(response.find("HTTP/1.1", 1) == std::string::npos);  // one answer only
+    CHECK(raw.ReadSome(100ms).empty());
+    CheckHealthy(s);
+  }
+}
+
+TEST_CASE("pipelined requests get the first answer and a close, never silence", "[pg][http]") {
+  RunningServer s;
+  RawConnection raw(s.server->port());
+  const std::string one = "GET /healthz HTTP/1.1\r\nHost: h\r\n\r\n";
+  REQUIRE(raw.Send(one + one + one));
+  const auto sent = std::chrono::steady_clock::now();
+  const std::string response = raw.Read(5s);
+  INFO(response);
+  CHECK(std::chrono::steady_clock::now() - sent < 3s);  // closed, not left hanging
+  CHECK(StatusOf(response) == 200);
+  CHECK_THAT(response, Catch::Contains("Connection: Close"));
+  // Requests one at a time on one connection are all answered, as before.
+  RawConnection kept(s.server->port());
+  for (int i = 0; i < 3; ++i) {
+    REQUIRE(kept.Send(one));
+    CHECK(StatusOf(kept.ReadResponse(2s)) == 200);
+  }
+}
+
 TEST_CASE("a 50 MB body is refused as soon as its headers arrive", "[pg][http]") {
   RunningServer s(8 << 20);
   RawConnection raw(s.server->port());
