@@ -3,6 +3,7 @@
 #include <pistache/endpoint.h>
 #include <pistache/http.h>
 #include <pistache/peer.h>
+#include <simdjson.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -111,6 +112,10 @@ Status AddQueryParam(std::string_view raw_name, std::string_view raw_value, Requ
   std::string name, value;
   if (!PercentDecode(raw_name, name, true) || !PercentDecode(raw_value, value, true)) {
     return InvalidArgument("the query string has a malformed %-escape");
+  }
+  if (!simdjson::validate_utf8(name.data(), name.size()) ||
+      !simdjson::validate_utf8(value.data(), value.size())) {
+    return InvalidArgument("the query string is not valid UTF-8 once %-decoded");
   }
   view.query.emplace_back(std::move(name), std::move(value));
   return {};
@@ -416,6 +421,15 @@ struct HttpServer::Impl {
         reply.headers.emplace_back("Allow", allow);
       }
       return Finish(writer, view, "unmatched", reply, keep_alive, started_at);
+    }
+    // Names and ids reach PostgreSQL and the index: text that is not UTF-8 stops here, with
+    // a reason, rather than deep inside with theirs.
+    for (const auto& value : match.params) {
+      if (!simdjson::validate_utf8(value.data(), value.size())) {
+        return Finish(writer, view, "unmatched",
+                      ProblemReply(400, "the path is not valid UTF-8 once %-decoded"), keep_alive,
+                      started_at);
+      }
     }
     view.path_params = std::move(match.params);
     const Route* route = match.route;

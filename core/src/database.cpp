@@ -2,7 +2,10 @@
 
 #include <atomic>
 #include <pqxx/except>
+#include <string>
 #include <unordered_map>
+
+#include "octohub/core/log.h"
 
 namespace octohub {
 
@@ -53,18 +56,40 @@ Result<pqxx::connection*> Database::ThreadConnection() const {
 void Database::DropThreadConnection() const { kept_connections.erase(reuse_id_); }
 
 Status StatusFromCurrentException(const std::string& context) {
+  // What PostgreSQL or the C++ library said goes to the log for operators; the Status, which
+  // may reach a client or a run's error, says what happened in words of its own.
+  auto logged = [&context](const char* kind, const std::exception& e) {
+    log::Warn("database.error", {{"context", context}, {"kind", kind}, {"reason", e.what()}});
+  };
   try {
     throw;
   } catch (const pqxx::broken_connection& e) {
-    return Unavailable(context + ": lost the PostgreSQL connection: " + e.what());
+    logged("connection", e);
+    return Unavailable(context + ": lost the connection to PostgreSQL");
   } catch (const pqxx::unique_violation& e) {
-    return Status(StatusCode::kAlreadyExists, context + ": " + e.what());
+    logged("unique", e);
+    return Status(StatusCode::kAlreadyExists, context + ": it exists already");
   } catch (const pqxx::data_exception& e) {
-    return InvalidArgument(context + ": " + e.what());
+    logged("data", e);
+    const std::string state = e.sqlstate();
+    if (state == "22021") {
+      return InvalidArgument(context + ": a value is not valid UTF-8 text");
+    }
+    if (state == "22P05" || state == "22P02") {
+      return InvalidArgument(context +
+                             ": a value holds a character or form PostgreSQL cannot store");
+    }
+    if (state == "22003") return InvalidArgument(context + ": a number is out of range");
+    return InvalidArgument(context + ": a value cannot be stored");
   } catch (const pqxx::sql_error& e) {
-    return Internal(context + ": " + e.what());
+    logged("sql", e);
+    if (e.sqlstate() == "54000") {
+      return InvalidArgument(context + ": a value is too large for PostgreSQL to index");
+    }
+    return Internal(context + ": PostgreSQL refused the operation (the server log has details)");
   } catch (const std::exception& e) {
-    return Internal(context + ": " + e.what());
+    logged("internal", e);
+    return Internal(context + ": an internal error (the server log has details)");
   }
 }
 

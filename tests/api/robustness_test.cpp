@@ -141,6 +141,49 @@ TEST_CASE("a malformed request line is a 400 problem", "[pg][http]") {
   }
 }
 
+TEST_CASE("4xx details are sentences for the client, never database or library internals",
+          "[pg][http]") {
+  RunningServer s;
+  Client client;
+  const std::string admin = s.Auth(Role::kAdmin);
+  const std::string json = "Content-Type: application/json";
+  struct Call {
+    const char* method;
+    const char* path;
+    const char* body;
+  };
+  for (const Call& call : {
+           Call{"GET", "/api/v1/sources/%FF%FE", ""},
+           Call{"PUT", "/api/v1/sources/%C3%28",
+                R"({"url": "http://127.0.0.1:9/", "records": ""})"},
+           Call{"DELETE", "/api/v1/sources/%FF", ""},
+           Call{"POST", "/api/v1/sources/%FF/runs", ""},
+           Call{"GET", "/api/v1/records/%FF/%FE", ""},
+           Call{"GET", "/api/v1/targets/%FF", ""},
+           Call{"GET", "/api/v1/rules/%E2%82", ""},
+           Call{"GET", "/api/v1/runs/99999999999999999999999", ""},
+           Call{"GET", "/api/v1/runs/-1", ""},
+           Call{"GET", "/api/v1/deliveries/1e9", ""},
+           Call{"POST", "/api/v1/deliveries/18446744073709551616/retry", ""},
+           Call{"GET", "/api/v1/search?q=%FF", ""},
+           Call{"GET", "/api/v1/search?page=99999999999999999999", ""},
+           Call{"GET", "/api/v1/search?filter.%FF=x", ""},
+           Call{"GET", "/api/v1/keys?x=%FF", ""},
+           Call{"POST", "/api/v1/sources",
+                R"({"name": "a\u0000b", "url": "http://h/", "records": ""})"},
+       }) {
+    auto response = client.Get(s.url(call.path), {admin, json}, call.method, call.body);
+    INFO(call.method << " " << call.path << " -> " << response.status << " " << response.body);
+    CHECK(response.status >= 400);
+    CHECK(response.status < 500);
+    for (const char* internal : {"ERROR", "pqxx", "basic_string", "stoull", "stoll", "stoi",
+                                 "std::", "_M_", "sqlstate", "SQL", "byte sequence", "0x"}) {
+      CHECK_THAT(response.body, !Catch::Contains(internal));
+    }
+  }
+  CheckHealthy(s);
+}
+
 TEST_CASE("request smuggling building blocks are refused and the connection closed", "[pg][http]") {
   RunningServer s;
   const std::string start = "POST /api/v1/sources HTTP/1.1\r\nHost: h\r\n";
