@@ -4,12 +4,15 @@
 #include <catch2/catch.hpp>
 
 #include "octohub/web/assets.h"
+#include "raw_client.h"
 #include "running_server.h"
 
 namespace json = boost::json;
+using namespace std::chrono_literals;
 using octohub::api::ApiServer;
 using octohub::api::ServerOptions;
 using octohub::testing::Client;
+using octohub::testing::RawConnection;
 using octohub::testing::RunningServer;
 using octohub::testing::TempDir;
 
@@ -166,4 +169,32 @@ TEST_CASE("metrics are served in Prometheus text format that promtool accepts", 
   TempDir dir;
   auto file = dir.Write("metrics.txt", response.body);
   CHECK(std::system(("promtool check metrics < " + file.string()).c_str()) == 0);
+}
+
+TEST_CASE("every answer carries the security headers, the UI a strict script policy",
+          "[pg][http]") {
+  RunningServer s;
+  Client client;
+  const std::string strict =
+      "Content-Security-Policy: default-src 'self'; script-src 'self'; style-src 'self';";
+  for (const std::string path : {"/", "/app.js", "/style.css", "/healthz", "/api/v1/search?q=x",
+                                 "/nowhere", "/api/v1/sources"}) {
+    auto response = client.Get(s.url(path));
+    INFO(path << " -> " << response.status << "\n" << response.headers);
+    CHECK_THAT(response.headers,
+               Catch::Contains("X-Content-Type-Options: nosniff") &&
+                   Catch::Contains("Referrer-Policy: no-referrer") && Catch::Contains(strict) &&
+                   Catch::Contains("frame-ancestors 'none'") && !Catch::Contains("unsafe-inline"));
+  }
+  // The API reference lets Redoc style itself inline, and still runs no inline script.
+  auto docs = client.Get(s.url("/docs"));
+  CHECK_THAT(docs.headers, Catch::Contains("style-src 'self' 'unsafe-inline'") &&
+                               Catch::Contains("script-src 'self';") &&
+                               Catch::Contains("X-Content-Type-Options: nosniff"));
+  CHECK(docs.headers.find("Content-Security-Policy") ==
+        docs.headers.rfind("Content-Security-Policy"));  // one policy, not two
+  // A request refused before it is read whole gets them too.
+  RawConnection raw(s.server->port());
+  REQUIRE(raw.Send("GARBAGE\r\n\r\n"));
+  CHECK_THAT(raw.Read(2s), Catch::Contains("X-Content-Type-Options: nosniff"));
 }

@@ -59,6 +59,14 @@ async function setup() {
   });
   const browser = await launchBrowser(args.chromium);
   const page = browser.context.pages()[0] || await browser.context.newPage();
+  // Every Content-Security-Policy violation of every page loaded, whatever logs it.
+  await page.addInitScript(() => {
+    document.addEventListener('securitypolicyviolation', (e) => {
+      const seen = JSON.parse(sessionStorage.getItem('csp-violations') || '[]');
+      seen.push(`${location.pathname}: ${e.violatedDirective} ${e.blockedURI}`);
+      sessionStorage.setItem('csp-violations', JSON.stringify(seen));
+    });
+  });
   const consoleErrors = [];
   page.on('pageerror', (error) => consoleErrors.push(String(error)));
   page.on('console', (msg) => {
@@ -468,6 +476,23 @@ const scenarios = [
       'NDJSON lines with the records as fetched');
     await t.shot('admin-export');
   }, { needs: 'export' }],
+
+  ['the UI and the API reference work under their Content-Security-Policy, with no violation', async (t) => {
+    const answer = await t.page.goto(t.url('/?q=xylophone'));
+    const policy = answer.headers()['content-security-policy'] || '';
+    t.expect(/script-src 'self'(;|$)/.test(policy) && !policy.includes('unsafe'), `strict policy: ${policy}`);
+    t.expect(answer.headers()['x-content-type-options'] === 'nosniff', 'nosniff');
+    t.expect(answer.headers()['referrer-policy'] === 'no-referrer', 'no referrer');
+    await t.eventually(async () => (await hitTitles(t)).length > 0, 'search works under the policy');
+    await t.page.locator('.hit-link').first().click();
+    await t.page.locator('#record-dialog[open] .json-tree').waitFor();
+    await t.page.keyboard.press('Escape');
+    const docs = await t.page.goto(t.url('/docs'));
+    t.expect(!/script-src[^;]*unsafe/.test(docs.headers()['content-security-policy'] || ''), 'no inline scripts on /docs');
+    await t.page.getByText('Octohub API', { exact: false }).first().waitFor({ timeout: 20000 });
+    const violations = await t.page.evaluate(() => sessionStorage.getItem('csp-violations') || '[]');
+    t.expect(violations === '[]', `no policy violations: ${violations}`);
+  }],
 
   ['the page logs no script errors', async (t) => {
     t.expect(t.consoleErrors.length === 0, `no errors: ${t.consoleErrors.join('\n')}`);
