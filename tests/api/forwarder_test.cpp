@@ -13,9 +13,9 @@
 
 #include "http_test_server.h"
 #include "octohub/api/forwarding_store.h"
-#include "octohub/core/network_guard.h"
 #include "octohub/ingest/ingest.h"
 #include "running_server.h"
+#include "scoped_network_guard.h"
 
 namespace json = boost::json;
 using namespace std::chrono_literals;
@@ -76,6 +76,12 @@ struct Forwarding {
         "content_hash = excluded.content_hash, change_seq = nextval('record_change_seq')",
         id, data);
     tx.commit();
+  }
+  // Forwards record `id` of source "s" to target "t".
+  void ForwardOne(const std::string& id) {
+    REQUIRE(Post("/api/v1/forwards",
+                 R"({"target": "t", "records": [{"source": "s", "id": ")" + id + R"("}]})")
+                .status == 202);
   }
   Response Post(const std::string& path, const std::string& body) {
     return client.Get(api.url(path), {write, kJson}, "POST", body);
@@ -179,8 +185,7 @@ TEST_CASE("a target's own method, Content-Type and auth from the environment are
   f.Target(target, R"(, "method": "PUT", "headers": {"Content-Type": "text/plain"},
       "auth": {"type": "bearer", "token_env": "OCTOHUB_SECRET_TEST_TARGET_TOKEN"},
       "template": "{{source}}/{{id}}: {{/title}}")");
-  REQUIRE(f.Post("/api/v1/forwards", R"({"target": "t", "records": [{"source": "s", "id": "1"}]})")
-              .status == 202);
+  f.ForwardOne("1");
   f.Start();
   REQUIRE(WaitFor([&] { return f.Count("sent") == 1; }));
   const TestRequest request = target.requests().at(0);
@@ -199,8 +204,7 @@ TEST_CASE("a target that redirects elsewhere never passes on the payload or the 
   });
   f.Put("1", "one");
   f.Target(target, R"(, "auth": {"type": "header", "name": "X-Api-Key", "value": "k1"})");
-  REQUIRE(f.Post("/api/v1/forwards", R"({"target": "t", "records": [{"source": "s", "id": "1"}]})")
-              .status == 202);
+  f.ForwardOne("1");
   f.Start();
   REQUIRE(WaitFor([&] { return f.Count("dead") == 1; }));
   CHECK(target.requests().size() == 1);
@@ -210,17 +214,12 @@ TEST_CASE("a target that redirects elsewhere never passes on the payload or the 
 }
 
 TEST_CASE("a target on a denied network is refused at once, with the reason", "[pg][http]") {
-  struct RestoreDefaultGuard {
-    ~RestoreDefaultGuard() { octohub::InstallNetworkGuard(nullptr); }
-  } restore;
-  octohub::InstallNetworkGuard(std::make_shared<const octohub::NetworkGuard>(
-      *octohub::NetworkGuard::Make("127.0.0.2/32", "")));
+  octohub::testing::ScopedNetworkGuard guard("127.0.0.2/32");
   Forwarding f;
   HttpTestServer target([](const TestRequest&) { return TestResponse{200, "{}"}; }, "127.0.0.2");
   f.Put("1", "one");
   f.Target(target);
-  REQUIRE(f.Post("/api/v1/forwards", R"({"target": "t", "records": [{"source": "s", "id": "1"}]})")
-              .status == 202);
+  f.ForwardOne("1");
   f.Start();
   REQUIRE(WaitFor([&] { return f.Count("dead") == 1; }));
   CHECK(target.requests().empty());
@@ -319,8 +318,7 @@ TEST_CASE("500 bursts, resets and timeouts are retried until the delivery is sen
   });
   f.Put("1", "one");
   f.Target(target, R"(, "timeout_s": 0.5)");
-  REQUIRE(f.Post("/api/v1/forwards", R"({"target": "t", "records": [{"source": "s", "id": "1"}]})")
-              .status == 202);
+  f.ForwardOne("1");
   f.Start();
   REQUIRE(WaitFor([&] { return f.Count("sent") == 1; }, 20s));
   auto delivery = f.GetJson("/api/v1/deliveries?status=sent").at("deliveries").at(0);
@@ -342,8 +340,7 @@ TEST_CASE("429 with Retry-After waits that long before the next attempt", "[pg][
   });
   f.Put("1", "one");
   f.Target(target);
-  REQUIRE(f.Post("/api/v1/forwards", R"({"target": "t", "records": [{"source": "s", "id": "1"}]})")
-              .status == 202);
+  f.ForwardOne("1");
   const auto started = std::chrono::steady_clock::now();
   f.Start();
   REQUIRE(WaitFor([&] { return f.Count("sent") == 1; }));
@@ -360,8 +357,7 @@ TEST_CASE("after max_attempts a delivery is dead with its last status, and can b
   });
   f.Put("1", "one");
   f.Target(target, R"(, "max_attempts": 3)");
-  REQUIRE(f.Post("/api/v1/forwards", R"({"target": "t", "records": [{"source": "s", "id": "1"}]})")
-              .status == 202);
+  f.ForwardOne("1");
   f.Start();
   REQUIRE(WaitFor([&] { return f.Count("dead") == 1; }));
   auto dead = f.GetJson("/api/v1/deliveries?status=dead&target=t").at("deliveries").at(0);
@@ -383,8 +379,7 @@ TEST_CASE("a 400 from the target is dead at once: retrying cannot fix it", "[pg]
   HttpTestServer target([](const TestRequest&) { return TestResponse{400, "bad field"}; });
   f.Put("1", "one");
   f.Target(target);
-  REQUIRE(f.Post("/api/v1/forwards", R"({"target": "t", "records": [{"source": "s", "id": "1"}]})")
-              .status == 202);
+  f.ForwardOne("1");
   f.Start();
   REQUIRE(WaitFor([&] { return f.Count("dead") == 1; }));
   CHECK(target.requests().size() == 1);

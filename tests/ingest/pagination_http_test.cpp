@@ -7,9 +7,9 @@
 #include <thread>
 
 #include "http_test_server.h"
-#include "octohub/core/network_guard.h"
 #include "octohub/ingest/ingest.h"
 #include "process.h"
+#include "scoped_network_guard.h"
 #include "temp_dir.h"
 #include "test_database.h"
 
@@ -435,13 +435,6 @@ TEST_CASE("credentials go only to the source's own origin, not along redirects o
 
 TEST_CASE("the network guard refuses a denied address, also behind a redirect or a DNS name",
           "[pg][http]") {
-  struct RestoreDefaultGuard {
-    ~RestoreDefaultGuard() { octohub::InstallNetworkGuard(nullptr); }
-  } restore;
-  auto install = [](const char* deny) {
-    octohub::InstallNetworkGuard(
-        std::make_shared<const octohub::NetworkGuard>(*octohub::NetworkGuard::Make(deny, "")));
-  };
   auto items = [](const TestRequest&) {
     return TestResponse{200, json::serialize(json::object{{"items", Items(1, 2)}})};
   };
@@ -451,7 +444,7 @@ TEST_CASE("the network guard refuses a denied address, also behind a redirect or
     return items(r);
   });
   const std::string no_paging = R"("pagination": {"type": "none"})";
-  install("127.0.0.2/32");
+  octohub::testing::ScopedNetworkGuard guard("127.0.0.2/32");
   for (const std::string& url : {denied.url("/items"), allowed.url("/hop")}) {
     INFO(url);
     TestDatabase database;
@@ -467,7 +460,7 @@ TEST_CASE("the network guard refuses a denied address, also behind a redirect or
     CHECK(Harvest(database, Source(allowed.url("/items"), no_paging)).status == "succeeded");
   }
   // A name is checked on the address it resolves to.
-  install("127.0.0.0/8,::1/128");
+  guard.Deny("127.0.0.0/8,::1/128");
   TestDatabase database;
   Run run = Harvest(
       database, Source("http://localhost:" + std::to_string(allowed.port()) + "/items", no_paging));
