@@ -6,6 +6,7 @@
 
 #include "export_format.h"
 #include "octohub/api/export.h"
+#include "octohub/core/pg_array.h"
 #include "octohub/ingest/ingest.h"
 
 namespace octohub::api {
@@ -15,21 +16,6 @@ namespace {
 constexpr const char* kUpdatedAt =
     "to_char(r.updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')";
 constexpr std::size_t kMatchBatch = 1000;  // (source, id) pairs looked up at once
-
-// A PostgreSQL array literal of texts: {"a","b\"c"}.
-std::string TextArray(const std::vector<std::pair<std::string, std::string>>& keys, bool first) {
-  std::string out = "{";
-  for (const auto& key : keys) {
-    if (out.size() > 1) out += ',';
-    out += '"';
-    for (char c : first ? key.first : key.second) {
-      if (c == '"' || c == '\\') out += '\\';
-      out += c;
-    }
-    out += '"';
-  }
-  return out + "}";
-}
 
 std::string_view View(const pqxx::field& field) { return {field.c_str(), field.size()}; }
 
@@ -207,7 +193,10 @@ struct Export::State {
       std::vector<std::pair<std::string, std::string>> batch;
       bool stopped = false;
       auto flush = [&]() {
-        auto rows = tx.exec_params(sql, TextArray(batch, true), TextArray(batch, false));
+        auto rows = tx.exec_params(
+            sql,
+            PgTextArray(batch, [](const auto& key) -> const std::string& { return key.first; }),
+            PgTextArray(batch, [](const auto& key) -> const std::string& { return key.second; }));
         batch.clear();
         for (const auto& row : rows) {
           if (!Emit(out, View(row[0]), View(row[1]), View(row[2]), View(row[3]))) {

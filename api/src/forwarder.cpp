@@ -18,10 +18,10 @@
 
 #include "octohub/api/forwarding.h"
 #include "octohub/api/forwarding_store.h"
-#include "octohub/core/channels.h"
+#include "octohub/core/change_feed.h"
 #include "octohub/core/log.h"
 #include "octohub/core/secrets.h"
-#include "octohub/ingest/curl_guard.h"
+#include "octohub/ingest/curl_setup.h"
 
 namespace octohub::api {
 namespace {
@@ -129,8 +129,7 @@ struct Forwarder::Impl {
 
   Impl(const Database& d, Metrics* m, ForwarderOptions o)
       : db(d), metrics(m), options(std::move(o)), outbox(d) {
-    static std::once_flag once;
-    std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+    ingest::InitCurlOnce();
     multi = curl_multi_init();
     curl_multi_setopt(multi, CURLMOPT_MAXCONNECTS, 1024L);
     if (metrics != nullptr) {
@@ -224,27 +223,18 @@ struct Forwarder::Impl {
       headers.push_back("X-Octohub-Signature: " +
                         SignatureHeader(need(spec.secret, "/secret"), transfer->delivery.body));
     }
-    switch (spec.auth.type) {
-      case AuthSpec::Type::kNone:
-        break;
-      case AuthSpec::Type::kBearer:
-        headers.push_back("Authorization: Bearer " + need(spec.auth.token, "/auth/token"));
-        break;
-      case AuthSpec::Type::kBasic:
-        basic = {need(spec.auth.username, "/auth/username"),
-                 need(spec.auth.password, "/auth/password")};
-        break;
-      case AuthSpec::Type::kHeader:
-        headers.push_back(spec.auth.name + ": " + need(spec.auth.value, "/auth/value"));
-        break;
-      case AuthSpec::Type::kQuery: {
-        std::string value = need(spec.auth.value, "/auth/value");
-        char* name = curl_easy_escape(nullptr, spec.auth.name.c_str(), 0);
+    if (auto credentials = RevealCredentials(spec.auth); !credentials.ok()) {
+      if (problem.ok()) problem = credentials.status();
+    } else {
+      for (const auto& [name, value] : credentials->headers) headers.push_back(name + ": " + value);
+      basic = std::move(credentials->basic);
+      for (const auto& [name, value] : credentials->query) {
+        char* escaped_name = curl_easy_escape(nullptr, name.c_str(), 0);
         char* escaped = curl_easy_escape(nullptr, value.c_str(), 0);
-        url += std::string(url.find('?') == std::string::npos ? "?" : "&") + name + "=" + escaped;
-        curl_free(name);
+        url += std::string(url.find('?') == std::string::npos ? "?" : "&") + escaped_name + "=" +
+               escaped;
+        curl_free(escaped_name);
         curl_free(escaped);
-        break;
       }
     }
     if (!problem.ok()) {

@@ -2,18 +2,13 @@
 
 #include <boost/json.hpp>
 
-#include "octohub/core/channels.h"
+#include "octohub/core/change_feed.h"
+#include "octohub/core/pg_array.h"
 #include "octohub/core/secrets.h"
 
 namespace octohub::api {
 namespace json = boost::json;
 namespace {
-
-// Held by record writers while they number changes: once we hold it, every change numbered
-// so far is committed, so "changes after now" starts exactly at the sequence's last value.
-constexpr const char* kLockChangeFeed = "SELECT pg_advisory_xact_lock(7022136337812264771)";
-constexpr const char* kLastChangeSeq =
-    "SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM record_change_seq";
 
 constexpr const char* kRecordsByKey = R"(
   SELECT k.ord, r.data::text FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS k(source, id, ord)
@@ -74,15 +69,6 @@ json::object DeliveryToJson(const pqxx::row& row) {
           {"sent_at", Nullable(row[12])}};
 }
 
-std::string PgIntArray(const std::vector<std::int64_t>& values) {
-  std::string out = "{";
-  for (size_t i = 0; i < values.size(); ++i) {
-    if (i > 0) out += ',';
-    out += std::to_string(values[i]);
-  }
-  return out + "}";
-}
-
 Result<Saved> SaveSpec(pqxx::work& tx, const char* table, const std::string& name,
                        const json::object& doc, bool create_only) {
   auto existing = tx.exec_params(
@@ -100,20 +86,6 @@ Result<Saved> SaveSpec(pqxx::work& tx, const char* table, const std::string& nam
 }
 
 }  // namespace
-
-std::string PgTextArray(const std::vector<std::string>& values) {
-  std::string out = "{";
-  for (size_t i = 0; i < values.size(); ++i) {
-    if (i > 0) out += ',';
-    out += '"';
-    for (char c : values[i]) {
-      if (c == '"' || c == '\\') out += '\\';
-      out += c;
-    }
-    out += '"';
-  }
-  return out + "}";
-}
 
 // ---- targets
 
@@ -190,8 +162,8 @@ Result<Saved> RuleStore::Save(const RuleSpec& spec, bool create_only) {
     const json::object doc = RuleSpecToJson(spec);
     auto saved = SaveSpec(tx, "rules", spec.name, doc, create_only);
     if (!saved.ok() || *saved == Saved::kUnchanged) return saved;
-    tx.exec(kLockChangeFeed);
-    const std::int64_t from = tx.exec1(kLastChangeSeq)[0].as<std::int64_t>();
+    LockChangeFeed(tx);
+    const std::int64_t from = LastChangeSeq(tx);
     tx.exec_params(
         "INSERT INTO rules (name, spec, target, enabled, from_seq) VALUES ($1, $2::jsonb, $3, $4, "
         "$5) ON CONFLICT (name) DO UPDATE SET spec = excluded.spec, target = excluded.target, "

@@ -266,24 +266,4 @@ std::chrono::milliseconds RetryDelay(int attempts, double backoff_s, double jitt
   return std::chrono::milliseconds(static_cast<std::int64_t>(delay * 1000));
 }
 
-std::optional<std::chrono::milliseconds> ParseRetryAfter(
-    std::string_view value, std::chrono::system_clock::time_point now) {
-  std::string text = Trim(value);
-  if (text.empty()) return std::nullopt;
-  if (std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; })) {
-    if (text.size() > 7) return std::chrono::milliseconds(std::int64_t{86400} * 1000);
-    return std::chrono::milliseconds(std::stoll(text) * 1000);
-  }
-  std::tm tm{};
-  const char* end = strptime(text.c_str(), "%a, %d %b %Y %H:%M:%S GMT", &tm);
-  if (end == nullptr || *end != '\0') return std::nullopt;
-  auto when = std::chrono::system_clock::from_time_t(timegm(&tm));
-  auto delta = std::chrono::duration_cast<std::chrono::milliseconds>(when - now);
-  return std::max(delta, std::chrono::milliseconds(0));
-}
-
-bool IsRetryableStatus(int status) {
-  return status == 408 || status == 425 || status == 429 || status >= 500;
-}
-
 }  // namespace octohub::api

@@ -6,6 +6,7 @@
 #include "octohub/api/forwarder.h"
 #include "octohub/api/forwarding_store.h"
 #include "octohub/core/log.h"
+#include "octohub/core/pg_array.h"
 
 namespace octohub::api {
 namespace json = boost::json;

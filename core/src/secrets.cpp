@@ -54,6 +54,42 @@ Result<std::string> RevealSecret(const Secret& secret, const std::string& where)
   return std::string(value);
 }
 
+Result<Credentials> RevealCredentials(const AuthSpec& auth) {
+  Credentials out;
+  auto reveal = [&out](const Secret& secret, const char* where) -> Result<std::string> {
+    auto value = RevealSecret(secret, where);
+    if (value.ok()) out.secrets.push_back(*value);
+    return value;
+  };
+  switch (auth.type) {
+    case AuthSpec::Type::kNone:
+      break;
+    case AuthSpec::Type::kBearer: {
+      auto token = reveal(auth.token, "/auth/token");
+      if (!token.ok()) return token.status();
+      out.headers.emplace_back("Authorization", "Bearer " + *token);
+      break;
+    }
+    case AuthSpec::Type::kBasic: {
+      auto user = RevealSecret(auth.username, "/auth/username");  // a name, not hidden
+      if (!user.ok()) return user.status();
+      auto password = reveal(auth.password, "/auth/password");
+      if (!password.ok()) return password.status();
+      out.basic = {*user, *password};
+      break;
+    }
+    case AuthSpec::Type::kHeader:
+    case AuthSpec::Type::kQuery: {
+      auto value = reveal(auth.value, "/auth/value");
+      if (!value.ok()) return value.status();
+      (auth.type == AuthSpec::Type::kHeader ? out.headers : out.query)
+          .emplace_back(auth.name, *value);
+      break;
+    }
+  }
+  return out;
+}
+
 void SecretScrubber::AddValue(const std::string& value) {
   if (value.size() >= 3) values_.push_back(value);
 }

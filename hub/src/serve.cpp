@@ -13,7 +13,7 @@
 #include "octohub/api/forwarder.h"
 #include "octohub/api/keys.h"
 #include "octohub/api/server.h"
-#include "octohub/core/channels.h"
+#include "octohub/core/change_feed.h"
 #include "octohub/core/log.h"
 #include "octohub/core/network_guard.h"
 #include "octohub/indexer/indexer.h"

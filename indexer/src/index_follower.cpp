@@ -10,7 +10,7 @@
 #include "document_mapper.h"
 #include "generations.h"
 #include "index_schema.h"
-#include "octohub/core/channels.h"
+#include "octohub/core/change_feed.h"
 #include "octohub/core/log.h"
 #include "octohub/indexer/indexer.h"
 

@@ -5,7 +5,7 @@
 #include <cctype>
 #include <mutex>
 
-#include "octohub/ingest/curl_guard.h"
+#include "octohub/ingest/curl_setup.h"
 #include "octohub/ingest/http_fetcher.h"
 
 namespace octohub::ingest {
@@ -44,8 +44,7 @@ std::string Trim(std::string_view text) {
 class CurlFetcher final : public HttpFetcher {
  public:
   explicit CurlFetcher(const CurlFetcherOptions& options) : options_(options) {
-    static std::once_flag once;
-    std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+    InitCurlOnce();
     handle_ = curl_easy_init();
   }
   ~CurlFetcher() override { curl_easy_cleanup(handle_); }

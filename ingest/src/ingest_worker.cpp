@@ -84,39 +84,13 @@ Status PrepareRequest(const SourceSpec& spec, HttpRequest& request, NamedValues&
   }
   query = spec.query;
   request.credentials_origin = UrlOrigin(spec.url);
-  const auto& auth = spec.auth;
-  switch (auth.type) {
-    case AuthSpec::Type::kNone:
-      break;
-    case AuthSpec::Type::kBearer: {
-      auto token = RevealSecret(auth.token, "/auth/token");
-      if (!token.ok()) return token.status();
-      scrubber.AddValue(*token);
-      request.credential_headers.emplace_back("Authorization", "Bearer " + *token);
-      break;
-    }
-    case AuthSpec::Type::kBasic: {
-      auto user = RevealSecret(auth.username, "/auth/username");
-      auto password = RevealSecret(auth.password, "/auth/password");
-      if (!user.ok()) return user.status();
-      if (!password.ok()) return password.status();
-      scrubber.AddValue(*password);
-      request.basic_auth = {*user, *password};
-      break;
-    }
-    case AuthSpec::Type::kHeader:
-    case AuthSpec::Type::kQuery: {
-      auto value = RevealSecret(auth.value, "/auth/value");
-      if (!value.ok()) return value.status();
-      scrubber.AddValue(*value);
-      if (auth.type == AuthSpec::Type::kQuery) scrubber.AddQueryParam(auth.name);
-      if (auth.type == AuthSpec::Type::kHeader)
-        request.credential_headers.emplace_back(auth.name, *value);
-      else
-        credential_query.emplace_back(auth.name, *value);
-      break;
-    }
-  }
+  auto credentials = RevealCredentials(spec.auth);
+  if (!credentials.ok()) return credentials.status();
+  for (const auto& secret : credentials->secrets) scrubber.AddValue(secret);
+  if (spec.auth.type == AuthSpec::Type::kQuery) scrubber.AddQueryParam(spec.auth.name);
+  request.credential_headers = std::move(credentials->headers);
+  request.basic_auth = std::move(credentials->basic);
+  credential_query = std::move(credentials->query);
   return Status::Ok();
 }
 

@@ -3,6 +3,8 @@
 #include <pqxx/pqxx>
 #include <unordered_map>
 
+#include "octohub/core/pg_array.h"
+
 namespace octohub::ingest {
 namespace {
 
@@ -10,11 +12,6 @@ constexpr const char* kCreateStaging = R"(
   CREATE TEMP TABLE IF NOT EXISTS ingest_staging (
     id text NOT NULL, data text NOT NULL, content_hash uuid NOT NULL
   ) ON COMMIT DELETE ROWS)";
-
-// Change sequences must become visible in the order they are handed out, or the indexer
-// could move its checkpoint past a sequence whose transaction has not committed yet. Writers
-// therefore take this transaction-level lock just before numbering and hold it to commit.
-constexpr const char* kLockChangeFeed = "SELECT pg_advisory_xact_lock(7022136337812264771)";
 
 // What is stored for a page's ids: one primary-key probe per id, no writes.
 constexpr const char* kStoredHashes = R"(
@@ -43,20 +40,9 @@ constexpr const char* kMarkUnseenDeleted = R"(
   WHERE r.source = $1 AND NOT r.deleted
     AND NOT EXISTS (SELECT 1 FROM run_seen s WHERE s.id = r.id))";
 
-// The page's ids as a PostgreSQL text[] literal: {"a","b\"c"}.
+// The page's ids as a PostgreSQL text[] literal.
 std::string IdArray(const std::vector<ExtractedRecord>& records) {
-  std::string out = "{";
-  for (const auto& record : records) {
-    if (out.size() > 1) out += ',';
-    out += '"';
-    for (char c : record.id) {
-      if (c == '"' || c == '\\') out += '\\';
-      out += c;
-    }
-    out += '"';
-  }
-  out += '}';
-  return out;
+  return PgTextArray(records, [](const ExtractedRecord& r) -> const std::string& { return r.id; });
 }
 
 }  // namespace
@@ -98,7 +84,7 @@ WriteCounts WriteRecords(pqxx::work& tx, const std::string& source,
   if (counts.updated == 0) {
     // Only new records (a first run): straight into the table, numbered by its defaults.
     // No other writer adds this source's records meanwhile: a source has one run at a time.
-    tx.exec(kLockChangeFeed);
+    LockChangeFeed(tx);
     pqxx::stream_to copy(tx, "records",
                          std::vector<std::string>{"source", "id", "data", "content_hash"});
     for (const ExtractedRecord* record : changed) {
@@ -118,13 +104,11 @@ WriteCounts WriteRecords(pqxx::work& tx, const std::string& source,
     }
     copy.complete();
   }
-  tx.exec(kLockChangeFeed);
+  LockChangeFeed(tx);
   tx.exec_params0(kUpsert, source);
   tx.exec_params("SELECT pg_notify($1, $2)", kRecordsChannel, source);
   return counts;
 }
-
-void LockChangeFeed(pqxx::work& tx) { tx.exec(kLockChangeFeed); }
 
 void ForgetSeen(pqxx::work& tx) {
   tx.exec0(kCreateSeen);
@@ -140,7 +124,7 @@ void RememberSeen(pqxx::work& tx, const std::vector<ExtractedRecord>& records) {
 
 std::int64_t MarkUnseenDeleted(pqxx::work& tx, const std::string& source) {
   tx.exec0(kCreateSeen);
-  tx.exec(kLockChangeFeed);
+  LockChangeFeed(tx);
   auto result = tx.exec_params0(kMarkUnseenDeleted, source);
   const auto deleted = static_cast<std::int64_t>(result.affected_rows());
   if (deleted > 0) tx.exec_params("SELECT pg_notify($1, $2)", kRecordsChannel, source);

@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "octohub/core/channels.h"
+#include "octohub/core/change_feed.h"
 #include "page_extractor.h"
 
 namespace octohub::ingest {
@@ -32,9 +32,5 @@ void ForgetSeen(pqxx::work& tx);
 // After a complete full pass: marks every stored record of the source that the pass did not
 // see as deleted (with a new change sequence, so the index drops it). Returns how many.
 std::int64_t MarkUnseenDeleted(pqxx::work& tx, const std::string& source);
-
-// Takes the lock under which change sequences are handed out (see record_writer.cpp);
-// held until the transaction ends.
-void LockChangeFeed(pqxx::work& tx);
 
 }  // namespace octohub::ingest

@@ -7,6 +7,7 @@
 #include <random>
 #include <string_view>
 
+#include "octohub/core/retry.h"
 #include "octohub/core/status.h"
 #include "octohub/ingest/http_fetcher.h"
 #include "octohub/ingest/ingest.h"
@@ -15,12 +16,8 @@ namespace octohub::ingest {
 
 using Millis = std::chrono::milliseconds;
 
-// Connection errors, timeouts, 408, 429 and 5xx are worth another try; nothing else is.
+// Connection errors, timeouts and the statuses of IsRetryableStatus are worth another try.
 bool IsRetryable(const Result<HttpResponse>& outcome);
-
-// Retry-After as delay-seconds or an HTTP-date (IMF-fixdate); nullopt when unreadable.
-std::optional<Millis> ParseRetryAfter(std::string_view value,
-                                      std::chrono::system_clock::time_point now);
 
 // The wait before attempt `attempt + 1` (attempt counts from 1): what the server asked for,
 // if it asked, else a random delay in [0, base * 2^(attempt-1)]; never over max_delay.

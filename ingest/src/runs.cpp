@@ -2,7 +2,7 @@
 
 #include <pqxx/pqxx>
 
-#include "octohub/core/channels.h"
+#include "octohub/core/change_feed.h"
 #include "octohub/core/json_limits.h"
 #include "octohub/core/schedule.h"
 

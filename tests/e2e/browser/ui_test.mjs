@@ -416,7 +416,7 @@ const scenarios = [
     const ids = t.targetApi.received.filter((r) => r.url === '/inbox').map((r) => String(JSON.parse(r.body).id)).sort();
     t.expect(JSON.stringify(ids) === JSON.stringify(chosen), `the two records arrived: ${ids} vs ${chosen}`);
     await t.page.keyboard.press('Escape');
-  }, { needs: 'forward' }],
+  }],
 
   ['forward every record that matches a query with a facet filter', async (t) => {
     const before = t.targetApi.received.length;
@@ -431,7 +431,7 @@ const scenarios = [
     const ids = t.targetApi.received.slice(before).map((r) => String(JSON.parse(r.body).id)).sort();
     t.expect(JSON.stringify(ids) === JSON.stringify(expected), `the matching records arrived: ${ids} vs ${expected}`);
     await t.page.keyboard.press('Escape');
-  }, { needs: 'forward' }],
+  }],
 
   ['a dead delivery shows its error in admin and can be retried', async (t) => {
     await t.hub.api('POST', '/api/v1/targets', { name: 'broken', url: t.targetApi.url('/fail'), max_attempts: 1 });
@@ -453,7 +453,7 @@ const scenarios = [
     await t.page.locator('#admin-panel .message.ok', { hasText: 'queued again' }).waitFor();
     await t.eventually(() => t.targetApi.received.filter((r) => r.url === '/fail').length > attempts,
       'the retried delivery sent again');
-  }, { needs: 'forward' }],
+  }],
 
   ['export downloads the matching records as CSV and NDJSON with the admin key', async (t) => {
     await t.page.goto(t.url('/?view=admin&tab=export'));
@@ -475,7 +475,7 @@ const scenarios = [
     t.expect(lines.length === expected.length && lines.every((l) => l.source === 'tickets' && l.data.body.includes('xylophone')),
       'NDJSON lines with the records as fetched');
     await t.shot('admin-export');
-  }, { needs: 'export' }],
+  }],
 
   ['the UI and the API reference work under their Content-Security-Policy, with no violation', async (t) => {
     const answer = await t.page.goto(t.url('/?q=xylophone'));

@@ -28,11 +28,13 @@ export class ApiError extends Error {
   }
 }
 
-function describe(status, problem) {
+// The sentence shown for a problem+json answer: its detail, then each field error as
+// "<pointer> <reason>" (the server's field errors carry "pointer" and "reason").
+export function describe(status, problem) {
   let text = problem?.detail || problem?.title || `The server answered ${status}`;
   if (Array.isArray(problem?.errors) && problem.errors.length) {
     text += ': ' + problem.errors
-      .map((e) => (e.pointer ? `${e.pointer} ${e.message}` : e.message)).join('; ');
+      .map((e) => [e.pointer, e.reason ?? e.message].filter(Boolean).join(' ')).join('; ');
   }
   if (status === 401) text += ' — enter an API key under Admin.';
   if (status === 403) text += ' — this needs a key with a stronger role.';

@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "octohub/core/retry.h"
 #include "octohub/core/source_spec.h"
 #include "octohub/core/status.h"
 
@@ -105,12 +106,5 @@ std::string SignatureHeader(std::string_view secret, std::string_view body);
 // Delay before attempt `attempts + 1` after `attempts` failures: backoff_s * 2^(attempts-1),
 // capped at 300 s, scaled by jitter in [0.5, 1] (jitter01 in [0, 1] picks where).
 std::chrono::milliseconds RetryDelay(int attempts, double backoff_s, double jitter01);
-
-// A Retry-After header: delta seconds or an HTTP date, relative to now; nullopt if unusable.
-std::optional<std::chrono::milliseconds> ParseRetryAfter(std::string_view value,
-                                                         std::chrono::system_clock::time_point now);
-
-// Whether a response status should be retried (connection failures always are).
-bool IsRetryableStatus(int status);
 
 }  // namespace octohub::api

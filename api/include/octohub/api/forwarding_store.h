@@ -145,7 +145,4 @@ class DeliveryOutbox {
   const Database& db_;
 };
 
-// A PostgreSQL array literal of texts: {"a","b\"c"}.
-std::string PgTextArray(const std::vector<std::string>& values);
-
 }  // namespace octohub::api

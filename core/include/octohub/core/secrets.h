@@ -3,7 +3,9 @@
 // not be able to make the server send its other variables (DATABASE_URL, say) upstream.
 #pragma once
 
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "octohub/core/source_spec.h"
@@ -28,6 +30,18 @@ void CheckAuthSecretEnv(const AuthSpec& auth, const std::string& at,
 // The secret's value: its literal, or the variable it names, read now. A name without the
 // prefix (stored before the rule existed) or an unset variable is an error naming `where`.
 Result<std::string> RevealSecret(const Secret& secret, const std::string& where);
+
+// An auth block with its secrets read: what a request to the API must carry. Sources and
+// targets send the same credentials the same way.
+struct Credentials {
+  std::vector<std::pair<std::string, std::string>> headers;  // Authorization, or the named one
+  std::vector<std::pair<std::string, std::string>> query;    // the auth query parameter
+  std::optional<std::pair<std::string, std::string>> basic;  // user name, password
+  std::vector<std::string> secrets;  // every value revealed, for SecretScrubber
+};
+
+// Reads the secrets of `auth` (at "/auth/…"); the first that cannot be read is the error.
+Result<Credentials> RevealCredentials(const AuthSpec& auth);
 
 // Hides secrets in text meant for people (run errors, log lines): the values it was given, the
 // value of the source's auth query parameter in any URL, and the user information of any URL

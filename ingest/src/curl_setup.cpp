@@ -1,6 +1,8 @@
-#include "octohub/ingest/curl_guard.h"
+#include "octohub/ingest/curl_setup.h"
 
 #include <sys/socket.h>
+
+#include <mutex>
 
 #include "octohub/core/network_guard.h"
 
@@ -18,6 +20,11 @@ curl_socket_t OpenCheckedSocket(void* refusal, curlsocktype purpose, curl_sockad
 }
 
 }  // namespace
+
+void InitCurlOnce() {
+  static std::once_flag once;
+  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+}
 
 void GuardConnections(CURL* handle, std::string* refusal) {
   curl_easy_setopt(handle, CURLOPT_OPENSOCKETFUNCTION, &OpenCheckedSocket);

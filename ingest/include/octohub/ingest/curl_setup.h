@@ -1,4 +1,5 @@
-// Puts a libcurl handle under the process's network guard (octohub/core/network_guard.h).
+// What every libcurl client of Octohub shares: the global set-up, and the process's network
+// guard (octohub/core/network_guard.h) on each handle.
 #pragma once
 
 #include <curl/curl.h>
@@ -6,6 +7,9 @@
 #include <string>
 
 namespace octohub::ingest {
+
+// curl_global_init, once per process, whichever client comes first.
+void InitCurlOnce();
 
 // Every connection `handle` opens from now on (redirects and retries included) is checked
 // against CurrentNetworkGuard() on the address it resolved to; a refused one fails the

@@ -1,0 +1,32 @@
+// The change feed: every write to records (and every source tombstone) takes the next value
+// of record_change_seq, and readers (the indexer, rules) follow the feed by that number. The
+// modules that meet at these tables wake each other with LISTEN/NOTIFY on the channels below.
+#pragma once
+
+#include <cstdint>
+#include <pqxx/pqxx>
+
+namespace octohub {
+
+// Records changed (payload: the source); the indexer listens.
+inline constexpr const char* kRecordsChannel = "octohub_records";
+// Runs queued (payload: the source, or empty); ingest workers listen.
+inline constexpr const char* kRunsChannel = "octohub_runs";
+// Deliveries committed to the outbox (payload: the target); forwarders listen.
+inline constexpr const char* kDeliveriesChannel = "octohub_deliveries";
+
+// Change sequences must become visible in the order they are handed out, or a reader could
+// move its checkpoint past a sequence whose transaction has not committed yet. Writers take
+// this transaction-level lock just before numbering and hold it to commit.
+inline void LockChangeFeed(pqxx::transaction_base& tx) {
+  tx.exec("SELECT pg_advisory_xact_lock(7022136337812264771)");
+}
+
+// The last change numbered so far (0 before the first). Under LockChangeFeed every change up
+// to it is committed, so "changes after now" starts exactly there.
+inline std::int64_t LastChangeSeq(pqxx::transaction_base& tx) {
+  return tx.exec1("SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM record_change_seq")[0]
+      .as<std::int64_t>();
+}
+
+}  // namespace octohub

@@ -1,0 +1,40 @@
+#include "octohub/core/retry.h"
+
+#include <time.h>
+
+#include <algorithm>
+#include <charconv>
+#include <string>
+
+namespace octohub {
+
+namespace {
+constexpr std::chrono::milliseconds kLongestWait = std::chrono::hours(24);
+}  // namespace
+
+bool IsRetryableStatus(long status) {
+  return status == 408 || status == 425 || status == 429 || (status >= 500 && status <= 599);
+}
+
+std::optional<std::chrono::milliseconds> ParseRetryAfter(
+    std::string_view value, std::chrono::system_clock::time_point now) {
+  while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
+  while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) value.remove_suffix(1);
+  if (value.empty()) return std::nullopt;
+  if (std::all_of(value.begin(), value.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+    long long seconds = 0;
+    auto [end, error] = std::from_chars(value.data(), value.data() + value.size(), seconds);
+    if (error != std::errc() || seconds > kLongestWait.count() / 1000) return kLongestWait;
+    return std::chrono::milliseconds(seconds * 1000);
+  }
+  // IMF-fixdate: "Sun, 06 Nov 1994 08:49:37 GMT".
+  std::tm parts{};
+  const std::string text(value);
+  const char* rest = strptime(text.c_str(), "%a, %d %b %Y %H:%M:%S GMT", &parts);
+  if (rest == nullptr || *rest != '\0') return std::nullopt;
+  const auto when = std::chrono::system_clock::from_time_t(timegm(&parts));
+  const auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(when - now);
+  return std::clamp(wait, std::chrono::milliseconds(0), kLongestWait);
+}
+
+}  // namespace octohub
