@@ -3,11 +3,16 @@
 #include <atomic>
 #include <ctime>
 
-#include "octohub/api/export.h"
+#include "octohub/export/export.h"
 #include "routes.h"
 
 namespace octohub::api {
 namespace {
+
+using exporting::Export;
+using exporting::ExportExtension;
+using exporting::ExportFormat;
+using exporting::ParseExportParams;
 
 // Held for as long as an export runs, by the reply that streams it.
 class ExportSlot {

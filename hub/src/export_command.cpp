@@ -7,7 +7,7 @@
 #include <iostream>
 
 #include "commands.h"
-#include "octohub/api/export.h"
+#include "octohub/export/export.h"
 #include "octohub/indexer/indexer.h"
 #include "octohub/indexer/searcher.h"
 #include "runtime.h"
@@ -15,7 +15,7 @@
 namespace octohub::hub {
 namespace {
 
-class FileBody final : public api::BodyWriter {
+class FileBody final : public BodyWriter {
  public:
   explicit FileBody(std::FILE* file) : file_(file) {}
   bool Write(std::string_view piece) override {
@@ -35,7 +35,7 @@ int RunExport(const GlobalOptions& options, const ExportCommand& command) {
   if (!command.since.empty()) params.emplace_back("since", command.since);
   if (command.bom) params.emplace_back("bom", "true");
   if (command.raw_formulas) params.emplace_back("formulas", "raw");
-  auto request = api::ParseExportParams(params);
+  auto request = exporting::ParseExportParams(params);
   if (!request.ok()) return Fail(request.status());
 
   auto runtime = Runtime::Open(options);
@@ -49,7 +49,7 @@ int RunExport(const GlobalOptions& options, const ExportCommand& command) {
     }
   }
   auto searcher = indexer::OpenSearcher(options.index_dir());
-  auto prepared = api::Export::Prepare(db, *searcher, std::move(*request));
+  auto prepared = exporting::Export::Prepare(db, *searcher, std::move(*request));
   if (!prepared.ok()) return Fail(prepared.status());
 
   const bool to_stdout = command.output.empty() || command.output == "-";

@@ -15,6 +15,7 @@
 #include <utility>
 #include <vector>
 
+#include "octohub/core/body_writer.h"
 #include "octohub/core/metrics.h"
 #include "octohub/core/status.h"
 
@@ -35,16 +36,6 @@ struct RequestView {
   std::string client;                    // the peer's address (no port)
   std::string origin;                    // the Origin header, for CORS
   std::string key_name;  // set by the Authorizer: the name of the key used, for the access log
-};
-
-// Where a streamed body goes, piece by piece (chunked transfer encoding). Not thread-safe.
-class BodyWriter {
- public:
-  virtual ~BodyWriter() = default;
-  // Sends one piece, waiting while the client is slow to read, so memory stays bounded by a
-  // few pieces whatever the body's size. False once the client has gone, has stopped reading
-  // for too long, or the server is stopping: the producer must stop then.
-  virtual bool Write(std::string_view piece) = 0;
 };
 
 struct Reply {

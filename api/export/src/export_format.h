@@ -19,7 +19,7 @@
 #include "octohub/core/source_spec.h"
 #include "octohub/core/status.h"
 
-namespace octohub::api::exporting {
+namespace octohub::exporting {
 
 // One mapped field's value in one record.
 struct FieldValue {
@@ -106,4 +106,4 @@ bool SplitCopyLine(std::string_view line, std::vector<std::string>& columns);
 // UTC; a bare date is its midnight UTC); nullopt when it is not one.
 std::optional<std::string> NormalizeTimestamp(std::string_view text);
 
-}  // namespace octohub::api::exporting
+}  // namespace octohub::exporting

@@ -6,7 +6,7 @@
 #include <cstring>
 #include <map>
 
-namespace octohub::api::exporting {
+namespace octohub::exporting {
 namespace {
 
 constexpr std::string_view kFixedColumns[] = {"source", "id", "updated_at", "data"};
@@ -415,4 +415,4 @@ std::optional<std::string> NormalizeTimestamp(std::string_view text) {
   return std::nullopt;
 }
 
-}  // namespace octohub::api::exporting
+}  // namespace octohub::exporting

@@ -3,7 +3,7 @@
 
 #include <catch2/catch.hpp>
 
-using namespace octohub::api::exporting;
+using namespace octohub::exporting;
 using octohub::IndexSpec;
 
 namespace {

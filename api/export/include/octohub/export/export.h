@@ -14,12 +14,12 @@
 #include <utility>
 #include <vector>
 
-#include "octohub/api/http_server.h"
+#include "octohub/core/body_writer.h"
 #include "octohub/core/database.h"
 #include "octohub/core/status.h"
 #include "octohub/indexer/searcher.h"
 
-namespace octohub::api {
+namespace octohub::exporting {
 
 enum class ExportFormat { kNdjson, kCsv, kJson };
 
@@ -61,4 +61,4 @@ class Export {
   std::unique_ptr<State> state_;
 };
 
-}  // namespace octohub::api
+}  // namespace octohub::exporting

@@ -5,12 +5,11 @@
 #include <pqxx/pqxx>
 
 #include "export_format.h"
-#include "octohub/api/export.h"
 #include "octohub/core/pg_array.h"
+#include "octohub/export/export.h"
 #include "octohub/ingest/ingest.h"
 
-namespace octohub::api {
-namespace fmt = exporting;
+namespace octohub::exporting {
 namespace {
 
 constexpr const char* kUpdatedAt =
@@ -50,7 +49,7 @@ Result<ExportRequest> ParseExportParams(
     } else if (name == "q") {
       request.q = value;
     } else if (name == "since") {
-      auto normalized = fmt::NormalizeTimestamp(value);
+      auto normalized = NormalizeTimestamp(value);
       if (!normalized) {
         return InvalidArgument(
             "since must be an ISO 8601 date or date-time such as 2024-05-01 "
@@ -109,11 +108,11 @@ struct Export::State {
   ExportRequest request;
   std::vector<std::string> sources;  // by name
   std::map<std::string, std::size_t, std::less<>> source_index;
-  std::vector<fmt::FieldExtractor> extractors;
-  fmt::ColumnLayout layout;
+  std::vector<FieldExtractor> extractors;
+  ColumnLayout layout;
   std::int64_t rows = 0;
   // Reused for every row.
-  std::vector<fmt::FieldValue> values;
+  std::vector<FieldValue> values;
   std::string line;
   std::string scratch;
 
@@ -126,13 +125,12 @@ struct Export::State {
     extractors[s].Extract(data, values);
     line.clear();
     if (request.format == ExportFormat::kCsv) {
-      fmt::AppendCsvRow(line, {source, id, updated_at, data}, layout.columns.size(),
-                        layout.column_of[s], values,
-                        request.raw_formulas ? fmt::CsvFormulas::kRaw : fmt::CsvFormulas::kDefuse);
+      AppendCsvRow(line, {source, id, updated_at, data}, layout.columns.size(), layout.column_of[s],
+                   values, request.raw_formulas ? CsvFormulas::kRaw : CsvFormulas::kDefuse);
     } else {
-      const std::string_view one_line = fmt::OneLineJson(data, scratch);
+      const std::string_view one_line = OneLineJson(data, scratch);
       if (request.format == ExportFormat::kJson) line += rows == 0 ? "\n" : ",\n";
-      fmt::AppendJsonRow(line, {source, id, updated_at, one_line}, extractors[s].names(), values);
+      AppendJsonRow(line, {source, id, updated_at, one_line}, extractors[s].names(), values);
       if (request.format == ExportFormat::kNdjson) line += '\n';
     }
     ++rows;
@@ -161,7 +159,7 @@ struct Export::State {
       std::string raw;
       std::vector<std::string> columns;
       while (copy.get_raw_line(raw)) {
-        if (!fmt::SplitCopyLine(raw, columns) || columns.size() != 4) {
+        if (!SplitCopyLine(raw, columns) || columns.size() != 4) {
           return Internal("export: an unexpected row from PostgreSQL");
         }
         if (!Emit(out, columns[0], columns[1], columns[2], columns[3])) {
@@ -267,13 +265,13 @@ Result<std::unique_ptr<Export>> Export::Prepare(const Database& db, indexer::Sea
   for (const auto& name : state->sources) {
     auto spec = registry.Get(name);
     if (!spec.ok()) return spec.status();
-    auto extractor = fmt::FieldExtractor::From(spec->index);
+    auto extractor = FieldExtractor::From(spec->index);
     if (!extractor.ok()) return extractor.status().WithContext("source " + name);
     field_names.push_back(extractor->names());
     state->source_index.emplace(name, state->extractors.size());
     state->extractors.push_back(std::move(*extractor));
   }
-  state->layout = fmt::LayOutColumns(field_names);
+  state->layout = LayOutColumns(field_names);
   if (!IsBlank(request.q)) {
     // A query that does not parse is refused now, before a byte of the body is written.
     indexer::SearchRequest probe;
@@ -291,7 +289,7 @@ Status Export::Run(BodyWriter& out) {
   std::string preamble;
   if (s.request.format == ExportFormat::kCsv) {
     if (s.request.bom) preamble = "\xEF\xBB\xBF";
-    fmt::AppendCsvHeader(preamble, s.layout.columns);
+    AppendCsvHeader(preamble, s.layout.columns);
   } else if (s.request.format == ExportFormat::kJson) {
     preamble = "[";
   }
@@ -308,4 +306,4 @@ Status Export::Run(BodyWriter& out) {
   return Status::Ok();
 }
 
-}  // namespace octohub::api
+}  // namespace octohub::exporting
