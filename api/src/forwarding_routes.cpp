@@ -4,11 +4,12 @@
 #include <charconv>
 #include <pqxx/pqxx>
 
-#include "octohub/api/forwarding_store.h"
 #include "octohub/core/log.h"
+#include "octohub/forward/forwarding_store.h"
 #include "routes.h"
 
 namespace octohub::api {
+using namespace octohub::forward;
 namespace json = boost::json;
 namespace {
 
@@ -97,7 +98,7 @@ Reply SaveRule(const ServerDependencies& deps, const RequestView& request, bool 
   if (auto bad = ReadNamed(request, path_name, body)) return *bad;
   auto spec = ParseRuleSpec(body);
   if (!spec.ok()) return ReplyForStatus(spec.status());
-  auto saved = octohub::api::SaveRule(deps.db, deps.searcher, *spec, create);
+  auto saved = octohub::forward::SaveRule(deps.db, deps.searcher, *spec, create);
   if (!saved.ok()) return ReplyForStatus(saved.status());
   json::object out = RuleSpecToJson(*spec);
   if (spec->backfill && saved->saved != Saved::kUnchanged) {

@@ -4,8 +4,8 @@
 #include <deque>
 #include <mutex>
 
-#include "octohub/api/forwarding.h"
-#include "octohub/api/forwarding_store.h"
+#include "octohub/forward/forwarding.h"
+#include "octohub/forward/forwarding_store.h"
 
 namespace octohub::hub {
 namespace json = boost::json;
@@ -65,14 +65,14 @@ std::vector<api::Route> DemoInboxRoutes() {
 Status ApplyDemoForwarding(const Database& db, const std::string& base) {
   std::string target_document = kTarget;
   target_document.replace(target_document.find("{base}"), 6, base);
-  auto target = api::ParseTargetSpec(json::parse(target_document));
+  auto target = forward::ParseTargetSpec(json::parse(target_document));
   if (!target.ok()) return target.status().WithContext("demo target");
-  if (auto saved = api::TargetStore(db).Save(*target, false); !saved.ok()) {
+  if (auto saved = forward::TargetStore(db).Save(*target, false); !saved.ok()) {
     return saved.status().WithContext("demo target");
   }
-  auto rule = api::ParseRuleSpec(json::parse(kRule));
+  auto rule = forward::ParseRuleSpec(json::parse(kRule));
   if (!rule.ok()) return rule.status().WithContext("demo rule");
-  if (auto saved = api::RuleStore(db).Save(*rule, false); !saved.ok()) {
+  if (auto saved = forward::RuleStore(db).Save(*rule, false); !saved.ok()) {
     return saved.status().WithContext("demo rule");
   }
   return Status::Ok();

@@ -5,8 +5,8 @@
 #include <sstream>
 
 #include "commands.h"
-#include "octohub/api/forwarding.h"
-#include "octohub/api/forwarding_store.h"
+#include "octohub/forward/forwarding.h"
+#include "octohub/forward/forwarding_store.h"
 #include "octohub/indexer/searcher.h"
 #include "octohub/ingest/ingest.h"
 #include "runtime.h"
@@ -61,20 +61,20 @@ bool LoadAll(const std::vector<std::string>& files, const char* what, Parse pars
   return ok;
 }
 
-const char* SavedWord(api::Saved saved) {
-  return saved == api::Saved::kCreated   ? "created"
-         : saved == api::Saved::kUpdated ? "updated"
-                                         : "unchanged";
+const char* SavedWord(forward::Saved saved) {
+  return saved == forward::Saved::kCreated   ? "created"
+         : saved == forward::Saved::kUpdated ? "updated"
+                                             : "unchanged";
 }
 
 }  // namespace
 
 int RunTargetsApply(const GlobalOptions& options, const std::vector<std::string>& files) {
-  std::vector<api::TargetSpec> specs;
-  if (!LoadAll(files, "target", api::ParseTargetSpec, specs)) return 1;
+  std::vector<forward::TargetSpec> specs;
+  if (!LoadAll(files, "target", forward::ParseTargetSpec, specs)) return 1;
   auto runtime = Runtime::Open(options);
   if (!runtime.ok()) return Fail(runtime.status());
-  api::TargetStore store((*runtime)->db());
+  forward::TargetStore store((*runtime)->db());
   for (const auto& spec : specs) {
     auto saved = store.Save(spec, false);
     if (!saved.ok()) return Fail(saved.status());
@@ -86,12 +86,12 @@ int RunTargetsApply(const GlobalOptions& options, const std::vector<std::string>
 int RunTargetsList(const GlobalOptions& options, bool as_json) {
   auto runtime = Runtime::Open(options);
   if (!runtime.ok()) return Fail(runtime.status());
-  auto targets = api::TargetStore((*runtime)->db()).List();
+  auto targets = forward::TargetStore((*runtime)->db()).List();
   if (!targets.ok()) return Fail(targets.status());
   json::array out;
   for (const auto& spec : *targets) {
     if (as_json) {
-      out.push_back(api::TargetSpecToJson(spec, true));
+      out.push_back(forward::TargetSpecToJson(spec, true));
     } else {
       std::cout << spec.name << "\t" << spec.method << " " << spec.url << "\tbatch " << spec.batch
                 << "\n";
@@ -102,13 +102,13 @@ int RunTargetsList(const GlobalOptions& options, bool as_json) {
 }
 
 int RunRulesApply(const GlobalOptions& options, const std::vector<std::string>& files) {
-  std::vector<api::RuleSpec> specs;
-  if (!LoadAll(files, "rule", api::ParseRuleSpec, specs)) return 1;
+  std::vector<forward::RuleSpec> specs;
+  if (!LoadAll(files, "rule", forward::ParseRuleSpec, specs)) return 1;
   auto runtime = Runtime::Open(options);
   if (!runtime.ok()) return Fail(runtime.status());
   auto searcher = indexer::OpenSearcher(options.index_dir());
   for (const auto& spec : specs) {
-    auto saved = api::SaveRule((*runtime)->db(), *searcher, spec, false);
+    auto saved = forward::SaveRule((*runtime)->db(), *searcher, spec, false);
     if (!saved.ok()) return Fail(saved.status());
     std::cout << "rule " << spec.name << " " << SavedWord(saved->saved);
     if (saved->forward_id) {
@@ -123,12 +123,12 @@ int RunRulesApply(const GlobalOptions& options, const std::vector<std::string>& 
 int RunRulesList(const GlobalOptions& options, bool as_json) {
   auto runtime = Runtime::Open(options);
   if (!runtime.ok()) return Fail(runtime.status());
-  auto rules = api::RuleStore((*runtime)->db()).List();
+  auto rules = forward::RuleStore((*runtime)->db()).List();
   if (!rules.ok()) return Fail(rules.status());
   json::array out;
   for (const auto& rule : *rules) {
     if (as_json) {
-      out.push_back(api::RuleSpecToJson(rule.spec));
+      out.push_back(forward::RuleSpecToJson(rule.spec));
     } else {
       std::cout << rule.spec.name << "\t" << (rule.spec.enabled ? "enabled" : "disabled") << "\t-> "
                 << rule.spec.target << "\tq=" << rule.spec.q

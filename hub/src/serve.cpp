@@ -10,12 +10,12 @@
 
 #include "commands.h"
 #include "index_replication.h"
-#include "octohub/api/forwarder.h"
 #include "octohub/api/keys.h"
 #include "octohub/api/server.h"
 #include "octohub/core/change_feed.h"
 #include "octohub/core/log.h"
 #include "octohub/core/network_guard.h"
+#include "octohub/forward/forwarder.h"
 #include "octohub/indexer/indexer.h"
 #include "octohub/ingest/ingest.h"
 #include "process.h"
@@ -142,7 +142,7 @@ int RunServe(const GlobalOptions& options, const ServeReadyHook& on_ready) {
   if (!replication_plan.ok()) return Fail(replication_plan.status());
   auto searcher = indexer::OpenSearcher(options.index_dir());
   // Rules are evaluated on the indexer's thread right after each commit, on the new index.
-  api::RuleEvaluator rules(db, *searcher);
+  forward::RuleEvaluator rules(db, *searcher);
   Metrics metrics;
   std::unique_ptr<indexer::IndexFollower> follower;
   if (options.has_role("index")) {
@@ -222,12 +222,12 @@ int RunServe(const GlobalOptions& options, const ServeReadyHook& on_ready) {
   }
   std::jthread forward_thread;
   if (options.has_role("forward")) {
-    api::ForwarderOptions forward_options;
+    forward::ForwarderOptions forward_options;
     forward_options.owner = WorkerId("forward");
     forward_options.is_dead_owner = IsDeadLocalWorker;
     forward_options.lease_s = options.lease_seconds;
     forward_thread = std::jthread([&db, &metrics, forward_options](std::stop_token stop) {
-      api::Forwarder(db, &metrics, forward_options).Run(stop);
+      forward::Forwarder(db, &metrics, forward_options).Run(stop);
     });
   }
   const std::string address = server ? options.listen.substr(0, options.listen.rfind(':')) + ":" +

@@ -15,7 +15,7 @@
 #include "octohub/core/source_spec.h"
 #include "octohub/core/status.h"
 
-namespace octohub::api {
+namespace octohub::forward {
 
 // A Mustache template whose names are JSON Pointers into the record ({{/title}}), or
 // `source`, `id`, or `record` (the whole record as JSON). `{{/x}}` that does not close an open
@@ -107,4 +107,4 @@ std::string SignatureHeader(std::string_view secret, std::string_view body);
 // capped at 300 s, scaled by jitter in [0.5, 1] (jitter01 in [0, 1] picks where).
 std::chrono::milliseconds RetryDelay(int attempts, double backoff_s, double jitter01);
 
-}  // namespace octohub::api
+}  // namespace octohub::forward

@@ -1,7 +1,7 @@
 // The forwarder: a sender thread drives a libcurl multi handle and never waits for
 // PostgreSQL; a bookkeeper thread claims deliveries in batches, records outcomes in batches,
 // renews leases and listens for new deliveries. They meet at a mutex-guarded hand-over.
-#include "octohub/api/forwarder.h"
+#include "octohub/forward/forwarder.h"
 
 #include <curl/curl.h>
 #include <simdjson.h>
@@ -16,14 +16,14 @@
 #include <random>
 #include <thread>
 
-#include "octohub/api/forwarding.h"
-#include "octohub/api/forwarding_store.h"
 #include "octohub/core/change_feed.h"
 #include "octohub/core/log.h"
 #include "octohub/core/secrets.h"
+#include "octohub/forward/forwarding.h"
+#include "octohub/forward/forwarding_store.h"
 #include "octohub/ingest/curl_setup.h"
 
-namespace octohub::api {
+namespace octohub::forward {
 namespace {
 
 using Clock = std::chrono::steady_clock;
@@ -586,4 +586,4 @@ void Forwarder::Run(std::stop_token stop) {
   bookkeeper.request_stop();
 }
 
-}  // namespace octohub::api
+}  // namespace octohub::forward

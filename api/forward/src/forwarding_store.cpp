@@ -1,4 +1,4 @@
-#include "octohub/api/forwarding_store.h"
+#include "octohub/forward/forwarding_store.h"
 
 #include <boost/json.hpp>
 
@@ -6,7 +6,7 @@
 #include "octohub/core/pg_array.h"
 #include "octohub/core/secrets.h"
 
-namespace octohub::api {
+namespace octohub::forward {
 namespace json = boost::json;
 namespace {
 
@@ -531,4 +531,4 @@ Result<json::object> DeliveryOutbox::Retry(std::int64_t id) {
   return Get(id);
 }
 
-}  // namespace octohub::api
+}  // namespace octohub::forward

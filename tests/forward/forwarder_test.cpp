@@ -1,6 +1,6 @@
 // Forwarding end to end inside one process: the REST routes fill the outbox, the forwarder
 // sends to a loopback target that fails on demand, rules fire after index commits.
-#include "octohub/api/forwarder.h"
+#include "octohub/forward/forwarder.h"
 
 #include <unistd.h>
 
@@ -12,7 +12,7 @@
 #include <thread>
 
 #include "http_test_server.h"
-#include "octohub/api/forwarding_store.h"
+#include "octohub/forward/forwarding_store.h"
 #include "octohub/ingest/ingest.h"
 #include "running_server.h"
 #include "scoped_network_guard.h"
@@ -58,10 +58,10 @@ struct Forwarding {
 
   void Start() {
     forwarder = std::jthread([this](std::stop_token stop) {
-      octohub::api::ForwarderOptions options;
+      octohub::forward::ForwarderOptions options;
       options.owner = "test-host:1:forward";
       options.poll_interval = 100ms;
-      octohub::api::Forwarder(api.database.db(), &api.metrics, options).Run(stop);
+      octohub::forward::Forwarder(api.database.db(), &api.metrics, options).Run(stop);
     });
   }
   // Stores (or changes) a record as ingest would, with the next change sequence.
@@ -262,7 +262,7 @@ TEST_CASE("a rule sends deeply nested records, and one past the limit is dead, n
           "[pg][http]") {
   Forwarding f;
   HttpTestServer target([](const TestRequest&) { return TestResponse{200, "{}"}; });
-  octohub::api::RuleEvaluator rules(f.api.database.db(), *f.api.searcher);
+  octohub::forward::RuleEvaluator rules(f.api.database.db(), *f.api.searcher);
   f.Target(target, R"(, "batch": 10, "template": "{\"id\": \"{{id}}\"}")");
   REQUIRE(
       f.Post("/api/v1/rules", R"({"name": "r", "target": "t", "query": {"q": "zebra"}})").status ==
@@ -395,7 +395,7 @@ TEST_CASE("a rule forwards exactly the new matching records once they are indexe
           "[pg][http]") {
   Forwarding f;
   HttpTestServer target([](const TestRequest&) { return TestResponse{200, "{}"}; });
-  octohub::api::RuleEvaluator rules(f.api.database.db(), *f.api.searcher);
+  octohub::forward::RuleEvaluator rules(f.api.database.db(), *f.api.searcher);
   auto index = [&] {
     REQUIRE(f.api.follower.CatchUp().ok());
     REQUIRE(rules
@@ -518,7 +518,7 @@ TEST_CASE("the outbox hands back chosen deliveries for any forwarder to claim", 
         f.Post("/api/v1/forwards", R"({"target": "t", "records": [{"source": "s", "id": "1"}]})")
             .status == 202);
   }
-  octohub::api::DeliveryOutbox outbox(f.api.database.db());
+  octohub::forward::DeliveryOutbox outbox(f.api.database.db());
   pqxx::connection c(f.api.database.conninfo());
   auto first = outbox.Claim(c, "a", 10, 60);
   REQUIRE(first.ok());

@@ -4,9 +4,9 @@
 #include <cmath>
 #include <regex>
 
-#include "octohub/api/forwarding.h"
+#include "octohub/forward/forwarding.h"
 
-namespace octohub::api {
+namespace octohub::forward {
 namespace json = boost::json;
 namespace {
 
@@ -246,4 +246,4 @@ std::vector<std::string> SplitSources(const std::string& list) {
   return out;
 }
 
-}  // namespace octohub::api
+}  // namespace octohub::forward

@@ -3,12 +3,12 @@
 #include <pqxx/pqxx>
 #include <set>
 
-#include "octohub/api/forwarder.h"
-#include "octohub/api/forwarding_store.h"
 #include "octohub/core/log.h"
 #include "octohub/core/pg_array.h"
+#include "octohub/forward/forwarder.h"
+#include "octohub/forward/forwarding_store.h"
 
-namespace octohub::api {
+namespace octohub::forward {
 namespace json = boost::json;
 namespace {
 
@@ -124,4 +124,4 @@ Result<std::int64_t> RuleEvaluator::Evaluate(std::int64_t checkpoint) {
   });
 }
 
-}  // namespace octohub::api
+}  // namespace octohub::forward

@@ -13,11 +13,11 @@
 #include <utility>
 #include <vector>
 
-#include "octohub/api/forwarding.h"
 #include "octohub/core/database.h"
+#include "octohub/forward/forwarding.h"
 #include "octohub/indexer/searcher.h"
 
-namespace octohub::api {
+namespace octohub::forward {
 
 using RecordKey = std::pair<std::string, std::string>;  // source, id
 
@@ -145,4 +145,4 @@ class DeliveryOutbox {
   const Database& db_;
 };
 
-}  // namespace octohub::api
+}  // namespace octohub::forward

@@ -10,11 +10,11 @@
 #include <deque>
 #include <kainjow/mustache.hpp>
 
-#include "octohub/api/forwarding.h"
 #include "octohub/core/json_limits.h"
 #include "octohub/core/json_pointer.h"
+#include "octohub/forward/forwarding.h"
 
-namespace octohub::api {
+namespace octohub::forward {
 namespace json = boost::json;
 namespace mustache = kainjow::mustache;
 namespace {
@@ -266,4 +266,4 @@ std::chrono::milliseconds RetryDelay(int attempts, double backoff_s, double jitt
   return std::chrono::milliseconds(static_cast<std::int64_t>(delay * 1000));
 }
 
-}  // namespace octohub::api
+}  // namespace octohub::forward

@@ -1,6 +1,6 @@
 // The pure part of forwarding: target and rule documents, templates, bodies, signatures and
 // retry timing.
-#include "octohub/api/forwarding.h"
+#include "octohub/forward/forwarding.h"
 
 #include <boost/json.hpp>
 #include <catch2/catch.hpp>
@@ -8,7 +8,7 @@
 
 namespace json = boost::json;
 using namespace octohub;
-using namespace octohub::api;
+using namespace octohub::forward;
 
 namespace {
 

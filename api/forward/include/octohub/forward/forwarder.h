@@ -14,7 +14,7 @@
 #include "octohub/core/status.h"
 #include "octohub/indexer/searcher.h"
 
-namespace octohub::api {
+namespace octohub::forward {
 
 struct ForwarderOptions {
   std::string owner;       // lease owner: unique per process and loop (see hub's WorkerId)
@@ -62,4 +62,4 @@ class RuleEvaluator {
   indexer::Searcher& searcher_;
 };
 
-}  // namespace octohub::api
+}  // namespace octohub::forward
