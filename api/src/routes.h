@@ -7,7 +7,6 @@
 
 #include "octohub/api/keys.h"
 #include "octohub/api/server.h"
-#include "router.h"
 #include "search_params.h"
 #include "static_assets.h"
 

@@ -5,7 +5,7 @@
 #include <utility>
 #include <vector>
 
-#include "octohub/api/http_server.h"
+#include "octohub/api/http.h"
 #include "octohub/core/status.h"
 #include "octohub/indexer/searcher.h"
 

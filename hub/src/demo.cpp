@@ -8,7 +8,7 @@
 #include "commands.h"
 #include "demo_apis.h"
 #include "demo_forwarding.h"
-#include "octohub/api/http_server.h"
+#include "octohub/api/http.h"
 #include "octohub/core/log.h"
 #include "octohub/ingest/ingest.h"
 

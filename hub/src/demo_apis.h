@@ -14,7 +14,7 @@
 #include <string>
 #include <vector>
 
-#include "octohub/api/http_server.h"
+#include "octohub/api/http.h"
 
 namespace octohub::hub {
 

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "octohub/api/http_server.h"
+#include "octohub/api/http.h"
 #include "octohub/core/database.h"
 #include "octohub/core/status.h"
 

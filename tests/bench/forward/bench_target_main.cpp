@@ -6,7 +6,7 @@
 #include <boost/json.hpp>
 #include <iostream>
 
-#include "octohub/api/http_server.h"
+#include "octohub/api/http.h"
 
 int main() {
   using octohub::api::Reply;

@@ -13,7 +13,7 @@
 #include <iostream>
 
 #include "issue_generator.h"
-#include "octohub/api/http_server.h"
+#include "octohub/api/http.h"
 
 namespace {
 

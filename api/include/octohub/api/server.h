@@ -4,7 +4,7 @@
 #include <cstdint>
 #include <memory>
 
-#include "octohub/api/http_server.h"
+#include "octohub/api/http.h"
 #include "octohub/api/keys.h"
 #include "octohub/core/database.h"
 #include "octohub/core/status.h"

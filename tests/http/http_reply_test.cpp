@@ -4,7 +4,7 @@
 #include <catch2/catch.hpp>
 #include <string>
 
-namespace octohub::api {
+namespace octohub::http {
 namespace {
 namespace json = boost::json;
 
@@ -92,4 +92,4 @@ TEST_CASE("A JSON reply serializes its body as application/json", "[unit]") {
 }
 
 }  // namespace
-}  // namespace octohub::api
+}  // namespace octohub::http

@@ -13,13 +13,13 @@
 #include <string>
 #include <string_view>
 
-#include "octohub/api/http_server.h"
+#include "octohub/http/http_server.h"
 
 namespace Pistache::Tcp {
 class Peer;
 }
 
-namespace octohub::api {
+namespace octohub::http {
 
 struct ChunkedBodyOptions {
   // Chunks stay below glibc's mmap threshold (128 KiB), so their buffers are reused from the
@@ -61,4 +61,4 @@ class ChunkedBody final : public BodyWriter {
   bool failed_ = false;
 };
 
-}  // namespace octohub::api
+}  // namespace octohub::http

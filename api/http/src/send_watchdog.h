@@ -16,7 +16,7 @@ namespace Pistache::Tcp {
 class Peer;
 }
 
-namespace octohub::api {
+namespace octohub::http {
 
 class SendWatchdog {
  public:
@@ -45,4 +45,4 @@ class SendWatchdog {
   std::jthread thread_;  // last: starts once the rest exists
 };
 
-}  // namespace octohub::api
+}  // namespace octohub::http

@@ -2,7 +2,7 @@
 
 #include <charconv>
 
-namespace octohub::api {
+namespace octohub::http {
 namespace {
 
 std::vector<std::string_view> Segments(std::string_view path) {
@@ -92,4 +92,4 @@ Router::Match Router::Find(std::string_view method, std::string_view path) const
   return match;
 }
 
-}  // namespace octohub::api
+}  // namespace octohub::http

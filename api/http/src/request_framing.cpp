@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cctype>
 
-namespace octohub::api {
+namespace octohub::http {
 namespace {
 
 // RFC 9110 §5.6.2: the characters of a token, such as a header name.
@@ -89,4 +89,4 @@ std::optional<FramingProblem> CheckFraming(std::string_view head, RequestFraming
   return std::nullopt;
 }
 
-}  // namespace octohub::api
+}  // namespace octohub::http

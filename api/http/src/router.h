@@ -1,4 +1,4 @@
-// Path matching for the route table. Pure; private to api/.
+// Path matching for the route table. Pure; private to api/http/.
 #pragma once
 
 #include <cstdint>
@@ -9,9 +9,9 @@
 #include <utility>
 #include <vector>
 
-#include "octohub/api/http_server.h"
+#include "octohub/http/types.h"
 
-namespace octohub::api {
+namespace octohub::http {
 
 class Router {
  public:
@@ -28,10 +28,7 @@ class Router {
   std::vector<Route> routes_;
 };
 
-// A path parameter that must be a whole number (an id); nullopt otherwise.
-std::optional<std::int64_t> ParseIdParam(const std::string& text);
-
 // Decodes %XX (and '+' as space when plus_is_space); false on a malformed escape.
 bool PercentDecode(std::string_view in, std::string& out, bool plus_is_space);
 
-}  // namespace octohub::api
+}  // namespace octohub::http

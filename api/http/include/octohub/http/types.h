@@ -1,25 +1,20 @@
-// The HTTP layer every Octohub endpoint runs on: Pistache with its 0.0.5 defects handled
-// (keep-alive restored, headers written, bodies capped), routes matched by method and path,
-// and handlers that touch PostgreSQL or the index run on a worker pool rather than on the
-// reactor threads. Errors are application/problem+json.
+// The values every route deals in: the request as handlers see it, the reply they give, the
+// route that maps one to the other, and who may call it. No server in sight: the router, the
+// replies and the routes of the API need only these.
 #pragma once
 
 #include <boost/json/value.hpp>
-#include <chrono>
 #include <cstdint>
 #include <functional>
-#include <memory>
 #include <optional>
 #include <string>
-#include <string_view>
 #include <utility>
 #include <vector>
 
 #include "octohub/core/body_writer.h"
-#include "octohub/core/metrics.h"
 #include "octohub/core/status.h"
 
-namespace octohub::api {
+namespace octohub::http {
 
 // Who may call a route: anyone, or a key of at least this role (read < write < admin).
 enum class Role { kPublic = 0, kRead = 1, kWrite = 2, kAdmin = 3 };
@@ -65,47 +60,12 @@ struct Route {
   Role role = Role::kPublic;
 };
 
+// A path parameter that must be a whole number (an id); nullopt otherwise.
+std::optional<std::int64_t> ParseIdParam(const std::string& text);
+
 // Decides, on a worker thread, whether a request may use a route that needs `role`:
 // nullopt to let it through, or the reply (401, 403, 429, 503) to send instead. It may set
 // request.key_name.
 using Authorizer = std::function<std::optional<Reply>(Role role, RequestView& request)>;
 
-struct HttpServerOptions {
-  std::string listen = "127.0.0.1:8080";  // host:port; port 0 picks a free one
-  int reactor_threads = 2;
-  int worker_threads = 4;
-  std::size_t max_body_bytes = 8 * 1024 * 1024;  // larger: 413, answered once headers arrive
-  std::size_t max_header_bytes = 64 * 1024;      // request line and headers; larger: 431
-  // A request's headers must arrive within header_timeout and its body within body_timeout
-  // (408 otherwise); an idle keep-alive connection is closed after keepalive_timeout.
-  std::chrono::milliseconds header_timeout{10'000};
-  std::chrono::milliseconds body_timeout{60'000};
-  std::chrono::milliseconds keepalive_timeout{75'000};
-  // A connection whose answer the client has not read any of for send_timeout is closed
-  // (0: never).
-  std::chrono::milliseconds send_timeout{30'000};
-  // CORS: origins allowed to call from a browser ("*": any); empty turns CORS off.
-  std::vector<std::string> cors_origins;
-  Authorizer authorize;        // required when any route has a role
-  Metrics* metrics = nullptr;  // requests and latencies by route, when given
-};
-
-class HttpServer {
- public:
-  HttpServer(HttpServerOptions options, std::vector<Route> routes);
-  ~HttpServer();
-
-  // Binds and serves in background threads. kUnavailable when the address is in use or
-  // cannot be bound; kInvalidArgument when it does not parse.
-  Status Start();
-  std::uint16_t port() const;
-
-  // Stops taking requests, lets in-flight ones finish (bounded), joins every thread.
-  void Shutdown();
-
- private:
-  struct Impl;
-  std::unique_ptr<Impl> impl_;
-};
-
-}  // namespace octohub::api
+}  // namespace octohub::http

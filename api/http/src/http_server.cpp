@@ -1,4 +1,4 @@
-#include "octohub/api/http_server.h"
+#include "octohub/http/http_server.h"
 
 #include <pistache/endpoint.h>
 #include <pistache/http.h>
@@ -29,7 +29,7 @@
 #include "router.h"
 #include "send_watchdog.h"
 
-namespace octohub::api {
+namespace octohub::http {
 namespace Http = Pistache::Http;
 
 namespace {
@@ -687,4 +687,4 @@ void HttpServer::Shutdown() {
   log::Info("http.stopped");
 }
 
-}  // namespace octohub::api
+}  // namespace octohub::http

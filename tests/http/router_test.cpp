@@ -4,7 +4,7 @@
 #include <string>
 #include <vector>
 
-namespace octohub::api {
+namespace octohub::http {
 namespace {
 
 using Strings = std::vector<std::string>;
@@ -105,4 +105,4 @@ TEST_CASE("The root path matches only the root route", "[unit]") {
 }
 
 }  // namespace
-}  // namespace octohub::api
+}  // namespace octohub::http

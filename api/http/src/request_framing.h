@@ -1,7 +1,7 @@
 // Where a request's body ends, read from its head before Pistache parses it. Pistache 0.0.5
 // accepts heads that let two servers disagree about the body (RFC 9112 §6.3: request
 // smuggling): two different Content-Length values, "+5", a space before a header's colon.
-// These are refused here, in one place. Private to api/.
+// These are refused here, in one place. Private to api/http/.
 #pragma once
 
 #include <cstdint>
@@ -9,7 +9,7 @@
 #include <string>
 #include <string_view>
 
-namespace octohub::api {
+namespace octohub::http {
 
 struct RequestFraming {
   std::size_t head_bytes = 0;  // request line, headers and the blank line
@@ -28,4 +28,4 @@ std::optional<std::size_t> HeadEnd(std::string_view text);
 // Reads the framing of `head` (through its blank line), or says why it must be refused.
 std::optional<FramingProblem> CheckFraming(std::string_view head, RequestFraming& framing);
 
-}  // namespace octohub::api
+}  // namespace octohub::http

@@ -1,6 +1,6 @@
 #include "raw_query.h"
 
-namespace octohub::api {
+namespace octohub::http {
 namespace Http = Pistache::Http;
 
 namespace {
@@ -69,4 +69,4 @@ std::optional<std::string> RawQueryOf(const Http::ResponseWriter& writer) {
   return std::string(*query);
 }
 
-}  // namespace octohub::api
+}  // namespace octohub::http

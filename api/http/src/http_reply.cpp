@@ -2,7 +2,7 @@
 
 #include <boost/json.hpp>
 
-namespace octohub::api {
+namespace octohub::http {
 namespace json = boost::json;
 namespace {
 
@@ -91,4 +91,4 @@ Reply ReplyForStatus(const Status& status) {
   return ProblemReply(http, status.message(), status.field_errors());
 }
 
-}  // namespace octohub::api
+}  // namespace octohub::http

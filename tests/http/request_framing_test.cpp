@@ -2,14 +2,14 @@
 
 #include <catch2/catch.hpp>
 
-using octohub::api::CheckFraming;
-using octohub::api::HeadEnd;
-using octohub::api::RequestFraming;
+using octohub::http::CheckFraming;
+using octohub::http::HeadEnd;
+using octohub::http::RequestFraming;
 
 namespace {
 
-std::optional<octohub::api::FramingProblem> Check(const std::string& headers,
-                                                  RequestFraming* out = nullptr) {
+std::optional<octohub::http::FramingProblem> Check(const std::string& headers,
+                                                   RequestFraming* out = nullptr) {
   const std::string head = "POST /api/v1/sources HTTP/1.1\r\nHost: h\r\n" + headers + "\r\n";
   RequestFraming framing;
   auto problem = CheckFraming(head, framing);

@@ -8,7 +8,7 @@
 #include <cstdio>
 #include <mutex>
 
-namespace octohub::api {
+namespace octohub::http {
 
 // Shared with the write callbacks, which may run on a reactor thread after this is gone.
 struct ChunkedBody::InFlight {
@@ -125,4 +125,4 @@ bool ChunkedBody::WaitUntilAtMost(int in_flight) {
   return !in_flight_->failed;
 }
 
-}  // namespace octohub::api
+}  // namespace octohub::http

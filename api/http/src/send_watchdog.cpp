@@ -10,7 +10,7 @@
 
 #include "octohub/core/log.h"
 
-namespace octohub::api {
+namespace octohub::http {
 
 SendWatchdog::SendWatchdog(std::chrono::milliseconds timeout) : timeout_(timeout) {
   if (timeout_.count() <= 0) return;
@@ -82,4 +82,4 @@ int SendWatchdog::Check(std::chrono::steady_clock::time_point now) {
   return closed;
 }
 
-}  // namespace octohub::api
+}  // namespace octohub::http

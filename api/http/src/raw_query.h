@@ -11,7 +11,7 @@
 #include <utility>
 #include <vector>
 
-namespace octohub::api {
+namespace octohub::http {
 
 // The part after '?' of the request target, "" when there is none; nullopt when the request
 // line cannot be recovered (the caller then falls back to Pistache's parsed map). Must be
@@ -25,4 +25,4 @@ std::optional<std::string_view> QueryOfRequestLine(std::string_view request);
 // Splits "a=1&b=&c" into ordered, still percent-encoded pairs; repeated names are kept.
 std::vector<std::pair<std::string_view, std::string_view>> SplitQuery(std::string_view query);
 
-}  // namespace octohub::api
+}  // namespace octohub::http

@@ -2,8 +2,8 @@
 
 #include <catch2/catch.hpp>
 
-using octohub::api::QueryOfRequestLine;
-using octohub::api::SplitQuery;
+using octohub::http::QueryOfRequestLine;
+using octohub::http::SplitQuery;
 
 TEST_CASE("the query of a request line is the part of the target after '?'", "[unit]") {
   CHECK(QueryOfRequestLine("GET /api/v1/search?q=a&b=1 HTTP/1.1\r\nHost: x\r\n\r\n") == "q=a&b=1");
