@@ -83,12 +83,6 @@ Authorizer MakeAuthorizer(KeyStore& keys, bool public_read, RateLimiter& limiter
   };
 }
 
-std::vector<Route> WithExportRoutes(std::vector<Route> routes, const ServerDependencies& deps,
-                                    int max_exports) {
-  AddExportRoutes(routes, deps, max_exports);
-  return routes;
-}
-
 HttpServerOptions WithAuthorizer(HttpServerOptions options, Authorizer authorize,
                                  Metrics& metrics) {
   options.authorize = std::move(authorize);
@@ -107,8 +101,7 @@ struct ApiServer::Impl {
         http(WithAuthorizer(std::move(options.http),
                             MakeAuthorizer(keys, options.public_read, limiter, failures),
                             deps.metrics),
-             WithExportRoutes(BuildRoutes(this->deps, keys, assets), this->deps,
-                              options.max_exports)) {}
+             BuildRoutes(this->deps, keys, assets, options.max_exports)) {}
 
   ServerDependencies deps;
   KeyStore keys;

@@ -62,8 +62,8 @@ Reply Serve(const RequestView& request) {
 
 }  // namespace
 
-void AddDocsRoutes(std::vector<Route>& routes) {
-  for (const auto& entry : Files()) routes.push_back({"GET", entry.first, Serve, false});
+void AddDocsRoutes(RouteTable& table) {
+  for (const auto& entry : Files()) table.AddInline("GET", entry.first, Serve);
 }
 
 }  // namespace octohub::api

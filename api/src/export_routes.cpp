@@ -66,13 +66,11 @@ Reply StartExport(const ServerDependencies& deps, const std::shared_ptr<std::ato
 
 }  // namespace
 
-void AddExportRoutes(std::vector<Route>& routes, const ServerDependencies& deps, int max_exports) {
+void AddExportRoutes(RouteTable& table) {
   auto active = std::make_shared<std::atomic<int>>(0);
-  routes.push_back({"GET", "/api/v1/export",
-                    [&deps, active, max_exports](const RequestView& r) {
-                      return StartExport(deps, active, max_exports, r);
-                    },
-                    true, Role::kAdmin});
+  table.Add("GET", "/api/v1/export", Role::kAdmin,
+            [&deps = table.deps(), active, max_exports = table.max_exports()](
+                const RequestView& r) { return StartExport(deps, active, max_exports, r); });
 }
 
 }  // namespace octohub::api

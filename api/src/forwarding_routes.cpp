@@ -290,12 +290,10 @@ Reply RetryDelivery(const ServerDependencies& deps, const RequestView& request) 
 
 }  // namespace
 
-void AddForwardingRoutes(std::vector<Route>& routes, const ServerDependencies& deps) {
-  using Handler = Reply (*)(const ServerDependencies&, const RequestView&);
-  auto add = [&](const char* method, const char* pattern, Role role, Handler handler) {
-    routes.push_back({method, pattern,
-                      [&deps, handler](const RequestView& r) { return handler(deps, r); }, true,
-                      role});
+void AddForwardingRoutes(RouteTable& table) {
+  auto add = [&table](const char* method, const char* pattern, Role role,
+                      RouteTable::DepsHandler handler) {
+    table.Add(method, pattern, role, handler);
   };
   add("GET", "/api/v1/targets", Role::kWrite, ListTargets);
   add("POST", "/api/v1/targets", Role::kWrite,

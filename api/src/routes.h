@@ -2,7 +2,9 @@
 #pragma once
 
 #include <boost/json/value.hpp>
+#include <functional>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "octohub/api/keys.h"
@@ -12,18 +14,58 @@
 
 namespace octohub::api {
 
+// The one way routes are added: every resource's file adds its own to this table.
+class RouteTable {
+ public:
+  using DepsHandler = Reply (*)(const ServerDependencies&, const RequestView&);
+
+  RouteTable(const ServerDependencies& deps, KeyStore& keys, const StaticAssets& assets,
+             int max_exports)
+      : deps_(deps), keys_(keys), assets_(assets), max_exports_(max_exports) {}
+
+  // A route whose handler may block (PostgreSQL, the index): it runs on a worker thread, for
+  // callers with at least `role`.
+  void Add(const char* method, std::string pattern, Role role, DepsHandler handler);
+  void Add(const char* method, std::string pattern, Role role,
+           std::function<Reply(const RequestView&)> handler);
+  // A public route answered on the reactor thread: its handler must not block.
+  void AddInline(const char* method, std::string pattern,
+                 std::function<Reply(const RequestView&)> handler);
+
+  const ServerDependencies& deps() const { return deps_; }
+  KeyStore& keys() const { return keys_; }
+  const StaticAssets& assets() const { return assets_; }
+  int max_exports() const { return max_exports_; }
+  std::vector<Route> Take() { return std::move(routes_); }
+
+ private:
+  const ServerDependencies& deps_;
+  KeyStore& keys_;
+  const StaticAssets& assets_;
+  int max_exports_;
+  std::vector<Route> routes_;
+};
+
+// Every route of the API, in one table.
 std::vector<Route> BuildRoutes(const ServerDependencies& deps, KeyStore& keys,
-                               const StaticAssets& assets);
+                               const StaticAssets& assets, int max_exports);
 
+// /healthz, /readyz, /metrics.
+void AddHealthRoutes(RouteTable& table);
+// /api/v1/search, /api/v1/fields.
+void AddSearchRoutes(RouteTable& table);
+// /api/v1/records/{source}/{id}.
+void AddRecordRoutes(RouteTable& table);
+// /api/v1/keys.
+void AddKeyRoutes(RouteTable& table);
 // /api/v1/sources and /api/v1/runs.
-void AddSourceRoutes(std::vector<Route>& routes, const ServerDependencies& deps);
-
-// /api/v1/openapi.json, /docs and the renderer it loads.
-void AddDocsRoutes(std::vector<Route>& routes);
+void AddSourceRoutes(RouteTable& table);
 // /api/v1/targets, /api/v1/rules, /api/v1/forwards and /api/v1/deliveries.
-void AddForwardingRoutes(std::vector<Route>& routes, const ServerDependencies& deps);
+void AddForwardingRoutes(RouteTable& table);
 // /api/v1/export, with at most max_exports running at once.
-void AddExportRoutes(std::vector<Route>& routes, const ServerDependencies& deps, int max_exports);
+void AddExportRoutes(RouteTable& table);
+// /api/v1/openapi.json, /docs and the renderer it loads.
+void AddDocsRoutes(RouteTable& table);
 
 // A JSON (or, for sources, YAML) request body; the reply to send when it is unusable:
 // 415 for another media type, 400 for a body that does not parse.

@@ -112,12 +112,10 @@ Reply GetRun(const ServerDependencies& deps, const RequestView& request) {
 
 }  // namespace
 
-void AddSourceRoutes(std::vector<Route>& routes, const ServerDependencies& deps) {
-  auto add = [&](const char* method, const char* pattern, Role role,
-                 Reply (*handler)(const ServerDependencies&, const RequestView&)) {
-    routes.push_back({method, pattern,
-                      [&deps, handler](const RequestView& r) { return handler(deps, r); }, true,
-                      role});
+void AddSourceRoutes(RouteTable& table) {
+  auto add = [&table](const char* method, const char* pattern, Role role,
+                      RouteTable::DepsHandler handler) {
+    table.Add(method, pattern, role, handler);
   };
   add("GET", "/api/v1/sources", Role::kWrite,
       [](const ServerDependencies& d, const RequestView&) { return ListSources(d); });

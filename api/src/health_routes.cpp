@@ -1,0 +1,74 @@
+// /healthz (the process answers), /readyz (PostgreSQL, the index and the indexer are fine)
+// and /metrics (Prometheus text).
+#include <pqxx/pqxx>
+
+#include "octohub/indexer/indexer.h"
+#include "routes.h"
+
+namespace octohub::api {
+namespace {
+
+Reply Ready(const ServerDependencies& deps) {
+  Status database =
+      WithConnection(deps.db, "checking PostgreSQL", [](pqxx::connection& c) -> Status {
+        pqxx::nontransaction(c).exec1("SELECT 1");
+        return Status::Ok();
+      });
+  const bool index = deps.searcher.Ready();
+  const int index_failures = deps.follower ? deps.follower->consecutive_failures() : 0;
+  const bool indexing = index_failures < indexer::kIndexFailuresUntilUnready;
+  if (database.ok() && index && indexing) {
+    return JsonReply(200, {{"status", "ready"}, {"postgres", "ok"}, {"index", "ok"}});
+  }
+  std::vector<std::string> problems;
+  if (!database.ok()) problems.push_back(database.message());
+  if (!index) problems.push_back("the search index is not open");
+  if (!indexing) {
+    problems.push_back("the indexer failed to take in new records " +
+                       std::to_string(index_failures) +
+                       " times in a row (see the index.catch_up_failed log lines)");
+  }
+  std::string detail;
+  for (const auto& problem : problems) detail += (detail.empty() ? "" : "; ") + problem;
+  return ProblemReply(503, detail);
+}
+
+// Gauges that describe the index are read when scraped; counters accumulate as things happen.
+Reply MetricsText(const ServerDependencies& deps) {
+  Metrics& metrics = deps.metrics;
+  metrics.Declare("octohub_index_documents", Metrics::Type::kGauge,
+                  "documents in the search index");
+  metrics.Declare("octohub_index_lag_records", Metrics::Type::kGauge,
+                  "records changed in PostgreSQL that the index has not taken in yet");
+  metrics.Declare("octohub_deliveries_total", Metrics::Type::kCounter,
+                  "deliveries to targets, by target and status");
+  metrics.Declare("octohub_delivery_queue_depth", Metrics::Type::kGauge,
+                  "deliveries waiting to be sent, by target");
+  if (auto stats = deps.searcher.ReadStats(); stats.ok()) {
+    metrics.Set("octohub_index_documents", {}, static_cast<double>(stats->documents));
+    auto lag = WithConnection(
+        deps.db, "measuring index lag", [&](pqxx::connection& c) -> Result<std::int64_t> {
+          pqxx::read_transaction tx(c);
+          return tx
+              .exec_params1("SELECT count(*) FROM records WHERE change_seq > $1",
+                            stats->checkpoint)[0]
+              .as<std::int64_t>();
+        });
+    if (lag.ok()) metrics.Set("octohub_index_lag_records", {}, static_cast<double>(*lag));
+  }
+  return Reply{200, "text/plain; version=0.0.4; charset=utf-8", metrics.Render(), {}};
+}
+
+}  // namespace
+
+void AddHealthRoutes(RouteTable& table) {
+  table.AddInline("GET", "/healthz", [](const RequestView&) {
+    return JsonReply(200, {{"status", "ok"}});
+  });
+  table.Add("GET", "/readyz", Role::kPublic,
+            [](const ServerDependencies& deps, const RequestView&) { return Ready(deps); });
+  table.Add("GET", "/metrics", Role::kPublic,
+            [](const ServerDependencies& deps, const RequestView&) { return MetricsText(deps); });
+}
+
+}  // namespace octohub::api
