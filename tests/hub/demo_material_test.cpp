@@ -1,12 +1,12 @@
 // The demo's material parsers and its sample APIs.
-#include "demo_material.h"
+#include "demo/demo_material.h"
 
 #include <boost/json.hpp>
 #include <catch2/catch.hpp>
 #include <sstream>
 #include <thread>
 
-#include "demo_apis.h"
+#include "demo/demo_apis.h"
 #include "octohub/core/source_spec.h"
 
 namespace json = boost::json;
