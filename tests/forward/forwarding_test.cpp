@@ -179,3 +179,68 @@ TEST_CASE("delivery retry delays double with jitter and are capped", "[unit]") {
   CHECK(RetryDelay(4, 1, 1) == milliseconds(8000));
   CHECK(RetryDelay(40, 1, 1) == milliseconds(300000));
 }
+
+TEST_CASE("a delivery's request carries its type, key, signature and auth, as the target says",
+          "[unit]") {
+  setenv("OCTOHUB_SECRET_TEST_DELIVERY_TOKEN", "env-tok", 1);
+  unsetenv("OCTOHUB_SECRET_TEST_DELIVERY_MISSING");
+  struct Case {
+    std::string target;  // members added to Target()
+    std::string url;     // expected
+    std::vector<std::string> headers;
+    std::optional<std::pair<std::string, std::string>> basic;
+  };
+  const std::string in = Target().url;
+  const std::vector<Case> cases = {
+      {"", in, {"Expect:", "Content-Type: application/json", "Idempotency-Key: 42"}, {}},
+      {R"(, "headers": {"content-type": "text/plain", "X-Team": "a"})",
+       in,
+       {"Expect:", "content-type: text/plain", "X-Team: a", "Idempotency-Key: 42"},
+       {}},
+      {R"(, "auth": {"type": "bearer", "token_env": "OCTOHUB_SECRET_TEST_DELIVERY_TOKEN"})",
+       in,
+       {"Expect:", "Content-Type: application/json", "Idempotency-Key: 42",
+        "Authorization: Bearer env-tok"},
+       {}},
+      {R"(, "auth": {"type": "header", "name": "X-Key", "value": "k1"})",
+       in,
+       {"Expect:", "Content-Type: application/json", "Idempotency-Key: 42", "X-Key: k1"},
+       {}},
+      {R"(, "auth": {"type": "query", "name": "api key", "value": "a&b=c"})",
+       in + "?api%20key=a%26b%3Dc",
+       {"Expect:", "Content-Type: application/json", "Idempotency-Key: 42"},
+       {}},
+      {R"(, "auth": {"type": "basic", "username": "u", "password": "p"})",
+       in,
+       {"Expect:", "Content-Type: application/json", "Idempotency-Key: 42"},
+       std::pair<std::string, std::string>{"u", "p"}},
+      {R"(, "secret": "s3")",
+       in,
+       {"Expect:", "Content-Type: application/json", "Idempotency-Key: 42",
+        "X-Octohub-Signature: " + SignatureHeader("s3", R"({"a":1})")},
+       {}},
+  };
+  for (const auto& c : cases) {
+    INFO(c.target);
+    auto request = BuildDeliveryRequest(Target(c.target), 42, R"({"a":1})");
+    REQUIRE(request.ok());
+    CHECK(request->url == c.url);
+    CHECK(request->headers == c.headers);
+    CHECK(request->basic == c.basic);
+  }
+  // A query parameter joins a URL that has a query already.
+  auto with_query = ParseTargetSpec(json::parse(
+      R"({"name": "t", "url": "http://127.0.0.1:9/in?x=1",
+          "auth": {"type": "query", "name": "k", "value": "v"}})"));
+  REQUIRE(with_query.ok());
+  auto joined = BuildDeliveryRequest(*with_query, 1, "");
+  REQUIRE(joined.ok());
+  CHECK(joined->url == "http://127.0.0.1:9/in?x=1&k=v");
+  // A secret that cannot be read fails the attempt, naming where it was wanted.
+  auto missing = BuildDeliveryRequest(
+      Target(
+          R"(, "auth": {"type": "bearer", "token_env": "OCTOHUB_SECRET_TEST_DELIVERY_MISSING"})"),
+      1, "");
+  REQUIRE_FALSE(missing.ok());
+  CHECK_THAT(missing.status().message(), Catch::Contains("/auth/token"));
+}

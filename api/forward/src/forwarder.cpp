@@ -5,7 +5,6 @@
 
 #include <curl/curl.h>
 #include <simdjson.h>
-#include <strings.h>
 
 #include <atomic>
 #include <deque>
@@ -18,7 +17,6 @@
 
 #include "octohub/core/change_feed.h"
 #include "octohub/core/log.h"
-#include "octohub/core/secrets.h"
 #include "octohub/forward/forwarding.h"
 #include "octohub/forward/forwarding_store.h"
 #include "octohub/ingest/curl_setup.h"
@@ -200,47 +198,12 @@ struct Forwarder::Impl {
     transfer->max_attempts = spec.max_attempts;
     transfer->backoff_s = spec.backoff_s;
     // Secrets from the environment are read per request: a missing one fails the attempt.
-    std::string url = spec.url;
-    std::optional<std::pair<std::string, std::string>> basic;
-    std::vector<std::string> headers = {"Expect:"};
-    bool typed = false;  // the target's headers may set their own Content-Type
-    for (const auto& [name, value] : spec.headers) {
-      headers.push_back(name + ": " + value);
-      typed = typed || strcasecmp(name.c_str(), "content-type") == 0;
-    }
-    if (!typed) headers.push_back("Content-Type: application/json");
-    headers.push_back("Idempotency-Key: " + std::to_string(transfer->delivery.id));
-    Status problem = Status::Ok();
-    auto need = [&](const Secret& secret, const char* where) -> std::string {
-      auto value = RevealSecret(secret, where);
-      if (!value.ok()) {
-        problem = value.status();
-        return {};
-      }
-      return *value;
-    };
-    if (!spec.secret.value.empty() || !spec.secret.env.empty()) {
-      headers.push_back("X-Octohub-Signature: " +
-                        SignatureHeader(need(spec.secret, "/secret"), transfer->delivery.body));
-    }
-    if (auto credentials = RevealCredentials(spec.auth); !credentials.ok()) {
-      if (problem.ok()) problem = credentials.status();
-    } else {
-      for (const auto& [name, value] : credentials->headers) headers.push_back(name + ": " + value);
-      basic = std::move(credentials->basic);
-      for (const auto& [name, value] : credentials->query) {
-        char* escaped_name = curl_easy_escape(nullptr, name.c_str(), 0);
-        char* escaped = curl_easy_escape(nullptr, value.c_str(), 0);
-        url += std::string(url.find('?') == std::string::npos ? "?" : "&") + escaped_name + "=" +
-               escaped;
-        curl_free(escaped_name);
-        curl_free(escaped);
-      }
-    }
-    if (!problem.ok()) {
-      Finish(target, *transfer, 0, problem.message());
+    auto request = BuildDeliveryRequest(spec, transfer->delivery.id, transfer->delivery.body);
+    if (!request.ok()) {
+      Finish(target, *transfer, 0, request.status().message());
       return;
     }
+    const std::string& url = request->url;
     // A handle keeps the target's settings between requests; only what differs is set anew.
     CURL* handle = nullptr;
     if (!target.idle.empty()) {
@@ -260,7 +223,7 @@ struct Forwarder::Impl {
       curl_easy_setopt(handle, CURLOPT_URL, url.c_str());
     }
     transfer->generation = target.generation;
-    for (const auto& h : headers)
+    for (const auto& h : request->headers)
       transfer->headers = curl_slist_append(transfer->headers, h.c_str());
     if (spec.auth.type == AuthSpec::Type::kQuery)
       curl_easy_setopt(handle, CURLOPT_URL, url.c_str());
@@ -273,10 +236,10 @@ struct Forwarder::Impl {
     curl_easy_setopt(handle, CURLOPT_ERRORBUFFER, transfer->error);
     ingest::GuardConnections(handle, &transfer->refusal);
     curl_easy_setopt(handle, CURLOPT_PRIVATE, transfer.get());
-    if (basic) {
+    if (request->basic) {
       curl_easy_setopt(handle, CURLOPT_HTTPAUTH, CURLAUTH_BASIC);
-      curl_easy_setopt(handle, CURLOPT_USERNAME, basic->first.c_str());
-      curl_easy_setopt(handle, CURLOPT_PASSWORD, basic->second.c_str());
+      curl_easy_setopt(handle, CURLOPT_USERNAME, request->basic->first.c_str());
+      curl_easy_setopt(handle, CURLOPT_PASSWORD, request->basic->second.c_str());
     }
     ++target.in_flight;
     curl_multi_add_handle(multi, handle);

@@ -100,6 +100,20 @@ std::string JoinBatch(const TargetSpec& spec, std::vector<std::string> parts);
 Result<std::string> BuildBody(const TargetSpec& spec, const PayloadTemplate* compiled,
                               const std::vector<ForwardRecord>& records);
 
+// What one delivery sends besides its body.
+struct DeliveryRequest {
+  std::string url;                   // the target's, with an auth query parameter
+  std::vector<std::string> headers;  // "Name: value"
+  std::optional<std::pair<std::string, std::string>> basic;  // user name, password
+};
+
+// The request for delivery `delivery_id` of `body` to `spec`: Content-Type (application/json
+// unless the target sets its own), the target's headers, Idempotency-Key, the signature when
+// the target has a secret, and its auth. Secrets are read now; one that cannot be read is the
+// error. Pure but for the environment.
+Result<DeliveryRequest> BuildDeliveryRequest(const TargetSpec& spec, std::int64_t delivery_id,
+                                             std::string_view body);
+
 // "sha256=" + lowercase hex HMAC-SHA256(secret, body): the X-Octohub-Signature value.
 std::string SignatureHeader(std::string_view secret, std::string_view body);
 
