@@ -12,6 +12,7 @@
 
 #include "generations.h"
 #include "index_schema.h"
+#include "query_builder.h"
 
 namespace octohub::indexer {
 namespace fs = std::filesystem;
@@ -19,51 +20,7 @@ namespace json = boost::json;
 namespace {
 
 constexpr size_t kSnippetLength = 240;
-constexpr size_t kMaxQueryBytes = 4096;
-// A wildcard or a prefix expands to at most this many terms, the most frequent ones: "a*"
-// over a large index would otherwise OR together every word starting with "a".
-constexpr Xapian::termcount kMaxExpansion = 200;
 constexpr size_t kFacetValues = 100;  // values reported per facet, the most frequent first
-
-// "updated:2024-01-01..2024-06-30": dates as days or RFC 3339 times, a bare end day inclusive.
-class DateRange : public Xapian::RangeProcessor {
- public:
-  DateRange(unsigned slot, const std::string& prefix) : Xapian::RangeProcessor(slot, prefix) {}
-  Xapian::Query operator()(const std::string& begin, const std::string& end) override {
-    std::optional<double> from, to;
-    if (!begin.empty() && !(from = schema::ParseTimestamp(begin))) return Invalid();
-    if (!end.empty() && !(to = schema::ParseTimestamp(end))) return Invalid();
-    if (to && end.size() == 10) *to += 86400 - 0.001;  // through the end of that day
-    if (from && to) {
-      return Xapian::Query(Xapian::Query::OP_VALUE_RANGE, slot, Xapian::sortable_serialise(*from),
-                           Xapian::sortable_serialise(*to));
-    }
-    if (from)
-      return Xapian::Query(Xapian::Query::OP_VALUE_GE, slot, Xapian::sortable_serialise(*from));
-    if (to) return Xapian::Query(Xapian::Query::OP_VALUE_LE, slot, Xapian::sortable_serialise(*to));
-    return Invalid();
-  }
-
- private:
-  static Xapian::Query Invalid() { return Xapian::Query(Xapian::Query::OP_INVALID); }
-};
-
-const schema::Field* RequireField(const schema::FieldRegistry& fields, const std::string& name,
-                                  std::initializer_list<schema::FieldKind> kinds, const char* use) {
-  const schema::Field* field = fields.Find(name);
-  if (field == nullptr || std::find(kinds.begin(), kinds.end(), field->kind) == kinds.end()) {
-    std::string known;
-    for (const auto& [other, f] : fields.fields()) {
-      if (std::find(kinds.begin(), kinds.end(), f.kind) != kinds.end()) {
-        known += (known.empty() ? "" : ", ") + other;
-      }
-    }
-    throw Xapian::InvalidArgumentError("cannot " + std::string(use) + " \"" + name +
-                                       "\": no source maps it as such a field" +
-                                       (known.empty() ? std::string() : " (try: " + known + ")"));
-  }
-  return field;
-}
 
 // Identifies the stub file's current version: a swap renames a new file over it.
 struct StubIdentity {
@@ -78,239 +35,99 @@ std::optional<StubIdentity> ReadStubIdentity(const fs::path& index_dir) {
   return StubIdentity{info.st_ino, info.st_mtim.tv_sec * 1'000'000'000LL + info.st_mtim.tv_nsec};
 }
 
-// Which stemming languages a query is parsed in. The primary one covers every searched source
-// that no other language claims (including sources indexed before languages were recorded).
-struct StemmingPlan {
-  std::string primary = "english";
-  std::map<std::string, std::vector<std::string>> others;  // language -> its sources
-
-  std::vector<std::string> languages() const {
-    std::vector<std::string> all{primary};
-    for (const auto& entry : others) all.push_back(entry.first);
-    return all;
-  }
-  const std::string& LanguageOf(const std::string& source,
-                                const schema::SourceLanguages& languages) const {
-    auto it = languages.by_source().find(source);
-    if (it != languages.by_source().end() && others.count(it->second) != 0) return it->second;
-    return primary;
-  }
-};
-
-StemmingPlan PlanStemming(const schema::SourceLanguages& languages,
-                          const std::vector<std::string>& searched) {
-  std::map<std::string, std::vector<std::string>> by_language;
-  for (const auto& [source, language] : languages.by_source()) {
-    if (searched.empty() || std::find(searched.begin(), searched.end(), source) != searched.end()) {
-      by_language[language].push_back(source);
-    }
-  }
-  StemmingPlan plan;
-  size_t most = 0;
-  for (const auto& [language, sources] : by_language) {
-    if (sources.size() > most || (sources.size() == most && language == "english")) {
-      most = sources.size();
-      plan.primary = language;
-    }
-  }
-  by_language.erase(plan.primary);
-  plan.others = std::move(by_language);
-  return plan;
-}
-
-Xapian::QueryParser MakeParser(Xapian::Database& db, const schema::FieldRegistry& fields,
-                               const std::vector<std::unique_ptr<Xapian::RangeProcessor>>& ranges,
-                               const Xapian::Stem& stemmer) {
-  Xapian::QueryParser parser;
-  parser.set_database(db);
-  parser.set_stemmer(stemmer);
-  parser.set_stemming_strategy(Xapian::QueryParser::STEM_SOME);
-  parser.set_default_op(Xapian::Query::OP_AND);
-  parser.set_max_expansion(kMaxExpansion, Xapian::Query::WILDCARD_LIMIT_MOST_FREQUENT,
-                           Xapian::QueryParser::FLAG_WILDCARD | Xapian::QueryParser::FLAG_PARTIAL);
-  parser.add_prefix("title", std::string(schema::kTitlePrefix));
-  parser.add_boolean_prefix("source", std::string(schema::kSourcePrefix));
-  for (const auto& [name, field] : fields.fields()) {
-    if (field.kind == schema::FieldKind::kFacet) {
-      parser.add_boolean_prefix(name, schema::FacetPrefix(name));
-    }
-  }
-  for (const auto& range : ranges) parser.add_rangeprocessor(range.get());
-  return parser;
-}
-
-// The request's q, sources, record list and filters as one Xapian query, each source's words
-// stemmed in its own language. The primary parser is kept: it knows the spelling correction
-// of what it parsed. Throws Xapian errors as the parser does.
-struct ParsedQuery {
-  ParsedQuery(Xapian::Database& db, const SearchRequest& request) {
-    fields = schema::FieldRegistry::FromJson(db.get_metadata(schema::kFieldsKey));
-    for (const auto& [name, field] : fields.fields()) {
-      if (field.kind == schema::FieldKind::kDate) {
-        ranges.push_back(std::make_unique<DateRange>(field.slot, name + ":"));
-      } else if (field.kind == schema::FieldKind::kNumber) {
-        ranges.push_back(std::make_unique<Xapian::NumberRangeProcessor>(field.slot, name + ":"));
-      }
-    }
-    languages = schema::SourceLanguages::FromJson(db.get_metadata(schema::kLanguagesKey));
-    plan = PlanStemming(languages, request.sources);
-    for (const auto& language : plan.languages())
-      stemmers.emplace(language, Xapian::Stem(language));
-
-    unsigned flags = Xapian::QueryParser::FLAG_DEFAULT | Xapian::QueryParser::FLAG_PURE_NOT |
-                     Xapian::QueryParser::FLAG_WILDCARD |
-                     Xapian::QueryParser::FLAG_SPELLING_CORRECTION;
-    if (request.prefix) flags |= Xapian::QueryParser::FLAG_PARTIAL;
-    const bool match_all = request.q.find_first_not_of(" \t\r\n") == std::string::npos;
-    parser = MakeParser(db, fields, ranges, stemmers.at(plan.primary));
-    // A fresh match-all query: copying the shared Xapian::Query::MatchAll from several threads
-    // races on its reference count, which is not atomic.
-    query = match_all ? Xapian::Query(std::string()) : parser.parse_query(request.q, flags);
-    if (!match_all && !plan.others.empty()) {
-      // Each source's documents are matched by the query stemmed in that source's language.
-      std::vector<Xapian::Query> elsewhere;
-      std::vector<Xapian::Query> alternatives;
-      for (const auto& [language, sources] : plan.others) {
-        std::vector<Xapian::Query> terms;
-        for (const auto& source : sources) terms.emplace_back(schema::SourceTerm(source));
-        Xapian::Query in_language(Xapian::Query::OP_OR, terms.begin(), terms.end());
-        Xapian::QueryParser other = MakeParser(db, fields, ranges, stemmers.at(language));
-        alternatives.emplace_back(Xapian::Query::OP_FILTER, other.parse_query(request.q, flags),
-                                  in_language);
-        elsewhere.push_back(std::move(in_language));
-      }
-      alternatives.emplace_back(
-          Xapian::Query::OP_AND_NOT, query,
-          Xapian::Query(Xapian::Query::OP_OR, elsewhere.begin(), elsewhere.end()));
-      query = Xapian::Query(Xapian::Query::OP_OR, alternatives.begin(), alternatives.end());
-    }
-    if (!request.sources.empty()) {
-      std::vector<Xapian::Query> terms;
-      for (const auto& source : request.sources) terms.emplace_back(schema::SourceTerm(source));
-      query = Xapian::Query(Xapian::Query::OP_FILTER, query,
-                            Xapian::Query(Xapian::Query::OP_OR, terms.begin(), terms.end()));
-    }
-    if (!request.among.empty()) {
-      std::vector<Xapian::Query> terms;
-      terms.reserve(request.among.size());
-      for (const auto& [source, id] : request.among) {
-        terms.emplace_back(schema::UniqueTerm(source, id));
-      }
-      query = Xapian::Query(Xapian::Query::OP_FILTER, query,
-                            Xapian::Query(Xapian::Query::OP_OR, terms.begin(), terms.end()));
-    }
-    // Filters: values of one field are alternatives, different fields must all hold.
-    std::map<std::string, std::vector<Xapian::Query>> by_field;
-    for (const auto& [name, value] : request.filters) {
-      RequireField(fields, name, {schema::FieldKind::kFacet}, "filter on");
-      by_field[name].emplace_back(schema::FacetTerm(name, value));
-    }
-    for (auto& [name, alternatives] : by_field) {
-      query = Xapian::Query(
-          Xapian::Query::OP_FILTER, query,
-          Xapian::Query(Xapian::Query::OP_OR, alternatives.begin(), alternatives.end()));
-    }
-  }
-
-  const Xapian::Stem& StemmerFor(const std::string& source) const {
-    return stemmers.at(plan.LanguageOf(source, languages));
-  }
-
-  schema::FieldRegistry fields;
-  std::vector<std::unique_ptr<Xapian::RangeProcessor>> ranges;
-  schema::SourceLanguages languages;
-  StemmingPlan plan;
-  std::map<std::string, Xapian::Stem> stemmers;
-  Xapian::QueryParser parser;
-  Xapian::Query query;
-};
-
-// What a query's text must be before it is parsed: UTF-8, and short enough.
-Status CheckQueryText(const std::string& q) {
-  if (!simdjson::validate_utf8(q.data(), q.size())) {
-    return InvalidArgument("the query is not valid UTF-8");
-  }
-  if (q.size() > kMaxQueryBytes) {
-    return InvalidArgument("the query is longer than " + std::to_string(kMaxQueryBytes) + " bytes");
-  }
-  return Status::Ok();
-}
-
 struct Reader {
   Xapian::Database db;
   StubIdentity stub;
 };
 
 class XapianSearcher final : public Searcher {
+  // A reader borrowed from the pool, given back however the search ends (an exception
+  // included), so that no reader is lost to an error.
+  class Lease {
+   public:
+    Lease(XapianSearcher& owner, std::unique_ptr<Reader> reader)
+        : owner_(owner), reader_(std::move(reader)) {}
+    ~Lease() { owner_.Release(std::move(reader_)); }
+    Lease(const Lease&) = delete;
+    Lease& operator=(const Lease&) = delete;
+    Reader* operator->() const { return reader_.get(); }
+
+   private:
+    XapianSearcher& owner_;
+    std::unique_ptr<Reader> reader_;
+  };
+
  public:
   explicit XapianSearcher(fs::path index_dir) : index_dir_(std::move(index_dir)) {}
 
   bool Ready() override {
-    auto reader = Acquire();
-    if (!reader.ok()) return false;
-    Release(std::move(*reader));
+    auto acquired = Acquire();
+    if (!acquired.ok()) return false;
+    Lease reader(*this, std::move(*acquired));
     return true;
   }
 
   Result<Stats> ReadStats() override {
-    auto reader = Acquire();
-    if (!reader.ok()) return reader.status();
+    auto acquired = Acquire();
+    if (!acquired.ok()) return acquired.status();
+    Lease reader(*this, std::move(*acquired));
     Stats stats;
     try {
-      stats.documents = (*reader)->db.get_doccount();
-      const std::string checkpoint = (*reader)->db.get_metadata(schema::kCheckpointKey);
+      stats.documents = reader->db.get_doccount();
+      const std::string checkpoint = reader->db.get_metadata(schema::kCheckpointKey);
       stats.checkpoint = checkpoint.empty() ? 0 : std::stoll(checkpoint);
       const std::string source_prefix(schema::kSourcePrefix);
-      for (auto it = (*reader)->db.allterms_begin(source_prefix);
-           it != (*reader)->db.allterms_end(source_prefix); ++it) {
+      for (auto it = reader->db.allterms_begin(source_prefix);
+           it != reader->db.allterms_end(source_prefix); ++it) {
         stats.sources.emplace_back((*it).substr(source_prefix.size()), it.get_termfreq());
       }
       const auto fields =
-          schema::FieldRegistry::FromJson((*reader)->db.get_metadata(schema::kFieldsKey));
+          schema::FieldRegistry::FromJson(reader->db.get_metadata(schema::kFieldsKey));
       for (const auto& [name, field] : fields.fields()) {
         stats.fields.emplace_back(name, field.kind == schema::FieldKind::kDate     ? "date"
                                         : field.kind == schema::FieldKind::kNumber ? "number"
                                                                                    : "facet");
       }
     } catch (const Xapian::Error& e) {
-      Release(std::move(*reader));
       return Unavailable("the index cannot be read: " + e.get_msg());
     }
-    Release(std::move(*reader));
     return stats;
   }
 
   Status ForEachMatch(const SearchRequest& request, const MatchVisitor& visit) override {
     if (Status s = CheckQueryText(request.q); !s.ok()) return s;
-    auto reader = Acquire();
-    if (!reader.ok()) return reader.status();
+    auto acquired = Acquire();
+    if (!acquired.ok()) return acquired.status();
+    Lease reader(*this, std::move(*acquired));
     Status status = Status::Ok();
     try {
-      status = Enumerate((*reader)->db, request, visit);
+      status = Enumerate(reader->db, request, visit);
     } catch (const Xapian::QueryParserError& e) {
       status = InvalidArgument("the query cannot be parsed: " + e.get_msg());
     } catch (const Xapian::InvalidArgumentError& e) {
       status = InvalidArgument(e.get_msg());
     } catch (const Xapian::Error& e) {
       status = Unavailable(std::string("search failed: ") + e.get_type() + ": " + e.get_msg());
+    } catch (const std::exception&) {
+      status = UnreadableDocument();
     }
-    Release(std::move(*reader));
     return status;
   }
   Result<SearchResponse> Search(const SearchRequest& request) override {
     const auto started = std::chrono::steady_clock::now();
     if (Status s = CheckQueryText(request.q); !s.ok()) return s;
-    auto reader = Acquire();
-    if (!reader.ok()) return reader.status();
+    auto acquired = Acquire();
+    if (!acquired.ok()) return acquired.status();
+    Lease reader(*this, std::move(*acquired));
     Result<SearchResponse> result = Unavailable("the index kept changing under this search");
     for (int attempt = 0; attempt < 5; ++attempt) {
       try {
-        result = Run((*reader)->db, request);
+        result = Run(reader->db, request);
         break;
       } catch (const Xapian::DatabaseModifiedError&) {
         // A commit overtook this reader: retry on the new revision.
         try {
-          (*reader)->db.reopen();
+          reader->db.reopen();
         } catch (const Xapian::DatabaseModifiedError&) {  // and once more, next time round
         }
       } catch (const Xapian::QueryParserError& e) {
@@ -322,9 +139,11 @@ class XapianSearcher final : public Searcher {
       } catch (const Xapian::Error& e) {
         result = Unavailable(std::string("search failed: ") + e.get_type() + ": " + e.get_msg());
         break;
+      } catch (const std::exception&) {
+        result = UnreadableDocument();
+        break;
       }
     }
-    Release(std::move(*reader));
     if (result.ok()) {
       result->took_ms =
           std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started)
@@ -334,6 +153,12 @@ class XapianSearcher final : public Searcher {
   }
 
  private:
+  // A document whose stored data does not parse: only a damaged or foreign index has one.
+  static Status UnreadableDocument() {
+    return Internal(
+        "the search index holds a document it cannot read; octohub reindex rebuilds it");
+  }
+
   // A reader for this thread's search, current with the latest commit and generation.
   Result<std::unique_ptr<Reader>> Acquire() {
     auto stub = ReadStubIdentity(index_dir_);

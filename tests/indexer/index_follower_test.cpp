@@ -1,3 +1,5 @@
+#include <xapian.h>
+
 #include <atomic>
 #include <catch2/catch.hpp>
 #include <mutex>
@@ -413,4 +415,37 @@ TEST_CASE("a source deleted and created again under its name holds only its new 
   auto fresh = OpenSearcher(dir / "index");
   CHECK(Hits(*fresh, "after") == std::vector<std::string>{"notes/2", "notes/3"});
   CHECK(Hits(*fresh, "before").empty());
+}
+
+TEST_CASE("a document the index cannot read is an error for its searches, and no reader is lost",
+          "[pg]") {
+  TestDatabase database;
+  Store store(database);
+  TempDir dir;
+  store.Put("1", "Alpha", "zebra crossing");
+  {
+    IndexFollower follower(database.db(), dir / "index");
+    REQUIRE(follower.Open().ok());
+    REQUIRE(follower.CatchUp().ok());
+  }
+  {
+    // As a damaged or foreign index would hold it: data that is not the stored JSON.
+    Xapian::WritableDatabase db((dir / "index").string(), Xapian::DB_OPEN);
+    Xapian::Document bad;
+    bad.add_term("zebra");
+    bad.add_term("Zzebra");
+    bad.set_data("not json");
+    db.add_document(bad);
+    db.commit();
+  }
+  auto searcher = OpenSearcher(dir / "index");
+  SearchRequest request;
+  request.q = "zebra";
+  for (int i = 0; i < 20; ++i) {  // more searches than readers could ever be lost
+    auto response = searcher->Search(request);
+    REQUIRE_FALSE(response.ok());
+    CHECK_THAT(response.status().message(), Catch::Contains("octohub reindex"));
+  }
+  CHECK(searcher->Ready());
+  CHECK(Ids(*searcher, "alpha") == std::vector<std::string>{"1"});
 }

@@ -1,0 +1,178 @@
+#include "query_builder.h"
+
+#include <simdjson.h>
+
+#include <algorithm>
+#include <chrono>
+
+namespace octohub::indexer {
+namespace {
+
+constexpr size_t kMaxQueryBytes = 4096;
+// A wildcard or a prefix expands to at most this many terms, the most frequent ones: "a*"
+// over a large index would otherwise OR together every word starting with "a".
+constexpr Xapian::termcount kMaxExpansion = 200;
+
+// "updated:2024-01-01..2024-06-30": dates as days or RFC 3339 times, a bare end day inclusive.
+class DateRange : public Xapian::RangeProcessor {
+ public:
+  DateRange(unsigned slot, const std::string& prefix) : Xapian::RangeProcessor(slot, prefix) {}
+  Xapian::Query operator()(const std::string& begin, const std::string& end) override {
+    std::optional<double> from, to;
+    if (!begin.empty() && !(from = schema::ParseTimestamp(begin))) return Invalid();
+    if (!end.empty() && !(to = schema::ParseTimestamp(end))) return Invalid();
+    if (to && end.size() == 10) *to += 86400 - 0.001;  // through the end of that day
+    if (from && to) {
+      return Xapian::Query(Xapian::Query::OP_VALUE_RANGE, slot, Xapian::sortable_serialise(*from),
+                           Xapian::sortable_serialise(*to));
+    }
+    if (from)
+      return Xapian::Query(Xapian::Query::OP_VALUE_GE, slot, Xapian::sortable_serialise(*from));
+    if (to) return Xapian::Query(Xapian::Query::OP_VALUE_LE, slot, Xapian::sortable_serialise(*to));
+    return Invalid();
+  }
+
+ private:
+  static Xapian::Query Invalid() { return Xapian::Query(Xapian::Query::OP_INVALID); }
+};
+
+StemmingPlan PlanStemming(const schema::SourceLanguages& languages,
+                          const std::vector<std::string>& searched) {
+  std::map<std::string, std::vector<std::string>> by_language;
+  for (const auto& [source, language] : languages.by_source()) {
+    if (searched.empty() || std::find(searched.begin(), searched.end(), source) != searched.end()) {
+      by_language[language].push_back(source);
+    }
+  }
+  StemmingPlan plan;
+  size_t most = 0;
+  for (const auto& [language, sources] : by_language) {
+    if (sources.size() > most || (sources.size() == most && language == "english")) {
+      most = sources.size();
+      plan.primary = language;
+    }
+  }
+  by_language.erase(plan.primary);
+  plan.others = std::move(by_language);
+  return plan;
+}
+
+Xapian::QueryParser MakeParser(Xapian::Database& db, const schema::FieldRegistry& fields,
+                               const std::vector<std::unique_ptr<Xapian::RangeProcessor>>& ranges,
+                               const Xapian::Stem& stemmer) {
+  Xapian::QueryParser parser;
+  parser.set_database(db);
+  parser.set_stemmer(stemmer);
+  parser.set_stemming_strategy(Xapian::QueryParser::STEM_SOME);
+  parser.set_default_op(Xapian::Query::OP_AND);
+  parser.set_max_expansion(kMaxExpansion, Xapian::Query::WILDCARD_LIMIT_MOST_FREQUENT,
+                           Xapian::QueryParser::FLAG_WILDCARD | Xapian::QueryParser::FLAG_PARTIAL);
+  parser.add_prefix("title", std::string(schema::kTitlePrefix));
+  parser.add_boolean_prefix("source", std::string(schema::kSourcePrefix));
+  for (const auto& [name, field] : fields.fields()) {
+    if (field.kind == schema::FieldKind::kFacet) {
+      parser.add_boolean_prefix(name, schema::FacetPrefix(name));
+    }
+  }
+  for (const auto& range : ranges) parser.add_rangeprocessor(range.get());
+  return parser;
+}
+
+}  // namespace
+
+const schema::Field* RequireField(const schema::FieldRegistry& fields, const std::string& name,
+                                  std::initializer_list<schema::FieldKind> kinds, const char* use) {
+  const schema::Field* field = fields.Find(name);
+  if (field == nullptr || std::find(kinds.begin(), kinds.end(), field->kind) == kinds.end()) {
+    std::string known;
+    for (const auto& [other, f] : fields.fields()) {
+      if (std::find(kinds.begin(), kinds.end(), f.kind) != kinds.end()) {
+        known += (known.empty() ? "" : ", ") + other;
+      }
+    }
+    throw Xapian::InvalidArgumentError("cannot " + std::string(use) + " \"" + name +
+                                       "\": no source maps it as such a field" +
+                                       (known.empty() ? std::string() : " (try: " + known + ")"));
+  }
+  return field;
+}
+
+ParsedQuery::ParsedQuery(Xapian::Database& db, const SearchRequest& request) {
+  fields = schema::FieldRegistry::FromJson(db.get_metadata(schema::kFieldsKey));
+  for (const auto& [name, field] : fields.fields()) {
+    if (field.kind == schema::FieldKind::kDate) {
+      ranges.push_back(std::make_unique<DateRange>(field.slot, name + ":"));
+    } else if (field.kind == schema::FieldKind::kNumber) {
+      ranges.push_back(std::make_unique<Xapian::NumberRangeProcessor>(field.slot, name + ":"));
+    }
+  }
+  languages = schema::SourceLanguages::FromJson(db.get_metadata(schema::kLanguagesKey));
+  plan = PlanStemming(languages, request.sources);
+  for (const auto& language : plan.languages()) stemmers.emplace(language, Xapian::Stem(language));
+
+  unsigned flags = Xapian::QueryParser::FLAG_DEFAULT | Xapian::QueryParser::FLAG_PURE_NOT |
+                   Xapian::QueryParser::FLAG_WILDCARD |
+                   Xapian::QueryParser::FLAG_SPELLING_CORRECTION;
+  if (request.prefix) flags |= Xapian::QueryParser::FLAG_PARTIAL;
+  const bool match_all = request.q.find_first_not_of(" \t\r\n") == std::string::npos;
+  parser = MakeParser(db, fields, ranges, stemmers.at(plan.primary));
+  // A fresh match-all query: copying the shared Xapian::Query::MatchAll from several threads
+  // races on its reference count, which is not atomic.
+  query = match_all ? Xapian::Query(std::string()) : parser.parse_query(request.q, flags);
+  if (!match_all && !plan.others.empty()) {
+    // Each source's documents are matched by the query stemmed in that source's language.
+    std::vector<Xapian::Query> elsewhere;
+    std::vector<Xapian::Query> alternatives;
+    for (const auto& [language, sources] : plan.others) {
+      std::vector<Xapian::Query> terms;
+      for (const auto& source : sources) terms.emplace_back(schema::SourceTerm(source));
+      Xapian::Query in_language(Xapian::Query::OP_OR, terms.begin(), terms.end());
+      Xapian::QueryParser other = MakeParser(db, fields, ranges, stemmers.at(language));
+      alternatives.emplace_back(Xapian::Query::OP_FILTER, other.parse_query(request.q, flags),
+                                in_language);
+      elsewhere.push_back(std::move(in_language));
+    }
+    alternatives.emplace_back(
+        Xapian::Query::OP_AND_NOT, query,
+        Xapian::Query(Xapian::Query::OP_OR, elsewhere.begin(), elsewhere.end()));
+    query = Xapian::Query(Xapian::Query::OP_OR, alternatives.begin(), alternatives.end());
+  }
+  if (!request.sources.empty()) {
+    std::vector<Xapian::Query> terms;
+    for (const auto& source : request.sources) terms.emplace_back(schema::SourceTerm(source));
+    query = Xapian::Query(Xapian::Query::OP_FILTER, query,
+                          Xapian::Query(Xapian::Query::OP_OR, terms.begin(), terms.end()));
+  }
+  if (!request.among.empty()) {
+    std::vector<Xapian::Query> terms;
+    terms.reserve(request.among.size());
+    for (const auto& [source, id] : request.among) {
+      terms.emplace_back(schema::UniqueTerm(source, id));
+    }
+    query = Xapian::Query(Xapian::Query::OP_FILTER, query,
+                          Xapian::Query(Xapian::Query::OP_OR, terms.begin(), terms.end()));
+  }
+  // Filters: values of one field are alternatives, different fields must all hold.
+  std::map<std::string, std::vector<Xapian::Query>> by_field;
+  for (const auto& [name, value] : request.filters) {
+    RequireField(fields, name, {schema::FieldKind::kFacet}, "filter on");
+    by_field[name].emplace_back(schema::FacetTerm(name, value));
+  }
+  for (auto& [name, alternatives] : by_field) {
+    query = Xapian::Query(
+        Xapian::Query::OP_FILTER, query,
+        Xapian::Query(Xapian::Query::OP_OR, alternatives.begin(), alternatives.end()));
+  }
+}
+
+Status CheckQueryText(const std::string& q) {
+  if (!simdjson::validate_utf8(q.data(), q.size())) {
+    return InvalidArgument("the query is not valid UTF-8");
+  }
+  if (q.size() > kMaxQueryBytes) {
+    return InvalidArgument("the query is longer than " + std::to_string(kMaxQueryBytes) + " bytes");
+  }
+  return Status::Ok();
+}
+
+}  // namespace octohub::indexer
