@@ -2,6 +2,7 @@
 // and /metrics (Prometheus text).
 #include <pqxx/pqxx>
 
+#include "octohub/core/change_feed.h"
 #include "octohub/indexer/indexer.h"
 #include "routes.h"
 
@@ -46,14 +47,11 @@ Reply MetricsText(const ServerDependencies& deps) {
                   "deliveries waiting to be sent, by target");
   if (auto stats = deps.searcher.ReadStats(); stats.ok()) {
     metrics.Set("octohub_index_documents", {}, static_cast<double>(stats->documents));
-    auto lag = WithConnection(
-        deps.db, "measuring index lag", [&](pqxx::connection& c) -> Result<std::int64_t> {
-          pqxx::read_transaction tx(c);
-          return tx
-              .exec_params1("SELECT count(*) FROM records WHERE change_seq > $1",
-                            stats->checkpoint)[0]
-              .as<std::int64_t>();
-        });
+    auto lag = WithConnection(deps.db, "measuring index lag",
+                              [&](pqxx::connection& c) -> Result<std::int64_t> {
+                                pqxx::read_transaction tx(c);
+                                return ChangesAfter(tx, stats->checkpoint);
+                              });
     if (lag.ok()) metrics.Set("octohub_index_lag_records", {}, static_cast<double>(*lag));
   }
   return Reply{200, "text/plain; version=0.0.4; charset=utf-8", metrics.Render(), {}};

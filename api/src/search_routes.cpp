@@ -1,6 +1,7 @@
 // GET /api/v1/search and GET /api/v1/fields (SPEC §4).
 #include <boost/json.hpp>
 
+#include "octohub/api/search.h"
 #include "routes.h"
 
 namespace octohub::api {
@@ -12,7 +13,7 @@ Reply Search(const ServerDependencies& deps, const RequestView& request) {
   if (!params.ok()) return ReplyForStatus(params.status());
   auto response = deps.searcher.Search(*params);
   if (!response.ok()) return ReplyForStatus(response.status());
-  return JsonReply(200, indexer::SearchResponseToJson(*response));
+  return JsonReply(200, SearchResponseToJson(*response));
 }
 
 // What the index can be searched by: sources with document counts, and the mapped fields with
@@ -34,6 +35,29 @@ Reply Fields(const ServerDependencies& deps) {
 }
 
 }  // namespace
+
+json::object SearchResponseToJson(const indexer::SearchResponse& response) {
+  json::array hits;
+  for (const auto& hit : response.hits) {
+    hits.push_back(json::object{{"source", hit.source},
+                                {"id", hit.id},
+                                {"score", hit.score},
+                                {"title", hit.title},
+                                {"snippet", hit.snippet},
+                                {"updated_at", hit.updated_at},
+                                {"fields", hit.fields}});
+  }
+  return {{"query", response.query},
+          {"total", response.total},
+          {"total_exact", response.total_exact},
+          {"took_ms", response.took_ms},
+          {"page", response.page},
+          {"per_page", response.per_page},
+          {"hits", std::move(hits)},
+          {"facets", response.facets},
+          {"suggestion",
+           response.suggestion ? json::value(*response.suggestion) : json::value(nullptr)}};
+}
 
 void AddSearchRoutes(RouteTable& table) {
   table.Add("GET", "/api/v1/search", Role::kRead, Search);

@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cmath>
+#include <cstdint>
 #include <string>
 
 namespace octohub {
@@ -35,6 +37,15 @@ std::optional<std::chrono::milliseconds> ParseRetryAfter(
   const auto when = std::chrono::system_clock::from_time_t(timegm(&parts));
   const auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(when - now);
   return std::clamp(wait, std::chrono::milliseconds(0), kLongestWait);
+}
+
+std::chrono::milliseconds BackoffDelay(int attempt, std::chrono::milliseconds base,
+                                       std::chrono::milliseconds cap, double jitter01) {
+  const double doubled =
+      static_cast<double>(base.count()) * std::pow(2.0, std::clamp(attempt - 1, 0, 40));
+  const double ceiling = std::min(doubled, static_cast<double>(cap.count()));
+  return std::chrono::milliseconds(
+      static_cast<std::int64_t>(ceiling * (0.5 + 0.5 * std::clamp(jitter01, 0.0, 1.0))));
 }
 
 }  // namespace octohub

@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "octohub/api/keys.h"
+#include "octohub/api/search.h"
 #include "octohub/core/log.h"
 #include "octohub/hub/migrations.h"
 #include "octohub/indexer/indexer.h"
@@ -203,7 +204,7 @@ int RunSearch(const GlobalOptions& options, const SearchCommand& command) {
   auto response = searcher->Search(request);
   if (!response.ok()) return Fail(response.status());
   if (command.as_json) {
-    std::cout << json::serialize(indexer::SearchResponseToJson(*response)) << "\n";
+    std::cout << json::serialize(api::SearchResponseToJson(*response)) << "\n";
   } else {
     std::cout << fmt::format("{}{} results ({:.1f} ms)\n", response->total_exact ? "" : "about ",
                              response->total, response->took_ms);

@@ -305,29 +305,6 @@ class XapianSearcher final : public Searcher {
 
 }  // namespace
 
-json::object SearchResponseToJson(const SearchResponse& response) {
-  json::array hits;
-  for (const auto& hit : response.hits) {
-    hits.push_back(json::object{{"source", hit.source},
-                                {"id", hit.id},
-                                {"score", hit.score},
-                                {"title", hit.title},
-                                {"snippet", hit.snippet},
-                                {"updated_at", hit.updated_at},
-                                {"fields", hit.fields}});
-  }
-  return {{"query", response.query},
-          {"total", response.total},
-          {"total_exact", response.total_exact},
-          {"took_ms", response.took_ms},
-          {"page", response.page},
-          {"per_page", response.per_page},
-          {"hits", std::move(hits)},
-          {"facets", response.facets},
-          {"suggestion",
-           response.suggestion ? json::value(*response.suggestion) : json::value(nullptr)}};
-}
-
 std::unique_ptr<Searcher> OpenSearcher(const fs::path& index_dir) {
   return std::make_unique<XapianSearcher>(index_dir);
 }

@@ -16,10 +16,8 @@ bool IsRetryable(const Result<HttpResponse>& outcome) {
 Millis RetryDelay(const RetryPolicy& policy, int attempt, std::optional<Millis> retry_after,
                   std::mt19937_64& random) {
   if (retry_after) return std::min(*retry_after, policy.max_delay);
-  const double ceiling = std::min(static_cast<double>(policy.max_delay.count()),
-                                  policy.base_delay.count() * std::pow(2.0, attempt - 1));
-  std::uniform_real_distribution<double> jitter(0, ceiling);
-  return Millis(static_cast<long long>(jitter(random)));
+  std::uniform_real_distribution<double> jitter(0, 1);
+  return BackoffDelay(attempt, policy.base_delay, policy.max_delay, jitter(random));
 }
 
 RateLimiter::RateLimiter(double requests_per_second) {

@@ -20,7 +20,7 @@ using Millis = std::chrono::milliseconds;
 bool IsRetryable(const Result<HttpResponse>& outcome);
 
 // The wait before attempt `attempt + 1` (attempt counts from 1): what the server asked for,
-// if it asked, else a random delay in [0, base * 2^(attempt-1)]; never over max_delay.
+// if it asked, else BackoffDelay from base_delay; never over max_delay.
 Millis RetryDelay(const RetryPolicy& policy, int attempt, std::optional<Millis> retry_after,
                   std::mt19937_64& random);
 

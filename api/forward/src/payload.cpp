@@ -260,10 +260,9 @@ std::string SignatureHeader(std::string_view secret, std::string_view body) {
 }
 
 std::chrono::milliseconds RetryDelay(int attempts, double backoff_s, double jitter01) {
-  const double cap = 300;
-  double delay = backoff_s * std::pow(2.0, std::clamp(attempts - 1, 0, 30));
-  delay = std::min(delay, cap) * (0.5 + 0.5 * std::clamp(jitter01, 0.0, 1.0));
-  return std::chrono::milliseconds(static_cast<std::int64_t>(delay * 1000));
+  return BackoffDelay(attempts,
+                      std::chrono::milliseconds(static_cast<std::int64_t>(backoff_s * 1000)),
+                      std::chrono::minutes(5), jitter01);
 }
 
 }  // namespace octohub::forward

@@ -29,4 +29,11 @@ inline std::int64_t LastChangeSeq(pqxx::transaction_base& tx) {
       .as<std::int64_t>();
 }
 
+// How many records changed after `checkpoint`: what a follower at that checkpoint has still
+// to take in.
+inline std::int64_t ChangesAfter(pqxx::transaction_base& tx, std::int64_t checkpoint) {
+  return tx.exec_params1("SELECT count(*) FROM records WHERE change_seq > $1", checkpoint)[0]
+      .as<std::int64_t>();
+}
+
 }  // namespace octohub

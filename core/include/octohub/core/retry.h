@@ -17,4 +17,11 @@ bool IsRetryableStatus(long status);
 std::optional<std::chrono::milliseconds> ParseRetryAfter(std::string_view value,
                                                          std::chrono::system_clock::time_point now);
 
+// The wait before attempt `attempt + 1` (attempt counts from 1) when the server did not say:
+// base × 2^(attempt−1), capped, of which half is fixed and half chosen by jitter01 in [0, 1]
+// ("equal jitter": never a hammering immediate retry, and clients that failed together drift
+// apart). Sources and targets back off the same way.
+std::chrono::milliseconds BackoffDelay(int attempt, std::chrono::milliseconds base,
+                                       std::chrono::milliseconds cap, double jitter01);
+
 }  // namespace octohub

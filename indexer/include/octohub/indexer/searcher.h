@@ -52,8 +52,6 @@ struct SearchResponse {
   std::optional<std::string> suggestion;
 };
 
-boost::json::object SearchResponseToJson(const SearchResponse& response);
-
 // Thread-safe: searches run in parallel, each on its own reader that is reopened to the
 // latest commit first. kInvalidArgument for a query that cannot be parsed or is not UTF-8,
 // and for facets, filters or sorts on fields no source maps; kUnavailable while no index
