@@ -1,6 +1,6 @@
 #include "routes.h"
 
-#include "octohub/ingest/ingest.h"
+#include "octohub/core/document.h"
 
 namespace octohub::api {
 namespace json = boost::json;
@@ -75,7 +75,7 @@ std::optional<Reply> ParseBody(const RequestView& request, bool yaml_allowed, js
                                  ", not " + type);
   }
   if (request.body.empty()) return ProblemReply(400, "the request has no body");
-  auto parsed = ingest::ParseDocument(request.body, format);
+  auto parsed = ParseDocument(request.body, format);
   if (!parsed.ok()) {
     // A syntax error is 400; a well-formed document refused for what it holds is 422.
     if (!parsed.status().field_errors().empty()) return ReplyForStatus(parsed.status());

@@ -12,6 +12,7 @@
 
 #include "octohub/api/keys.h"
 #include "octohub/api/search.h"
+#include "octohub/core/document.h"
 #include "octohub/core/log.h"
 #include "octohub/hub/migrations.h"
 #include "octohub/indexer/indexer.h"
@@ -36,7 +37,7 @@ Status LoadSourceFile(const std::string& path, std::vector<SourceSpec>& out) {
            path.compare(path.size() - ext.size(), ext.size(), ext) == 0;
   };
   std::string format = ends(".json") ? "json" : (ends(".yaml") || ends(".yml")) ? "yaml" : "";
-  auto document = ingest::ParseDocument(text.str(), format);
+  auto document = ParseDocument(text.str(), format);
   if (!document.ok()) return document.status().WithContext(path);
   std::vector<FieldError> errors;
   auto add = [&](const json::value& value, const std::string& prefix) {

@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "commands.h"
+#include "octohub/core/document.h"
 #include "octohub/forward/forwarding.h"
 #include "octohub/forward/forwarding_store.h"
 #include "octohub/indexer/searcher.h"
@@ -31,7 +32,7 @@ bool LoadAll(const std::vector<std::string>& files, const char* what, Parse pars
     std::stringstream text;
     text << in.rdbuf();
     const bool json_file = path.size() >= 5 && path.compare(path.size() - 5, 5, ".json") == 0;
-    auto document = ingest::ParseDocument(text.str(), json_file ? "json" : "yaml");
+    auto document = ParseDocument(text.str(), json_file ? "json" : "yaml");
     if (!document.ok()) {
       Fail(document.status().WithContext(path));
       ok = false;

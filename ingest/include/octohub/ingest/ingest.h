@@ -25,12 +25,6 @@
 
 namespace octohub::ingest {
 
-// Parses a source/target/rule document given as JSON or YAML. format: "json", "yaml", or ""
-// to decide from the text. Errors name the line and column where possible; a well-formed
-// document refused for what it holds (YAML aliases, nesting deeper than kMaxJsonDepth) also
-// carries a field error at "".
-Result<boost::json::value> ParseDocument(std::string_view text, std::string_view format = "");
-
 // A run as SPEC §3 returns it; times are RFC 3339 UTC.
 // Something a run noticed without failing (SPEC §3 "correctness guards").
 struct RunWarning {

@@ -1,10 +1,10 @@
+#include "octohub/core/document.h"
+
 #include <boost/json.hpp>
 #include <catch2/catch.hpp>
 #include <string>
 
-#include "octohub/ingest/ingest.h"
-
-namespace octohub::ingest {
+namespace octohub {
 namespace {
 namespace json = boost::json;
 
@@ -131,4 +131,4 @@ TEST_CASE("documents may nest 64 levels, in JSON and in YAML, and no deeper", "[
 }
 
 }  // namespace
-}  // namespace octohub::ingest
+}  // namespace octohub

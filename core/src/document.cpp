@@ -1,3 +1,5 @@
+#include "octohub/core/document.h"
+
 #include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
@@ -6,9 +8,8 @@
 #include <sstream>
 
 #include "octohub/core/json_limits.h"
-#include "octohub/ingest/ingest.h"
 
-namespace octohub::ingest {
+namespace octohub {
 namespace json = boost::json;
 namespace {
 
@@ -139,4 +140,4 @@ Result<json::value> ParseDocument(std::string_view text, std::string_view format
   }
 }
 
-}  // namespace octohub::ingest
+}  // namespace octohub
