@@ -29,14 +29,19 @@ class FileBody final : public BodyWriter {
 }  // namespace
 
 int RunExport(const GlobalOptions& options, const ExportCommand& command) {
-  std::vector<std::pair<std::string, std::string>> params = {{"format", command.format}};
-  for (const auto& source : command.sources) params.emplace_back("source", source);
-  if (!command.query.empty()) params.emplace_back("q", command.query);
-  if (!command.since.empty()) params.emplace_back("since", command.since);
-  if (command.bom) params.emplace_back("bom", "true");
-  if (command.raw_formulas) params.emplace_back("formulas", "raw");
-  auto request = exporting::ParseExportParams(params);
-  if (!request.ok()) return Fail(request.status());
+  exporting::ExportRequest request;
+  auto format = exporting::ParseExportFormat(command.format);
+  if (!format.ok()) return Fail(format.status());
+  request.format = *format;
+  for (const auto& source : command.sources) exporting::AddExportSources(request.sources, source);
+  request.q = command.query;
+  if (!command.since.empty()) {
+    auto since = exporting::ParseExportSince(command.since);
+    if (!since.ok()) return Fail(since.status());
+    request.since = *since;
+  }
+  request.bom = command.bom;
+  request.raw_formulas = command.raw_formulas;
 
   auto runtime = Runtime::Open(options);
   if (!runtime.ok()) return Fail(runtime.status());
@@ -49,7 +54,7 @@ int RunExport(const GlobalOptions& options, const ExportCommand& command) {
     }
   }
   auto searcher = indexer::OpenSearcher(options.index_dir());
-  auto prepared = exporting::Export::Prepare(db, *searcher, std::move(*request));
+  auto prepared = exporting::Export::Prepare(db, *searcher, std::move(request));
   if (!prepared.ok()) return Fail(prepared.status());
 
   const bool to_stdout = command.output.empty() || command.output == "-";

@@ -24,39 +24,50 @@ bool IsBlank(const std::string& text) {
 
 }  // namespace
 
+Result<ExportFormat> ParseExportFormat(std::string_view text) {
+  if (text == "ndjson") return ExportFormat::kNdjson;
+  if (text == "csv") return ExportFormat::kCsv;
+  if (text == "json") return ExportFormat::kJson;
+  return InvalidArgument("format must be ndjson, csv or json, not \"" + std::string(text) + "\"");
+}
+
+Result<std::string> ParseExportSince(std::string_view text) {
+  auto normalized = NormalizeTimestamp(text);
+  if (!normalized) {
+    return InvalidArgument(
+        "since must be an ISO 8601 date or date-time such as 2024-05-01 "
+        "or 2024-05-01T10:00:00Z, not \"" +
+        std::string(text) + "\"");
+  }
+  return *normalized;
+}
+
+void AddExportSources(std::vector<std::string>& sources, std::string_view list) {
+  std::size_t start = 0;
+  while (start <= list.size()) {
+    std::size_t comma = list.find(',', start);
+    if (comma == std::string_view::npos) comma = list.size();
+    if (comma > start) sources.emplace_back(list.substr(start, comma - start));
+    start = comma + 1;
+  }
+}
+
 Result<ExportRequest> ParseExportParams(
     const std::vector<std::pair<std::string, std::string>>& query) {
   ExportRequest request;
   for (const auto& [name, value] : query) {
     if (name == "format") {
-      if (value == "ndjson") {
-        request.format = ExportFormat::kNdjson;
-      } else if (value == "csv") {
-        request.format = ExportFormat::kCsv;
-      } else if (value == "json") {
-        request.format = ExportFormat::kJson;
-      } else {
-        return InvalidArgument("format must be ndjson, csv or json, not \"" + value + "\"");
-      }
+      auto format = ParseExportFormat(value);
+      if (!format.ok()) return format.status();
+      request.format = *format;
     } else if (name == "source") {
-      std::size_t start = 0;
-      while (start <= value.size()) {
-        std::size_t comma = value.find(',', start);
-        if (comma == std::string::npos) comma = value.size();
-        if (comma > start) request.sources.push_back(value.substr(start, comma - start));
-        start = comma + 1;
-      }
+      AddExportSources(request.sources, value);
     } else if (name == "q") {
       request.q = value;
     } else if (name == "since") {
-      auto normalized = NormalizeTimestamp(value);
-      if (!normalized) {
-        return InvalidArgument(
-            "since must be an ISO 8601 date or date-time such as 2024-05-01 "
-            "or 2024-05-01T10:00:00Z, not \"" +
-            value + "\"");
-      }
-      request.since = *normalized;
+      auto since = ParseExportSince(value);
+      if (!since.ok()) return since.status();
+      request.since = *since;
     } else if (name == "bom") {
       if (value != "true" && value != "false" && value != "1" && value != "0") {
         return InvalidArgument("bom must be true or false");

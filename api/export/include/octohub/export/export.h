@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -37,6 +38,13 @@ struct ExportRequest {
 // kInvalidArgument naming the parameter for an unknown format, a bad time or an unknown parameter.
 Result<ExportRequest> ParseExportParams(
     const std::vector<std::pair<std::string, std::string>>& query);
+
+// The parts of a request, for callers that build one themselves (the CLI): kInvalidArgument
+// naming what is wrong.
+Result<ExportFormat> ParseExportFormat(std::string_view text);
+Result<std::string> ParseExportSince(std::string_view text);  // normalized to UTC
+// Appends the names of a comma-separated list.
+void AddExportSources(std::vector<std::string>& sources, std::string_view list);
 
 const char* ExportContentType(ExportFormat format);
 const char* ExportExtension(ExportFormat format);
