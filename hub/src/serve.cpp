@@ -30,13 +30,10 @@ void IngestLoop(const Database& db, Metrics& metrics, int number, std::chrono::s
   ingest::IngestWorker worker(db, ingest::MakeCurlFetcher({.max_body_bytes = max_page_bytes}),
                               WorkerId("ingest-" + std::to_string(number)), {}, &metrics, lease);
   ingest::RunQueue queue(db);
-  class Wakeup : public pqxx::notification_receiver {
-   public:
-    explicit Wakeup(pqxx::connection& c) : notification_receiver(c, kRunsChannel) {}
-    void operator()(const std::string&, int) override {}
-  };
+  // A notification only ends the wait: the loop looks for queued runs either way.
+  bool queued = false;
   std::unique_ptr<pqxx::connection> listener;
-  std::unique_ptr<Wakeup> wakeup;
+  std::unique_ptr<ChannelWakeup> wakeup;
   while (!stop.stop_requested()) {
     if (auto due = queue.EnqueueDue(); !due.ok()) {
       log::Error("ingest.schedule_error", {{"reason", due.status().message()}});
@@ -52,7 +49,7 @@ void IngestLoop(const Database& db, Metrics& metrics, int number, std::chrono::s
         auto connection = db.Connect();
         if (connection.ok()) {
           listener = std::move(*connection);
-          wakeup = std::make_unique<Wakeup>(*listener);
+          wakeup = std::make_unique<ChannelWakeup>(*listener, kRunsChannel, queued);
         }
       }
       if (listener) {

@@ -226,15 +226,6 @@ Result<std::int64_t> IndexFollower::CatchUp(std::stop_token stop) {
 }
 
 void IndexFollower::Run(std::stop_token stop) {
-  class Wakeup : public pqxx::notification_receiver {
-   public:
-    Wakeup(pqxx::connection& c, bool& flag)
-        : notification_receiver(c, kRecordsChannel), flag_(flag) {}
-    void operator()(const std::string&, int) override { flag_ = true; }
-
-   private:
-    bool& flag_;
-  };
   auto& s = *state_;
   const auto slice = std::chrono::milliseconds(200);
   auto backoff = std::chrono::milliseconds(500);
@@ -249,7 +240,7 @@ void IndexFollower::Run(std::stop_token stop) {
     backoff = std::chrono::milliseconds(500);
     try {
       bool notified = true;  // catch up once at start
-      Wakeup wakeup(**connection, notified);
+      ChannelWakeup wakeup(**connection, kRecordsChannel, notified);
       auto last = std::chrono::steady_clock::now();
       while (!stop.stop_requested()) {
         if (notified || std::chrono::steady_clock::now() - last >= s.options.poll_interval) {

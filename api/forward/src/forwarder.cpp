@@ -445,17 +445,8 @@ struct Forwarder::Impl {
 
   // One connected session, until stop; throws when PostgreSQL fails.
   void Keep(pqxx::connection& c, std::stop_token stop) {
-    class Wakeup : public pqxx::notification_receiver {
-     public:
-      Wakeup(pqxx::connection& c, bool& flag)
-          : notification_receiver(c, kDeliveriesChannel), flag_(flag) {}
-      void operator()(const std::string&, int) override { flag_ = true; }
-
-     private:
-      bool& flag_;
-    };
     bool notified = true;
-    Wakeup wakeup(c, notified);
+    ChannelWakeup wakeup(c, kDeliveriesChannel, notified);
     PublishTargets();
     auto last_claim = Clock::time_point{};
     auto last_refresh = Clock::now();

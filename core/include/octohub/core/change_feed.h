@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <pqxx/pqxx>
+#include <string>
 
 namespace octohub {
 
@@ -14,6 +15,18 @@ inline constexpr const char* kRecordsChannel = "octohub_records";
 inline constexpr const char* kRunsChannel = "octohub_runs";
 // Deliveries committed to the outbox (payload: the target); forwarders listen.
 inline constexpr const char* kDeliveriesChannel = "octohub_deliveries";
+
+// LISTENs on `channel` over `c` for as long as it lives; each notification sets `flag`, which
+// the listener's loop clears when it has acted on it.
+class ChannelWakeup final : public pqxx::notification_receiver {
+ public:
+  ChannelWakeup(pqxx::connection& c, const char* channel, bool& flag)
+      : notification_receiver(c, channel), flag_(flag) {}
+  void operator()(const std::string&, int) override { flag_ = true; }
+
+ private:
+  bool& flag_;
+};
 
 // Change sequences must become visible in the order they are handed out, or a reader could
 // move its checkpoint past a sequence whose transaction has not committed yet. Writers take
