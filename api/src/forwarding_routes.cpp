@@ -5,6 +5,7 @@
 #include <pqxx/pqxx>
 
 #include "octohub/core/log.h"
+#include "octohub/forward/forward_request.h"
 #include "octohub/forward/forwarding_store.h"
 #include "routes.h"
 
@@ -12,9 +13,6 @@ namespace octohub::api {
 using namespace octohub::forward;
 namespace json = boost::json;
 namespace {
-
-constexpr std::int64_t kMaxForwardRecords = 10000;
-constexpr std::int64_t kDefaultQueryLimit = 1000;
 
 // The body as an object, with the path's name filled in (PUT) or checked against it.
 std::optional<Reply> ReadNamed(const RequestView& request, const std::string* path_name,
@@ -134,106 +132,17 @@ Reply DeleteRule(const ServerDependencies& deps, const RequestView& request) {
 // ---- forwards
 
 // The records of a forward request, or the problems with it.
-Result<std::vector<RecordKey>> ForwardKeys(const ServerDependencies& deps, const json::object& o) {
-  std::vector<FieldError> errors;
-  for (const auto& member : o) {
-    if (member.key() != "target" && member.key() != "records" && member.key() != "query" &&
-        member.key() != "limit") {
-      errors.push_back({"/" + std::string(member.key()), "unknown field"});
-    }
-  }
-  const json::value* records = o.if_contains("records");
-  const json::value* query = o.if_contains("query");
-  if ((records == nullptr) == (query == nullptr)) {
-    errors.push_back({"", "give either \"records\" or \"query\""});
-  }
-  std::vector<RecordKey> keys;
-  if (records != nullptr) {
-    if (o.contains("limit")) errors.push_back({"/limit", "only goes with \"query\""});
-    const json::array* list = records->if_array();
-    if (list == nullptr || list->empty() ||
-        list->size() > static_cast<size_t>(kMaxForwardRecords)) {
-      errors.push_back({"/records", "must be an array of 1 to " +
-                                        std::to_string(kMaxForwardRecords) + " records"});
-    } else {
-      for (size_t i = 0; i < list->size(); ++i) {
-        const json::object* item = (*list)[i].if_object();
-        const json::value* source = item ? item->if_contains("source") : nullptr;
-        const json::value* id = item ? item->if_contains("id") : nullptr;
-        if (!source || !id || !source->is_string() || !(id->is_string() || id->is_int64()) ||
-            item->size() != 2) {
-          errors.push_back(
-              {"/records/" + std::to_string(i), "must be {\"source\": \"…\", \"id\": \"…\"}"});
-          continue;
-        }
-        keys.emplace_back(std::string(source->get_string()), id->is_string()
-                                                                 ? std::string(id->get_string())
-                                                                 : std::to_string(id->get_int64()));
-      }
-    }
-  }
-  std::string q, source;
-  std::int64_t limit = kDefaultQueryLimit;
-  if (query != nullptr) {
-    const json::object* fields = query->if_object();
-    if (fields == nullptr) {
-      errors.push_back({"/query", "must be an object {\"q\", \"source\"}"});
-    } else {
-      for (const auto& member : *fields) {
-        const std::string key(member.key());
-        if (key != "q" && key != "source") {
-          errors.push_back({"/query/" + key, "unknown field"});
-        } else if (!member.value().is_string()) {
-          errors.push_back({"/query/" + key, "must be a string"});
-        } else {
-          (key == "q" ? q : source) = std::string(member.value().get_string());
-        }
-      }
-    }
-    if (const json::value* l = o.if_contains("limit")) {
-      if (!l->is_int64() || l->get_int64() < 1 || l->get_int64() > kMaxForwardRecords) {
-        errors.push_back(
-            {"/limit", "must be an integer from 1 to " + std::to_string(kMaxForwardRecords)});
-      } else {
-        limit = l->get_int64();
-      }
-    }
-  }
-  if (!errors.empty()) return InvalidArgument("invalid forward", errors);
-  if (query == nullptr) return keys;
-  auto matches = MatchingRecords(deps.searcher, q, SplitSources(source), limit);
-  if (!matches.ok() && matches.status().code() == StatusCode::kInvalidArgument) {
-    return InvalidArgument("invalid forward", {{"/query/q", matches.status().message()}});
-  }
-  return matches;
-}
-
 Reply CreateForward(const ServerDependencies& deps, const RequestView& request) {
   json::value body;
   if (auto bad = ParseBody(request, false, body)) return *bad;
   const json::object* o = body.if_object();
   if (o == nullptr) return ProblemReply(422, "invalid forward", {{"", "must be an object"}});
-  const json::value* name = o->if_contains("target");
-  if (name == nullptr || !name->is_string()) {
-    return ProblemReply(422, "invalid forward", {{"/target", "is required (a target's name)"}});
-  }
-  auto target = TargetStore(deps.db).Get(std::string(name->get_string()));
-  if (!target.ok()) {
-    if (target.status().code() != StatusCode::kNotFound) return ReplyForStatus(target.status());
-    return ProblemReply(422, "invalid forward", {{"/target", target.status().message()}});
-  }
-  auto keys = ForwardKeys(deps, *o);
-  if (!keys.ok()) return ReplyForStatus(keys.status());
+  auto parsed = ParseForwardRequest(*o);
+  if (!parsed.ok()) return ReplyForStatus(parsed.status());
   // 202 only once the deliveries are committed: from here on they survive anything.
-  auto enqueued =
-      WithConnection(deps.db, "forwarding", [&](pqxx::connection& c) -> Result<Enqueued> {
-        pqxx::work tx(c);
-        auto done = EnqueueRecords(tx, *target, *keys, std::nullopt, o->contains("query"));
-        if (done.ok()) tx.commit();
-        return done;
-      });
+  auto enqueued = Forward(deps.db, deps.searcher, *parsed);
   if (!enqueued.ok()) return ReplyForStatus(enqueued.status());
-  log::Info("forward.created", {{"target", target->name},
+  log::Info("forward.created", {{"target", parsed->target},
                                 {"forward_id", enqueued->forward_id},
                                 {"deliveries", enqueued->deliveries}});
   return JsonReply(

@@ -106,8 +106,10 @@ TEST_CASE("forward requests are validated: target, records, query, limit", "[pg]
     std::vector<std::string> pointers;
   };
   const std::vector<Case> cases = {
-      {R"({"records": []})", {"/target"}},
-      {R"({"target": "nope", "records": []})", {"/target"}},
+      // Every problem of the document at once; whether the target exists once it is valid.
+      {R"({"records": []})", {"/target", "/records"}},
+      {R"({"target": "nope", "records": []})", {"/records"}},
+      {R"({"target": "nope", "records": [{"source": "s", "id": "1"}]})", {"/target"}},
       {R"({"target": "hook"})", {""}},
       {R"({"target": "hook", "records": [], "query": {"q": ""}})", {"", "/records"}},
       {R"({"target": "hook", "records": [{"source": "s"}]})", {"/records/0"}},

@@ -532,3 +532,25 @@ TEST_CASE("the outbox hands back chosen deliveries for any forwarder to claim", 
   for (const auto& delivery : *second) ids.insert(delivery.id);
   CHECK(ids == std::set<std::int64_t>{first->at(0).id, first->at(2).id});
 }
+
+TEST_CASE("the outbox answers a failing database with a status, never an exception", "[pg]") {
+  octohub::testing::TestDatabase database;
+  octohub::forward::DeliveryOutbox outbox(database.db());
+  pqxx::connection c(database.conninfo());
+  database.Scalar("ALTER TABLE deliveries RENAME TO deliveries_elsewhere");
+  octohub::forward::DeliveryOutcome outcome;
+  outcome.id = 1;
+  outcome.sent = true;
+  std::vector<octohub::Status> answers;
+  REQUIRE_NOTHROW(answers.push_back(outbox.Claim(c, "me", 10, 60).status()));
+  REQUIRE_NOTHROW(answers.push_back(outbox.Record(c, "me", {outcome})));
+  REQUIRE_NOTHROW(answers.push_back(outbox.RenewLeases(c, "me", 60)));
+  REQUIRE_NOTHROW(answers.push_back(outbox.ReleaseLeases(c, "me")));
+  REQUIRE_NOTHROW(answers.push_back(outbox.ReleaseLeases(c, "me", {1, 2})));
+  REQUIRE_NOTHROW(answers.push_back(outbox.QueueDepth(c).status()));
+  for (const auto& answer : answers) {
+    INFO(answer.message());
+    CHECK_FALSE(answer.ok());
+    CHECK_THAT(answer.message(), !Catch::Contains("deliveries_elsewhere"));  // no raw SQL
+  }
+}

@@ -6,6 +6,8 @@
 #include <catch2/catch.hpp>
 #include <cstdio>
 
+#include "octohub/forward/forward_request.h"
+
 namespace json = boost::json;
 using namespace octohub;
 using namespace octohub::forward;
@@ -243,4 +245,40 @@ TEST_CASE("a delivery's request carries its type, key, signature and auth, as th
       1, "");
   REQUIRE_FALSE(missing.ok());
   CHECK_THAT(missing.status().message(), Catch::Contains("/auth/token"));
+}
+
+TEST_CASE("a forward request names its target and either records or a query", "[unit]") {
+  auto parse = [](const char* text) { return ParseForwardRequest(json::parse(text).as_object()); };
+  auto chosen = parse(R"({"target": "t", "records": [{"source": "s", "id": "a"},
+                                                      {"source": "s", "id": 7}]})");
+  REQUIRE(chosen.ok());
+  CHECK(chosen->target == "t");
+  CHECK(chosen->records == std::vector<RecordKey>{{"s", "a"}, {"s", "7"}});
+  CHECK_FALSE(chosen->query);
+  auto matched = parse(R"({"target": "t", "query": {"q": "crash", "source": "a,b"}, "limit": 5})");
+  REQUIRE(matched.ok());
+  REQUIRE(matched->query);
+  CHECK(matched->query->q == "crash");
+  CHECK(matched->query->source == "a,b");
+  CHECK(matched->query->limit == 5);
+  CHECK(parse(R"({"target": "t", "query": {"q": ""}})")->query->limit == kDefaultForwardQueryLimit);
+  struct Case {
+    const char* body;
+    std::vector<std::string> pointers;
+  };
+  for (const Case& c : std::vector<Case>{
+           {R"({"records": [{"source": "s", "id": "a"}]})", {"/target"}},
+           {R"({"target": "t"})", {""}},
+           {R"({"target": "t", "records": [], "query": {"q": ""}})", {"", "/records"}},
+           {R"({"target": "t", "records": [{"source": "s"}], "limit": 3})",
+            {"/limit", "/records/0"}},
+           {R"({"target": "t", "query": {"q": 1, "x": "y"}, "limit": 0})",
+            {"/query/q", "/query/x", "/limit"}},
+           {R"({"target": "t", "query": "crash", "extra": true})", {"/extra", "/query"}},
+       }) {
+    INFO(c.body);
+    auto refused = parse(c.body);
+    REQUIRE_FALSE(refused.ok());
+    CHECK(Pointers(refused.status()) == c.pointers);
+  }
 }

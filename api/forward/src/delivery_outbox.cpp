@@ -63,71 +63,92 @@ json::object DeliveryToJson(const pqxx::row& row) {
           {"sent_at", Nullable(row[12])}};
 }
 
+// The outbox answers with a Status like every module boundary, PostgreSQL's exceptions
+// included; the caller decides what a lost session means.
+template <typename Fn>
+auto Guarded(const char* what, Fn&& fn) -> decltype(fn()) {
+  try {
+    return fn();
+  } catch (...) {
+    return StatusFromCurrentException(what);
+  }
+}
+
 }  // namespace
 
 Result<std::vector<ClaimedDelivery>> DeliveryOutbox::Claim(pqxx::connection& c,
                                                            const std::string& owner, int limit,
                                                            int lease_s) {
-  pqxx::work tx(c);
-  std::vector<ClaimedDelivery> out;
-  for (const auto& row : tx.exec_params(kClaim, owner, limit, lease_s)) {
-    out.push_back({row[0].as<std::int64_t>(), row[1].as<std::string>(), row[2].as<std::string>(),
-                   row[3].as<int>()});
-  }
-  tx.commit();
-  return out;
+  return Guarded("claiming deliveries", [&]() -> Result<std::vector<ClaimedDelivery>> {
+    pqxx::work tx(c);
+    std::vector<ClaimedDelivery> out;
+    for (const auto& row : tx.exec_params(kClaim, owner, limit, lease_s)) {
+      out.push_back({row[0].as<std::int64_t>(), row[1].as<std::string>(), row[2].as<std::string>(),
+                     row[3].as<int>()});
+    }
+    tx.commit();
+    return out;
+  });
 }
 
 Status DeliveryOutbox::Record(pqxx::connection& c, const std::string& owner,
                               const std::vector<DeliveryOutcome>& outcomes) {
-  pqxx::work tx(c);
-  std::vector<std::int64_t> ids, attempts, codes;
-  for (const auto& o : outcomes) {
-    if (o.sent) {
-      ids.push_back(o.id);
-      attempts.push_back(o.attempts);
-      codes.push_back(o.http_status);
-      continue;
+  return Guarded("recording delivery outcomes", [&]() -> Status {
+    pqxx::work tx(c);
+    std::vector<std::int64_t> ids, attempts, codes;
+    for (const auto& o : outcomes) {
+      if (o.sent) {
+        ids.push_back(o.id);
+        attempts.push_back(o.attempts);
+        codes.push_back(o.http_status);
+        continue;
+      }
+      tx.exec_params(kRecordFailed, owner, o.id, o.dead ? "dead" : "failed", o.attempts,
+                     o.http_status > 0 ? std::optional<int>(o.http_status) : std::nullopt, o.error,
+                     o.excerpt, static_cast<double>(o.retry_in_ms) / 1000.0);
     }
-    tx.exec_params(kRecordFailed, owner, o.id, o.dead ? "dead" : "failed", o.attempts,
-                   o.http_status > 0 ? std::optional<int>(o.http_status) : std::nullopt, o.error,
-                   o.excerpt, static_cast<double>(o.retry_in_ms) / 1000.0);
-  }
-  if (!ids.empty()) {
-    tx.exec_params(kRecordSent, owner, PgIntArray(ids), PgIntArray(attempts), PgIntArray(codes));
-  }
-  tx.commit();
-  return Status::Ok();
+    if (!ids.empty()) {
+      tx.exec_params(kRecordSent, owner, PgIntArray(ids), PgIntArray(attempts), PgIntArray(codes));
+    }
+    tx.commit();
+    return Status::Ok();
+  });
 }
 
 Status DeliveryOutbox::RenewLeases(pqxx::connection& c, const std::string& owner, int lease_s) {
-  pqxx::work tx(c);
-  tx.exec_params(
-      "UPDATE deliveries SET lease_expires_at = now() + make_interval(secs => $2) "
-      "WHERE lease_owner = $1 AND status IN ('pending', 'failed')",
-      owner, lease_s);
-  tx.commit();
-  return Status::Ok();
+  return Guarded("renewing delivery leases", [&]() -> Status {
+    pqxx::work tx(c);
+    tx.exec_params(
+        "UPDATE deliveries SET lease_expires_at = now() + make_interval(secs => $2) "
+        "WHERE lease_owner = $1 AND status IN ('pending', 'failed')",
+        owner, lease_s);
+    tx.commit();
+    return Status::Ok();
+  });
 }
 
 Status DeliveryOutbox::ReleaseLeases(pqxx::connection& c, const std::string& owner) {
-  pqxx::work tx(c);
-  tx.exec_params(
-      "UPDATE deliveries SET lease_owner = NULL, lease_expires_at = NULL WHERE lease_owner = $1",
-      owner);
-  tx.commit();
-  return Status::Ok();
+  return Guarded("releasing delivery leases", [&]() -> Status {
+    pqxx::work tx(c);
+    tx.exec_params(
+        "UPDATE deliveries SET lease_owner = NULL, lease_expires_at = NULL WHERE lease_owner = $1",
+        owner);
+    tx.commit();
+    return Status::Ok();
+  });
 }
 
 Status DeliveryOutbox::ReleaseLeases(pqxx::connection& c, const std::string& owner,
                                      const std::vector<std::int64_t>& ids) {
-  pqxx::work tx(c);
-  tx.exec_params(
-      "UPDATE deliveries SET lease_owner = NULL, lease_expires_at = NULL "
-      "WHERE lease_owner = $1 AND id = ANY($2::bigint[])",
-      owner, PgIntArray(ids));
-  tx.commit();
-  return Status::Ok();
+  return Guarded("releasing delivery leases", [&]() -> Status {
+    pqxx::work tx(c);
+    tx.exec_params(
+        "UPDATE deliveries SET lease_owner = NULL, lease_expires_at = NULL "
+        "WHERE lease_owner = $1 AND id = ANY($2::bigint[])",
+        owner, PgIntArray(ids));
+    tx.commit();
+    return Status::Ok();
+  });
 }
 
 Result<int> DeliveryOutbox::ExpireLeasesOf(
@@ -153,15 +174,19 @@ Result<int> DeliveryOutbox::ExpireLeasesOf(
 }
 
 Result<std::map<std::string, std::int64_t>> DeliveryOutbox::QueueDepth(pqxx::connection& c) {
-  pqxx::read_transaction tx(c);
-  std::map<std::string, std::int64_t> out;
-  for (const auto& row : tx.exec("SELECT name FROM targets")) out[row[0].as<std::string>()] = 0;
-  // Through the partial index of due deliveries: the cost follows the queue, not the table.
-  for (const auto& row : tx.exec("SELECT target, count(*) FROM deliveries "
-                                 "WHERE status IN ('pending', 'failed') GROUP BY target")) {
-    out[row[0].as<std::string>()] = row[1].as<std::int64_t>();
-  }
-  return out;
+  return Guarded(
+      "measuring the delivery queue", [&]() -> Result<std::map<std::string, std::int64_t>> {
+        pqxx::read_transaction tx(c);
+        std::map<std::string, std::int64_t> out;
+        for (const auto& row : tx.exec("SELECT name FROM targets"))
+          out[row[0].as<std::string>()] = 0;
+        // Through the partial index of due deliveries: the cost follows the queue, not the table.
+        for (const auto& row : tx.exec("SELECT target, count(*) FROM deliveries "
+                                       "WHERE status IN ('pending', 'failed') GROUP BY target")) {
+          out[row[0].as<std::string>()] = row[1].as<std::int64_t>();
+        }
+        return out;
+      });
 }
 
 Result<json::object> DeliveryOutbox::List(const ListRequest& request) {

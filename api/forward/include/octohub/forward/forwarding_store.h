@@ -110,6 +110,7 @@ struct DeliveryOutcome {
   std::string excerpt;  // the start of the response body
 };
 
+// Every call answers with a Status, PostgreSQL's failures included: none throws.
 class DeliveryOutbox {
  public:
   explicit DeliveryOutbox(const Database& db) : db_(db) {}
