@@ -91,7 +91,11 @@ Result<Credentials> RevealCredentials(const AuthSpec& auth) {
 }
 
 void SecretScrubber::AddValue(const std::string& value) {
-  if (value.size() >= 3) values_.push_back(value);
+  if (value.size() < 3) return;
+  // Kept longest first, so that a value that contains another is hidden whole.
+  auto at = std::find_if(values_.begin(), values_.end(),
+                         [&](const std::string& kept) { return kept.size() < value.size(); });
+  values_.insert(at, value);
 }
 
 void SecretScrubber::AddQueryParam(const std::string& name) {
@@ -99,15 +103,10 @@ void SecretScrubber::AddQueryParam(const std::string& name) {
 }
 
 std::string SecretScrubber::Scrub(std::string text) const {
-  // Longer values first, so that one that contains another is hidden whole.
-  std::vector<const std::string*> values;
-  for (const auto& value : values_) values.push_back(&value);
-  std::sort(values.begin(), values.end(),
-            [](const std::string* a, const std::string* b) { return a->size() > b->size(); });
-  for (const std::string* value : values) {
-    for (std::size_t at = text.find(*value); at != std::string::npos;
-         at = text.find(*value, at + 3)) {
-      text.replace(at, value->size(), "***");
+  for (const auto& value : values_) {
+    for (std::size_t at = text.find(value); at != std::string::npos;
+         at = text.find(value, at + 3)) {
+      text.replace(at, value.size(), "***");
     }
   }
   // "?name=value" and "&name=value", the value however it was encoded.

@@ -63,37 +63,27 @@ json::object DeliveryToJson(const pqxx::row& row) {
           {"sent_at", Nullable(row[12])}};
 }
 
-// The outbox answers with a Status like every module boundary, PostgreSQL's exceptions
-// included; the caller decides what a lost session means.
-template <typename Fn>
-auto Guarded(const char* what, Fn&& fn) -> decltype(fn()) {
-  try {
-    return fn();
-  } catch (...) {
-    return StatusFromCurrentException(what);
-  }
-}
-
 }  // namespace
 
 Result<std::vector<ClaimedDelivery>> DeliveryOutbox::Claim(pqxx::connection& c,
                                                            const std::string& owner, int limit,
                                                            int lease_s) {
-  return Guarded("claiming deliveries", [&]() -> Result<std::vector<ClaimedDelivery>> {
-    pqxx::work tx(c);
-    std::vector<ClaimedDelivery> out;
-    for (const auto& row : tx.exec_params(kClaim, owner, limit, lease_s)) {
-      out.push_back({row[0].as<std::int64_t>(), row[1].as<std::string>(), row[2].as<std::string>(),
-                     row[3].as<int>()});
-    }
-    tx.commit();
-    return out;
-  });
+  return OnConnection(c, "claiming deliveries",
+                      [&](pqxx::connection&) -> Result<std::vector<ClaimedDelivery>> {
+                        pqxx::work tx(c);
+                        std::vector<ClaimedDelivery> out;
+                        for (const auto& row : tx.exec_params(kClaim, owner, limit, lease_s)) {
+                          out.push_back({row[0].as<std::int64_t>(), row[1].as<std::string>(),
+                                         row[2].as<std::string>(), row[3].as<int>()});
+                        }
+                        tx.commit();
+                        return out;
+                      });
 }
 
 Status DeliveryOutbox::Record(pqxx::connection& c, const std::string& owner,
                               const std::vector<DeliveryOutcome>& outcomes) {
-  return Guarded("recording delivery outcomes", [&]() -> Status {
+  return OnConnection(c, "recording delivery outcomes", [&](pqxx::connection&) -> Status {
     pqxx::work tx(c);
     std::vector<std::int64_t> ids, attempts, codes;
     for (const auto& o : outcomes) {
@@ -116,7 +106,7 @@ Status DeliveryOutbox::Record(pqxx::connection& c, const std::string& owner,
 }
 
 Status DeliveryOutbox::RenewLeases(pqxx::connection& c, const std::string& owner, int lease_s) {
-  return Guarded("renewing delivery leases", [&]() -> Status {
+  return OnConnection(c, "renewing delivery leases", [&](pqxx::connection&) -> Status {
     pqxx::work tx(c);
     tx.exec_params(
         "UPDATE deliveries SET lease_expires_at = now() + make_interval(secs => $2) "
@@ -128,7 +118,7 @@ Status DeliveryOutbox::RenewLeases(pqxx::connection& c, const std::string& owner
 }
 
 Status DeliveryOutbox::ReleaseLeases(pqxx::connection& c, const std::string& owner) {
-  return Guarded("releasing delivery leases", [&]() -> Status {
+  return OnConnection(c, "releasing delivery leases", [&](pqxx::connection&) -> Status {
     pqxx::work tx(c);
     tx.exec_params(
         "UPDATE deliveries SET lease_owner = NULL, lease_expires_at = NULL WHERE lease_owner = $1",
@@ -140,7 +130,7 @@ Status DeliveryOutbox::ReleaseLeases(pqxx::connection& c, const std::string& own
 
 Status DeliveryOutbox::ReleaseLeases(pqxx::connection& c, const std::string& owner,
                                      const std::vector<std::int64_t>& ids) {
-  return Guarded("releasing delivery leases", [&]() -> Status {
+  return OnConnection(c, "releasing delivery leases", [&](pqxx::connection&) -> Status {
     pqxx::work tx(c);
     tx.exec_params(
         "UPDATE deliveries SET lease_owner = NULL, lease_expires_at = NULL "
@@ -174,8 +164,9 @@ Result<int> DeliveryOutbox::ExpireLeasesOf(
 }
 
 Result<std::map<std::string, std::int64_t>> DeliveryOutbox::QueueDepth(pqxx::connection& c) {
-  return Guarded(
-      "measuring the delivery queue", [&]() -> Result<std::map<std::string, std::int64_t>> {
+  return OnConnection(
+      c, "measuring the delivery queue",
+      [&](pqxx::connection&) -> Result<std::map<std::string, std::int64_t>> {
         pqxx::read_transaction tx(c);
         std::map<std::string, std::int64_t> out;
         for (const auto& row : tx.exec("SELECT name FROM targets"))

@@ -1,31 +1,12 @@
 #include <strings.h>
 
-#include <cctype>
+#include <boost/url/encode.hpp>
+#include <boost/url/rfc/unreserved_chars.hpp>
 
 #include "octohub/core/secrets.h"
 #include "octohub/forward/forwarding.h"
 
 namespace octohub::forward {
-namespace {
-
-// RFC 3986 percent-encoding of everything but the unreserved characters.
-std::string PercentEncode(std::string_view text) {
-  static const char* kHex = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : text) {
-    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    }
-  }
-  return out;
-}
-
-}  // namespace
-
 Result<DeliveryRequest> BuildDeliveryRequest(const TargetSpec& spec, std::int64_t delivery_id,
                                              std::string_view body) {
   DeliveryRequest out;
@@ -47,8 +28,9 @@ Result<DeliveryRequest> BuildDeliveryRequest(const TargetSpec& spec, std::int64_
   if (!credentials.ok()) return credentials.status();
   for (const auto& [name, value] : credentials->headers) out.headers.push_back(name + ": " + value);
   for (const auto& [name, value] : credentials->query) {
-    out.url += (out.url.find('?') == std::string::npos ? "?" : "&") + PercentEncode(name) + "=" +
-               PercentEncode(value);
+    out.url += (out.url.find('?') == std::string::npos ? "?" : "&") +
+               boost::urls::encode(name, boost::urls::unreserved_chars) + "=" +
+               boost::urls::encode(value, boost::urls::unreserved_chars);
   }
   out.basic = std::move(credentials->basic);
   return out;

@@ -36,15 +36,19 @@ const Http::Mime::MediaType& MediaTypeOf(const std::string& content_type) {
   return it->second;
 }
 
-std::vector<std::pair<std::string, std::string>> SecurityHeaders(const Reply& reply) {
-  std::vector<std::pair<std::string, std::string>> out = {{"X-Content-Type-Options", "nosniff"},
-                                                          {"Referrer-Policy", "no-referrer"}};
+const std::vector<std::pair<std::string, std::string>>& SecurityHeaders(const Reply& reply) {
+  // Built once: every answer carries them.
+  static const std::vector<std::pair<std::string, std::string>> kWithPolicy = {
+      {"X-Content-Type-Options", "nosniff"},
+      {"Referrer-Policy", "no-referrer"},
+      {"Content-Security-Policy", kContentSecurityPolicy}};
+  static const std::vector<std::pair<std::string, std::string>> kOwnPolicy(kWithPolicy.begin(),
+                                                                           kWithPolicy.end() - 1);
   const bool has_policy =
       std::any_of(reply.headers.begin(), reply.headers.end(), [](const auto& header) {
         return strcasecmp(header.first.c_str(), "Content-Security-Policy") == 0;
       });
-  if (!has_policy) out.emplace_back("Content-Security-Policy", kContentSecurityPolicy);
-  return out;
+  return has_policy ? kOwnPolicy : kWithPolicy;
 }
 
 void SetHeaders(Http::ResponseWriter& writer, const Reply& reply, bool keep_alive) {

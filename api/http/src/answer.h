@@ -42,7 +42,7 @@ const Http::Mime::MediaType& MediaTypeOf(const std::string& content_type);
 // Sent with every answer: the browser may not guess content types, leaks no referrer, and
 // runs only this server's own scripts and styles, never inline ones, in no frame. A reply may
 // bring its own policy (the API reference page needs Redoc's inline styles).
-std::vector<std::pair<std::string, std::string>> SecurityHeaders(const Reply& reply);
+const std::vector<std::pair<std::string, std::string>>& SecurityHeaders(const Reply& reply);
 
 // The status, Connection, Content-Type, the reply's and the security headers.
 void SetHeaders(Http::ResponseWriter& writer, const Reply& reply, bool keep_alive);

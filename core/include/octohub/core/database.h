@@ -39,6 +39,17 @@ class Database {
 // Turns the exception in flight (inside a catch block) into a Status with context.
 Status StatusFromCurrentException(const std::string& context);
 
+// Runs fn(c) -> Result<T> or Status on a connection the caller holds, and turns libpqxx
+// exceptions into statuses that say what was being done.
+template <class Fn>
+auto OnConnection(pqxx::connection& c, const char* what, Fn&& fn) -> decltype(fn(c)) {
+  try {
+    return fn(c);
+  } catch (...) {
+    return StatusFromCurrentException(what);
+  }
+}
+
 // Opens a connection, runs fn(connection) -> Result<T> or Status, and turns libpqxx
 // exceptions into statuses that say what was being done.
 template <class Fn>
@@ -56,11 +67,7 @@ auto WithConnection(const Database& db, const char* what, Fn&& fn)
   }
   auto connection = db.Connect();
   if (!connection.ok()) return connection.status().WithContext(what);
-  try {
-    return fn(**connection);
-  } catch (...) {
-    return StatusFromCurrentException(what);
-  }
+  return OnConnection(**connection, what, std::forward<Fn>(fn));
 }
 
 }  // namespace octohub
