@@ -2,7 +2,9 @@
 
 #include <pqxx/pqxx>
 #include <unordered_map>
+#include <unordered_set>
 
+#include "octohub/core/content_hash.h"
 #include "octohub/core/pg_array.h"
 
 namespace octohub::ingest {
@@ -129,6 +131,26 @@ std::int64_t MarkUnseenDeleted(pqxx::work& tx, const std::string& source) {
   const auto deleted = static_cast<std::int64_t>(result.affected_rows());
   if (deleted > 0) tx.exec_params("SELECT pg_notify($1, $2)", kRecordsChannel, source);
   return deleted;
+}
+
+Result<WriteCounts> StoreRecords(const Database& db, const std::string& source,
+                                 const std::vector<RecordToStore>& records) {
+  std::vector<ExtractedRecord> page;
+  page.reserve(records.size());
+  std::unordered_set<std::string_view> seen;
+  for (auto it = records.rbegin(); it != records.rend(); ++it) {  // the last of an id wins
+    if (!seen.insert(it->id).second) continue;
+    page.push_back(ExtractedRecord{it->id, it->json, ContentHash(it->json)});
+  }
+  return WithConnection(db, "storing records", [&](pqxx::connection& c) -> Result<WriteCounts> {
+    pqxx::work tx(c);
+    if (tx.exec_params("SELECT 1 FROM sources WHERE name = $1", source).empty()) {
+      return FailedPrecondition("there is no source named " + source);
+    }
+    WriteCounts counts = WriteRecords(tx, source, page);
+    tx.commit();
+    return counts;
+  });
 }
 
 }  // namespace octohub::ingest

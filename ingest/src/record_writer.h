@@ -11,15 +11,10 @@
 #include <vector>
 
 #include "octohub/core/change_feed.h"
+#include "octohub/ingest/record_store.h"
 #include "page_extractor.h"
 
 namespace octohub::ingest {
-
-struct WriteCounts {
-  std::int64_t inserted = 0;
-  std::int64_t updated = 0;
-  std::int64_t unchanged = 0;
-};
 
 // Runs inside the caller's transaction; the caller commits. Throws pqxx exceptions.
 WriteCounts WriteRecords(pqxx::work& tx, const std::string& source,

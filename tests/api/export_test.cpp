@@ -8,12 +8,11 @@
 #include <boost/json.hpp>
 #include <catch2/catch.hpp>
 #include <fstream>
-#include <pqxx/pqxx>
 #include <thread>
 
-#include "octohub/ingest/ingest.h"
 #include "process.h"
 #include "running_server.h"
+#include "seed_records.h"
 
 namespace json = boost::json;
 using octohub::testing::Client;
@@ -31,21 +30,12 @@ const char* kOtherSource = R"({"name": "books", "url": "http://127.0.0.1:9/books
   "records": "/items", "id": "/id", "index": {"title": "/name", "facets": {"genre": "/genre"}}})";
 
 void AddSource(const RunningServer& s, const char* text) {
-  auto spec = octohub::ParseSourceSpec(json::parse(text));
-  REQUIRE(spec.ok());
-  REQUIRE(octohub::ingest::SourceRegistry(s.database.db()).Apply(*spec).ok());
+  octohub::testing::SeedSource(s.database.db(), text);
 }
 
 void AddRecord(const RunningServer& s, const std::string& source, const std::string& id,
                const std::string& data) {
-  auto connection = s.database.db().Connect();
-  REQUIRE(connection.ok());
-  pqxx::work tx(**connection);
-  tx.exec_params(
-      "INSERT INTO records (source, id, data, content_hash) "
-      "VALUES ($1, $2, $3::json, gen_random_uuid())",
-      source, id, data);
-  tx.commit();
+  octohub::testing::SeedRecord(s.database.db(), source, id, data);
 }
 
 // Records that break naive writers: quotes, commas, line breaks, emoji, very long text,
@@ -152,14 +142,15 @@ std::string ExportRequest(const RunningServer& s, const std::string& params) {
          "\r\n\r\n";
 }
 
-// 1 KB records, many of them, written by PostgreSQL itself.
+// 1 KB records, many of them.
 void AddManyRecords(const RunningServer& s, int count) {
   AddSource(s, kSource);
-  s.database.Scalar(
-      "INSERT INTO records (source, id, data, content_hash) SELECT 'notes', i::text, "
-      "json_build_object('id', i::text, 'title', 'note ' || i, 'body', repeat('lorem ', 160)), "
-      "gen_random_uuid() FROM generate_series(1, " +
-      std::to_string(count) + ") AS i");
+  std::string body;
+  for (int i = 0; i < 160; ++i) body += "lorem ";
+  octohub::testing::SeedRecords(s.database.db(), "notes", count, [&](int i) {
+    return json::object{
+        {"id", std::to_string(i)}, {"title", "note " + std::to_string(i)}, {"body", body}};
+  });
 }
 
 int RunningExportQueries(const RunningServer& s) {
@@ -266,11 +257,12 @@ TEST_CASE("CSV cells that look like formulas are defused, and raw on request", "
 TEST_CASE("the export of a query holds exactly the records the search counts", "[pg][http]") {
   RunningServer s;
   AddSource(s, kSource);
-  s.database.Scalar(
-      "INSERT INTO records (source, id, data, content_hash) SELECT 'notes', i::text, "
-      "json_build_object('id', i::text, 'title', 'note ' || i, 'body', CASE WHEN i % 3 = 0 "
-      "THEN 'apple pie' ELSE 'pear tart' END), gen_random_uuid() "
-      "FROM generate_series(0, 2499) AS i");
+  octohub::testing::SeedRecords(s.database.db(), "notes", 2500, [](int n) {
+    const int i = n - 1;
+    return json::object{{"id", std::to_string(i)},
+                        {"title", "note " + std::to_string(i)},
+                        {"body", i % 3 == 0 ? "apple pie" : "pear tart"}};
+  });
   REQUIRE(s.follower.CatchUp().ok());
   auto search = json::parse(
       Client().Get(s.url("/api/v1/search?q=apple&exact_total=true"), {s.Auth(Role::kAdmin)}).body);

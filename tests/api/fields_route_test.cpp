@@ -1,42 +1,35 @@
 // GET /api/v1/fields: the sources and mapped fields a client can search by.
 #include <boost/json.hpp>
 #include <catch2/catch.hpp>
-#include <pqxx/pqxx>
 
 #include "running_server.h"
+#include "seed_records.h"
 
 namespace json = boost::json;
+using octohub::Database;
 using octohub::testing::Client;
 using octohub::testing::RunningServer;
+using octohub::testing::SeedRecords;
+using octohub::testing::SeedSource;
 
 TEST_CASE("fields lists each source with its documents and each mapped field with its kind",
           "[pg][http]") {
   RunningServer s;
-  {
-    pqxx::connection c(s.database.conninfo());
-    pqxx::work tx(c);
-    tx.exec(R"(INSERT INTO sources (name, spec) VALUES ('tickets', '{"name": "tickets",
-      "url": "http://127.0.0.1:9/", "records": "", "id": "/id",
+  const Database& db = s.database.db();
+  SeedSource(db, R"({"name": "tickets", "url": "http://127.0.0.1:9/", "records": "", "id": "/id",
       "index": {"title": "/title", "facets": {"state": "/state"},
-                "dates": {"updated": "/updated_at"}, "numbers": {"comments": "/comments"}}}'),
-      ('notes', '{"name": "notes", "url": "http://127.0.0.1:9/", "records": "", "id": "/id",
-      "index": {"title": "/title"}}'))");
-    auto add = [&](const std::string& source, int id) {
-      json::object record{{"id", id},
-                          {"title", "Item " + std::to_string(id)},
-                          {"state", id % 2 ? "open" : "closed"},
-                          {"updated_at", "2024-01-02T12:00:00Z"},
-                          {"comments", id}};
-      tx.exec_params(
-          "INSERT INTO records (source, id, data, content_hash, change_seq, fetched_at, "
-          "updated_at) VALUES ($1, $2, $3::json, gen_random_uuid(), "
-          "nextval('record_change_seq'), now(), now())",
-          source, std::to_string(id), json::serialize(record));
-    };
-    for (int id = 1; id <= 3; ++id) add("tickets", id);
-    add("notes", 1);
-    tx.commit();
-  }
+                "dates": {"updated": "/updated_at"}, "numbers": {"comments": "/comments"}}})");
+  SeedSource(db, R"({"name": "notes", "url": "http://127.0.0.1:9/", "records": "", "id": "/id",
+      "index": {"title": "/title"}})");
+  auto item = [](int id) {
+    return json::object{{"id", id},
+                        {"title", "Item " + std::to_string(id)},
+                        {"state", id % 2 ? "open" : "closed"},
+                        {"updated_at", "2024-01-02T12:00:00Z"},
+                        {"comments", id}};
+  };
+  SeedRecords(db, "tickets", 3, item);
+  SeedRecords(db, "notes", 1, item);
   REQUIRE(s.follower.CatchUp().ok());
 
   auto response = Client().Get(s.url("/api/v1/fields"));

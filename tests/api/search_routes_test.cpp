@@ -1,9 +1,9 @@
 // Search over HTTP on a small indexed corpus: what the query string carries reaches the index.
 #include <boost/json.hpp>
 #include <catch2/catch.hpp>
-#include <pqxx/pqxx>
 
 #include "running_server.h"
+#include "seed_records.h"
 
 namespace json = boost::json;
 using octohub::testing::Client;
@@ -15,22 +15,17 @@ const char* const kStates[] = {"open", "closed", "stale"};
 
 // 30 tickets, states cycling open/closed/stale, indexed before the test searches.
 void IndexTickets(RunningServer& s) {
-  pqxx::connection c(s.database.conninfo());
-  pqxx::work tx(c);
-  tx.exec(R"(INSERT INTO sources (name, spec) VALUES ('tickets', '{"name": "tickets",
+  octohub::testing::SeedSource(s.database.db(), R"({"name": "tickets",
     "url": "http://127.0.0.1:9/", "records": "", "id": "/id",
-    "index": {"title": "/title", "facets": {"state": "/state", "team": "/team"}}}'))");
+    "index": {"title": "/title", "facets": {"state": "/state", "team": "/team"}}})");
+  std::vector<json::object> tickets;
   for (int i = 0; i < 30; ++i) {
-    json::object record{{"id", i},
-                        {"title", "Ticket number " + std::to_string(i)},
-                        {"state", kStates[i % 3]},
-                        {"team", i % 2 ? "red" : "blue"}};
-    tx.exec_params(
-        "INSERT INTO records (source, id, data, content_hash) "
-        "VALUES ('tickets', $1, $2::json, gen_random_uuid())",
-        std::to_string(i), json::serialize(record));
+    tickets.push_back({{"id", i},
+                       {"title", "Ticket number " + std::to_string(i)},
+                       {"state", kStates[i % 3]},
+                       {"team", i % 2 ? "red" : "blue"}});
   }
-  tx.commit();
+  octohub::testing::SeedRecords(s.database.db(), "tickets", tickets);
   REQUIRE(s.follower.CatchUp().ok());
 }
 

@@ -4,6 +4,7 @@
 
 #include "octohub/ingest/ingest.h"
 #include "running_server.h"
+#include "seed_records.h"
 
 namespace json = boost::json;
 using octohub::testing::Client;
@@ -120,13 +121,8 @@ TEST_CASE("deleting a source needs admin and removes it", "[pg][http]") {
 
 TEST_CASE("a record is served as stored, with an ETag", "[pg][http]") {
   RunningServer s;
-  s.database.Scalar(
-      R"(INSERT INTO sources (name, spec) VALUES ('notes', '{"name": "notes", "url": "http://x/"}'))");
-  s.database.Scalar(
-      "INSERT INTO records (source, id, data, content_hash, change_seq, fetched_at, updated_at) "
-      "VALUES "
-      "('notes', 'a/b c', '{\"z\": 1, \"a\": [true]}', gen_random_uuid(), "
-      "nextval('record_change_seq'), now(), now())");
+  octohub::testing::SeedSource(s.database.db(), R"({"name": "notes", "url": "http://x/"})");
+  octohub::testing::SeedRecord(s.database.db(), "notes", "a/b c", R"({"z": 1, "a": [true]})");
   Client client;
   auto record = client.Get(s.url("/api/v1/records/notes/a%2Fb%20c"));
   REQUIRE(record.status == 200);

@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "process.h"
+#include "seed_records.h"
 #include "temp_dir.h"
 #include "test_database.h"
 
@@ -31,11 +32,12 @@ void Prepare(const TestDatabase& database, const TempDir& dir) {
   auto applied = RunProcess(
       {OctohubBinary(), "sources", "apply", file.string(), "--database-url", database.conninfo()});
   REQUIRE(applied.exit_code == 0);
-  database.Scalar(
-      "INSERT INTO records (source, id, data, content_hash) SELECT 'notes', i::text, "
-      "json_build_object('id', i::text, 'title', 'note, \"' || i || '\"', 'kind', "
-      "CASE WHEN i = 2 THEN 'idea' ELSE 'todo' END, 'body', 'walk the dog'), gen_random_uuid() "
-      "FROM generate_series(1, 3) AS i");
+  octohub::testing::SeedRecords(database.db(), "notes", 3, [](int i) {
+    return json::object{{"id", std::to_string(i)},
+                        {"title", "note, \"" + std::to_string(i) + "\""},
+                        {"kind", i == 2 ? "idea" : "todo"},
+                        {"body", "walk the dog"}};
+  });
   database.Scalar("UPDATE records SET updated_at = '2020-01-01Z' WHERE id = '3'");
 }
 

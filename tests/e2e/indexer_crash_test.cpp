@@ -9,6 +9,7 @@
 
 #include "octohub/indexer/searcher.h"
 #include "process.h"
+#include "seed_records.h"
 #include "temp_dir.h"
 #include "test_database.h"
 
@@ -21,21 +22,15 @@ using octohub::testing::TestDatabase;
 namespace {
 
 void StoreRecords(const TestDatabase& database, int count) {
-  pqxx::connection c(database.conninfo());
-  pqxx::work tx(c);
-  tx.exec(R"(INSERT INTO sources (name, spec) VALUES ('bulk', '{"name": "bulk",
+  octohub::testing::SeedSource(database.db(), R"({"name": "bulk",
     "url": "http://127.0.0.1:9/", "records": "", "id": "/id",
-    "index": {"title": "/title", "text": ["/body"]}}') ON CONFLICT DO NOTHING)");
-  tx.exec_params(
-      "INSERT INTO records (source, id, data, content_hash) "
-      "SELECT 'bulk', g::text, json_build_object('id', g, 'title', 'record ' || g, 'body', "
-      "repeat('lorem ipsum dolor sit amet ', 20) || md5(g::text)), gen_random_uuid() "
-      "FROM generate_series(1, $1) g "
-      "ON CONFLICT (source, id) DO UPDATE SET data = excluded.data, "
-      "change_seq = nextval('record_change_seq')",
-      count);
-  tx.exec("SELECT pg_notify('octohub_records', 'bulk')");
-  tx.commit();
+    "index": {"title": "/title", "text": ["/body"]}})");
+  std::string lorem;
+  for (int i = 0; i < 20; ++i) lorem += "lorem ipsum dolor sit amet ";
+  octohub::testing::SeedRecords(database.db(), "bulk", count, [&](int g) {
+    return boost::json::object{
+        {"id", g}, {"title", "record " + std::to_string(g)}, {"body", lorem + std::to_string(g)}};
+  });
 }
 
 std::set<std::string> IndexedIds(const std::filesystem::path& index) {

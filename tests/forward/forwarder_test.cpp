@@ -16,6 +16,7 @@
 #include "octohub/ingest/ingest.h"
 #include "running_server.h"
 #include "scoped_network_guard.h"
+#include "seed_records.h"
 
 namespace json = boost::json;
 using namespace std::chrono_literals;
@@ -66,16 +67,8 @@ struct Forwarding {
   }
   // Stores (or changes) a record as ingest would, with the next change sequence.
   void Put(const std::string& id, const std::string& title, const std::string& state = "open") {
-    const std::string data =
-        json::serialize(json::object{{"id", id}, {"title", title}, {"state", state}});
-    pqxx::connection c(api.database.conninfo());
-    pqxx::work tx(c);
-    tx.exec_params(
-        "INSERT INTO records (source, id, data, content_hash) VALUES ('s', $1, $2::json, "
-        "md5($2::text)::uuid) ON CONFLICT (source, id) DO UPDATE SET data = excluded.data, "
-        "content_hash = excluded.content_hash, change_seq = nextval('record_change_seq')",
-        id, data);
-    tx.commit();
+    octohub::testing::SeedRecords(api.database.db(), "s",
+                                  {{{"id", id}, {"title", title}, {"state", state}}});
   }
   // Forwards record `id` of source "s" to target "t".
   void ForwardOne(const std::string& id) {
@@ -269,19 +262,11 @@ TEST_CASE("a rule sends deeply nested records, and one past the limit is dead, n
       201);
   auto nested = [](int depth) { return std::string(depth, '[') + std::string(depth, ']'); };
   // Records as ingest would store them: two fine (one 41 levels deep), one too deep.
-  {
-    pqxx::connection c(f.api.database.conninfo());
-    pqxx::work tx(c);
-    for (const auto& [id, depth] :
-         std::vector<std::pair<std::string, int>>{{"a", 1}, {"b", 40}, {"c", 70}}) {
-      const std::string data =
-          R"({"id": ")" + id + R"(", "title": "zebra", "deep": )" + nested(depth) + "}";
-      tx.exec_params(
-          "INSERT INTO records (source, id, data, content_hash) VALUES ('s', $1, $2::json, "
-          "md5($2::text)::uuid)",
-          id, data);
-    }
-    tx.commit();
+  for (const auto& [id, depth] :
+       std::vector<std::pair<std::string, int>>{{"a", 1}, {"b", 40}, {"c", 70}}) {
+    octohub::testing::SeedRecord(
+        f.api.database.db(), "s", id,
+        R"({"id": ")" + id + R"(", "title": "zebra", "deep": )" + nested(depth) + "}");
   }
   REQUIRE(f.api.follower.CatchUp().ok());
   REQUIRE(rules
@@ -471,15 +456,9 @@ TEST_CASE("deliveries to targets created while the forwarder runs are sent at on
   REQUIRE(f.Post("/api/v1/targets",
                  R"({"name": "busy", "concurrency": 1, "url": ")" + slow.url("/in") + R"("})")
               .status == 201);
-  {
-    pqxx::connection c(f.api.database.conninfo());
-    pqxx::work tx(c);
-    tx.exec(
-        "INSERT INTO records (source, id, data, content_hash) SELECT 's', 'b' || i, "
-        "json_build_object('id', 'b' || i, 'title', 'busy'), md5(i::text)::uuid "
-        "FROM generate_series(1, 1000) AS i");
-    tx.commit();
-  }
+  octohub::testing::SeedRecords(f.api.database.db(), "s", 1000, [](int i) {
+    return json::object{{"id", "b" + std::to_string(i)}, {"title", "busy"}};
+  });
   std::string many;
   for (int i = 1; i <= 1000; ++i) {
     many +=

@@ -9,6 +9,7 @@
 #include "octohub/indexer/indexer.h"
 #include "octohub/indexer/searcher.h"
 #include "octohub/ingest/ingest.h"
+#include "seed_records.h"
 #include "temp_dir.h"
 #include "test_database.h"
 
@@ -28,9 +29,10 @@ struct Store {
 
   explicit Store(const TestDatabase& d) : database(d) { AddSource("notes"); }
   void AddSource(const std::string& name) const {
-    Exec("INSERT INTO sources (name, spec) VALUES ('" + name + "', '{\"name\": \"" + name +
-         R"(", "url": "http://127.0.0.1:9/", "records": "", "id": "/id",
-         "index": {"title": "/title", "text": ["/body", "/tags/*"], "facets": {"kind": "/kind"}}}'))");
+    octohub::testing::SeedSource(database.db(), R"({"name": ")" + name +
+                                                    R"(", "url": "http://127.0.0.1:9/",
+        "records": "", "id": "/id",
+        "index": {"title": "/title", "text": ["/body", "/tags/*"], "facets": {"kind": "/kind"}}})");
   }
   void Exec(const std::string& sql) const {
     pqxx::connection c(database.conninfo());
@@ -44,15 +46,12 @@ struct Store {
   }
   void PutIn(const std::string& source, const std::string& id, const std::string& title,
              const std::string& body) const {
-    Exec(
-        "INSERT INTO records (source, id, data, content_hash, change_seq, fetched_at, updated_at) "
-        "VALUES ('" +
-        source + "', '" + id + "', json_build_object('id', '" + id + "', 'title', '" + title +
-        "', 'body', '" + body +
-        "', 'kind', 'memo', 'tags', json_build_array('red', 'blue')), "
-        "gen_random_uuid(), nextval('record_change_seq'), now(), now()) "
-        "ON CONFLICT (source, id) DO UPDATE SET data = excluded.data, "
-        "change_seq = excluded.change_seq, deleted = false");
+    octohub::testing::SeedRecords(database.db(), source,
+                                  {{{"id", id},
+                                    {"title", title},
+                                    {"body", body},
+                                    {"kind", "memo"},
+                                    {"tags", boost::json::array{"red", "blue"}}}});
   }
   void Delete(const std::string& id) const {
     Exec(
@@ -122,10 +121,8 @@ TEST_CASE("a record with NUL characters in its text is indexed and found", "[pg]
   Store store(database);
   TempDir dir;
   // As ingest stores it: the JSON text keeps the escape.
-  store.Exec(
-      "INSERT INTO records (source, id, data, content_hash, change_seq, fetched_at, updated_at) "
-      "VALUES ('notes', 'n', '{\"id\": \"n\", \"title\": \"zero\\u0000byte\", \"body\": "
-      "\"walrus\"}', gen_random_uuid(), nextval('record_change_seq'), now(), now())");
+  octohub::testing::SeedRecord(database.db(), "notes", "n",
+                               R"({"id": "n", "title": "zero\u0000byte", "body": "walrus"})");
   store.Put("2", "Dinner", "Pizza with friends");
   IndexFollower follower(database.db(), dir / "index");
   REQUIRE(follower.Open().ok());

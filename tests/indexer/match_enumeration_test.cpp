@@ -1,10 +1,10 @@
 // Searcher::ForEachMatch: every match of a query, across batches, exactly once.
 #include <catch2/catch.hpp>
-#include <pqxx/pqxx>
 #include <set>
 
 #include "octohub/indexer/indexer.h"
 #include "octohub/indexer/searcher.h"
+#include "seed_records.h"
 #include "temp_dir.h"
 #include "test_database.h"
 
@@ -24,14 +24,14 @@ struct Notes {
   std::unique_ptr<octohub::indexer::Searcher> searcher;
 
   Notes() {
-    database.Scalar(R"(INSERT INTO sources (name, spec) VALUES ('notes', '{"name": "notes",
+    octohub::testing::SeedSource(database.db(), R"({"name": "notes",
       "url": "http://127.0.0.1:9/", "records": "", "id": "/id",
-      "index": {"title": "/title", "facets": {"kind": "/kind"}}}'))");
-    database.Scalar(
-        "INSERT INTO records (source, id, data, content_hash) SELECT 'notes', i::text, "
-        "json_build_object('id', i::text, 'title', CASE WHEN i % 3 = 0 THEN 'apples ' ELSE "
-        "'pears ' END || i, 'kind', CASE WHEN i % 2 = 0 THEN 'even' ELSE 'odd' END), "
-        "gen_random_uuid() FROM generate_series(1, 12000) AS i");
+      "index": {"title": "/title", "facets": {"kind": "/kind"}}})");
+    octohub::testing::SeedRecords(database.db(), "notes", 12000, [](int i) {
+      return boost::json::object{{"id", std::to_string(i)},
+                                 {"title", (i % 3 == 0 ? "apples " : "pears ") + std::to_string(i)},
+                                 {"kind", i % 2 == 0 ? "even" : "odd"}};
+    });
     IndexFollower follower(database.db(), dir / "index");
     REQUIRE(follower.Open().ok());
     REQUIRE(follower.CatchUp().ok());

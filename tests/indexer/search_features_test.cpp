@@ -4,10 +4,10 @@
 #include <boost/json.hpp>
 #include <catch2/catch.hpp>
 #include <map>
-#include <pqxx/pqxx>
 
 #include "octohub/indexer/indexer.h"
 #include "octohub/indexer/searcher.h"
+#include "seed_records.h"
 #include "temp_dir.h"
 #include "test_database.h"
 
@@ -45,33 +45,26 @@ struct Indexed {
   std::unique_ptr<octohub::indexer::Searcher> searcher;
 
   Indexed() {
-    pqxx::connection c(database.conninfo());
-    pqxx::work tx(c);
-    tx.exec(R"(INSERT INTO sources (name, spec) VALUES ('tickets', '{"name": "tickets",
+    octohub::testing::SeedSource(database.db(), R"({"name": "tickets",
       "url": "http://127.0.0.1:9/", "records": "", "id": "/id",
       "index": {"title": "/title", "text": ["/body"],
                 "facets": {"state": "/state", "author": "/author", "label": "/labels/*"},
-                "dates": {"updated": "/updated_at"}, "numbers": {"comments": "/comments"}}}'))");
+                "dates": {"updated": "/updated_at"}, "numbers": {"comments": "/comments"}}})");
+    std::vector<json::object> records;
     for (const Item& item : Corpus()) {
       char day[16];
       std::snprintf(day, sizeof(day), "2024-01-%02d", item.day);
-      json::object record{
-          {"id", item.id},
-          {"title", "Ticket " + std::to_string(item.id)},
-          {"body", item.id % 5 == 0 ? "the pizza oven is broken" : "a routine report"},
-          {"state", item.state},
-          {"author", item.author},
-          {"labels", json::array{"all", item.label}},
-          {"updated_at", std::string(day) + "T12:00:00Z"},
-          {"comments", item.comments}};
-      tx.exec_params(
-          "INSERT INTO records (source, id, data, content_hash, change_seq, fetched_at, "
-          "updated_at) "
-          "VALUES ('tickets', $1, $2::json, gen_random_uuid(), nextval('record_change_seq'), "
-          "now(), now())",
-          std::to_string(item.id), json::serialize(record));
+      records.push_back(
+          {{"id", item.id},
+           {"title", "Ticket " + std::to_string(item.id)},
+           {"body", item.id % 5 == 0 ? "the pizza oven is broken" : "a routine report"},
+           {"state", item.state},
+           {"author", item.author},
+           {"labels", json::array{"all", item.label}},
+           {"updated_at", std::string(day) + "T12:00:00Z"},
+           {"comments", item.comments}});
     }
-    tx.commit();
+    octohub::testing::SeedRecords(database.db(), "tickets", records);
     IndexFollower follower(database.db(), dir / "index");
     REQUIRE(follower.Open().ok());
     REQUIRE(follower.CatchUp().ok());
@@ -220,13 +213,9 @@ TEST_CASE("hostile queries answer quickly with results or a 400, never a crash",
 
 TEST_CASE("snippets escape HTML and mark only the matches", "[pg]") {
   Indexed index;
-  pqxx::connection c(index.database.conninfo());
-  pqxx::work tx(c);
-  tx.exec(
-      R"(INSERT INTO records (source, id, data, content_hash, change_seq, fetched_at, updated_at)
-    VALUES ('tickets', 'x', '{"id": "x", "title": "<i>t</i>", "body": "<script>alert(1)</script> & anchovy"}',
-    gen_random_uuid(), nextval('record_change_seq'), now(), now()))");
-  tx.commit();
+  octohub::testing::SeedRecord(
+      index.database.db(), "tickets", "x",
+      R"({"id": "x", "title": "<i>t</i>", "body": "<script>alert(1)</script> & anchovy"})");
   IndexFollower follower(index.database.db(), index.dir / "index");
   REQUIRE(follower.Open().ok());
   REQUIRE(follower.CatchUp().ok());

@@ -1,10 +1,10 @@
 // Each source is stemmed in its own language, at indexing and at query time alike.
 #include <boost/json.hpp>
 #include <catch2/catch.hpp>
-#include <pqxx/pqxx>
 
 #include "octohub/indexer/indexer.h"
 #include "octohub/indexer/searcher.h"
+#include "seed_records.h"
 #include "temp_dir.h"
 #include "test_database.h"
 
@@ -23,8 +23,6 @@ struct TwoLanguages {
   std::unique_ptr<octohub::indexer::Searcher> searcher;
 
   TwoLanguages() {
-    pqxx::connection c(database.conninfo());
-    pqxx::work tx(c);
     for (const auto& [source, language, text] :
          {std::tuple{"notes_en", "english", "the children played outside"},
           std::tuple{"notes_de", "german", "die kinder spielen draussen"}}) {
@@ -34,14 +32,10 @@ struct TwoLanguages {
           {"records", ""},
           {"id", "/id"},
           {"index", {{"title", "/title"}, {"text", {"/body"}}, {"language", language}}}};
-      tx.exec_params("INSERT INTO sources (name, spec) VALUES ($1, $2::jsonb)", source,
-                     json::serialize(spec));
-      tx.exec_params(
-          "INSERT INTO records (source, id, data, content_hash) "
-          "VALUES ($1, '1', $2::json, gen_random_uuid())",
-          source, json::serialize(json::object{{"id", 1}, {"title", "note"}, {"body", text}}));
+      octohub::testing::SeedSource(database.db(), json::serialize(spec));
+      octohub::testing::SeedRecords(database.db(), source,
+                                    {{{"id", 1}, {"title", "note"}, {"body", text}}});
     }
-    tx.commit();
     IndexFollower follower(database.db(), dir / "index");
     REQUIRE(follower.Open().ok());
     REQUIRE(follower.CatchUp().ok());
