@@ -5,8 +5,10 @@
 #include <pqxx/pqxx>
 
 #include "octohub/core/log.h"
+#include "octohub/forward/delivery_outbox.h"
 #include "octohub/forward/forward_request.h"
-#include "octohub/forward/forwarding_store.h"
+#include "octohub/forward/spec_stores.h"
+#include "octohub/forward/specs.h"
 #include "routes.h"
 
 namespace octohub::api {

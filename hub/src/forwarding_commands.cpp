@@ -6,8 +6,8 @@
 
 #include "commands.h"
 #include "octohub/core/document.h"
-#include "octohub/forward/forwarding.h"
-#include "octohub/forward/forwarding_store.h"
+#include "octohub/forward/spec_stores.h"
+#include "octohub/forward/specs.h"
 #include "octohub/indexer/searcher.h"
 #include "octohub/ingest/ingest.h"
 #include "runtime.h"

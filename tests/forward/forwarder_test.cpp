@@ -12,7 +12,7 @@
 #include <thread>
 
 #include "http_test_server.h"
-#include "octohub/forward/forwarding_store.h"
+#include "octohub/forward/delivery_outbox.h"
 #include "octohub/ingest/ingest.h"
 #include "running_server.h"
 #include "scoped_network_guard.h"

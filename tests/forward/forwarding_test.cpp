@@ -1,12 +1,14 @@
 // The pure part of forwarding: target and rule documents, templates, bodies, signatures and
 // retry timing.
-#include "octohub/forward/forwarding.h"
-
 #include <boost/json.hpp>
 #include <catch2/catch.hpp>
 #include <cstdio>
 
+#include "octohub/forward/delivery_request.h"
+#include "octohub/forward/enqueue.h"
 #include "octohub/forward/forward_request.h"
+#include "octohub/forward/payload.h"
+#include "octohub/forward/specs.h"
 
 namespace json = boost::json;
 using namespace octohub;

@@ -1,9 +1,10 @@
 // The delivery outbox: claims with leases, outcomes, listings and retries.
+#include "octohub/forward/delivery_outbox.h"
+
 #include <boost/json.hpp>
 
 #include "octohub/core/change_feed.h"
 #include "octohub/core/pg_array.h"
-#include "octohub/forward/forwarding_store.h"
 
 namespace octohub::forward {
 namespace json = boost::json;

@@ -1,10 +1,14 @@
+#include "octohub/forward/delivery_request.h"
+
+#include <sodium.h>
 #include <strings.h>
 
 #include <boost/url/encode.hpp>
 #include <boost/url/rfc/unreserved_chars.hpp>
 
+#include "octohub/core/retry.h"
 #include "octohub/core/secrets.h"
-#include "octohub/forward/forwarding.h"
+#include "octohub/forward/specs.h"
 
 namespace octohub::forward {
 Result<DeliveryRequest> BuildDeliveryRequest(const TargetSpec& spec, std::int64_t delivery_id,
@@ -34,6 +38,29 @@ Result<DeliveryRequest> BuildDeliveryRequest(const TargetSpec& spec, std::int64_
   }
   out.basic = std::move(credentials->basic);
   return out;
+}
+
+std::string SignatureHeader(std::string_view secret, std::string_view body) {
+  crypto_auth_hmacsha256_state state;
+  crypto_auth_hmacsha256_init(&state, reinterpret_cast<const unsigned char*>(secret.data()),
+                              secret.size());
+  crypto_auth_hmacsha256_update(&state, reinterpret_cast<const unsigned char*>(body.data()),
+                                body.size());
+  unsigned char mac[crypto_auth_hmacsha256_BYTES];
+  crypto_auth_hmacsha256_final(&state, mac);
+  static const char* kHex = "0123456789abcdef";
+  std::string out = "sha256=";
+  for (unsigned char byte : mac) {
+    out += kHex[byte >> 4];
+    out += kHex[byte & 15];
+  }
+  return out;
+}
+
+std::chrono::milliseconds RetryDelay(int attempts, double backoff_s, double jitter01) {
+  return BackoffDelay(attempts,
+                      std::chrono::milliseconds(static_cast<std::int64_t>(backoff_s * 1000)),
+                      std::chrono::minutes(5), jitter01);
 }
 
 }  // namespace octohub::forward

@@ -1,9 +1,12 @@
 // Records (or a rule's new matches) become deliveries in the outbox.
+#include "octohub/forward/enqueue.h"
+
 #include <boost/json.hpp>
 
 #include "octohub/core/change_feed.h"
 #include "octohub/core/pg_array.h"
-#include "octohub/forward/forwarding_store.h"
+#include "octohub/forward/payload.h"
+#include "octohub/forward/specs.h"
 
 namespace octohub::forward {
 namespace json = boost::json;

@@ -3,6 +3,8 @@
 #include <boost/json.hpp>
 #include <pqxx/pqxx>
 
+#include "octohub/forward/spec_stores.h"
+
 namespace octohub::forward {
 namespace json = boost::json;
 

@@ -17,8 +17,11 @@
 
 #include "octohub/core/change_feed.h"
 #include "octohub/core/log.h"
-#include "octohub/forward/forwarding.h"
-#include "octohub/forward/forwarding_store.h"
+#include "octohub/core/retry.h"
+#include "octohub/forward/delivery_outbox.h"
+#include "octohub/forward/delivery_request.h"
+#include "octohub/forward/spec_stores.h"
+#include "octohub/forward/specs.h"
 #include "octohub/ingest/curl_setup.h"
 
 namespace octohub::forward {

@@ -1,6 +1,6 @@
-// Request bodies for targets: Mustache templates over records, batches, signatures, retry
-// timing. Pure.
-#include <sodium.h>
+// Request bodies for targets: Mustache templates over records, batches. Pure.
+#include "octohub/forward/payload.h"
+
 #include <strings.h>
 
 #include <algorithm>
@@ -12,7 +12,7 @@
 
 #include "octohub/core/json_limits.h"
 #include "octohub/core/json_pointer.h"
-#include "octohub/forward/forwarding.h"
+#include "octohub/forward/specs.h"
 
 namespace octohub::forward {
 namespace json = boost::json;
@@ -240,29 +240,6 @@ Result<std::string> BuildBody(const TargetSpec& spec, const PayloadTemplate* com
     parts.push_back(std::move(*rendered));
   }
   return JoinBatch(spec, std::move(parts));
-}
-
-std::string SignatureHeader(std::string_view secret, std::string_view body) {
-  crypto_auth_hmacsha256_state state;
-  crypto_auth_hmacsha256_init(&state, reinterpret_cast<const unsigned char*>(secret.data()),
-                              secret.size());
-  crypto_auth_hmacsha256_update(&state, reinterpret_cast<const unsigned char*>(body.data()),
-                                body.size());
-  unsigned char mac[crypto_auth_hmacsha256_BYTES];
-  crypto_auth_hmacsha256_final(&state, mac);
-  static const char* kHex = "0123456789abcdef";
-  std::string out = "sha256=";
-  for (unsigned char byte : mac) {
-    out += kHex[byte >> 4];
-    out += kHex[byte & 15];
-  }
-  return out;
-}
-
-std::chrono::milliseconds RetryDelay(int attempts, double backoff_s, double jitter01) {
-  return BackoffDelay(attempts,
-                      std::chrono::milliseconds(static_cast<std::int64_t>(backoff_s * 1000)),
-                      std::chrono::minutes(5), jitter01);
 }
 
 }  // namespace octohub::forward

@@ -5,8 +5,9 @@
 
 #include "octohub/core/log.h"
 #include "octohub/core/pg_array.h"
+#include "octohub/forward/enqueue.h"
 #include "octohub/forward/forwarder.h"
-#include "octohub/forward/forwarding_store.h"
+#include "octohub/forward/specs.h"
 
 namespace octohub::forward {
 namespace json = boost::json;

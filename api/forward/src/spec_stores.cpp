@@ -1,9 +1,12 @@
 // Targets and rules in PostgreSQL, and saving a rule (with its backfill).
+#include "octohub/forward/spec_stores.h"
+
 #include <boost/json.hpp>
 
 #include "octohub/core/change_feed.h"
 #include "octohub/core/secrets.h"
-#include "octohub/forward/forwarding_store.h"
+#include "octohub/forward/enqueue.h"
+#include "octohub/forward/specs.h"
 
 namespace octohub::forward {
 namespace json = boost::json;

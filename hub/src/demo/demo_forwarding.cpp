@@ -4,8 +4,8 @@
 #include <deque>
 #include <mutex>
 
-#include "octohub/forward/forwarding.h"
-#include "octohub/forward/forwarding_store.h"
+#include "octohub/forward/spec_stores.h"
+#include "octohub/forward/specs.h"
 
 namespace octohub::hub {
 namespace json = boost::json;

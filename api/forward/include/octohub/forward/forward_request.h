@@ -9,7 +9,7 @@
 
 #include "octohub/core/database.h"
 #include "octohub/core/status.h"
-#include "octohub/forward/forwarding_store.h"
+#include "octohub/forward/enqueue.h"
 #include "octohub/indexer/searcher.h"
 
 namespace octohub::forward {

@@ -1,10 +1,12 @@
 // Targets and rules as documents: validation with JSON Pointers, canonical JSON.
+#include "octohub/forward/specs.h"
+
 #include <boost/json.hpp>
 #include <boost/url/parse.hpp>
 #include <cmath>
 #include <regex>
 
-#include "octohub/forward/forwarding.h"
+#include "octohub/forward/payload.h"
 
 namespace octohub::forward {
 namespace json = boost::json;
