@@ -36,6 +36,8 @@ void CheckAuthSecretEnv(const AuthSpec& auth, const std::string& at,
   CheckSecretEnv(auth.username, at + "/username_env", errors);
   CheckSecretEnv(auth.password, at + "/password_env", errors);
   CheckSecretEnv(auth.value, at + "/value_env", errors);
+  CheckSecretEnv(auth.oauth2.client_secret, at + "/client_secret_env", errors);
+  CheckSecretEnv(auth.oauth2.refresh_token, at + "/refresh_token_env", errors);
 }
 
 Result<std::string> RevealSecret(const Secret& secret, const std::string& where) {
@@ -84,6 +86,18 @@ Result<Credentials> RevealCredentials(const AuthSpec& auth) {
       if (!value.ok()) return value.status();
       (auth.type == AuthSpec::Type::kHeader ? out.headers : out.query)
           .emplace_back(auth.name, *value);
+      break;
+    }
+    case AuthSpec::Type::kOAuth2: {
+      auto client_secret = reveal(auth.oauth2.client_secret, "/auth/client_secret");
+      if (!client_secret.ok()) return client_secret.status();
+      Credentials::OAuth2Secrets secrets{*client_secret, ""};
+      if (auth.oauth2.grant == OAuth2Spec::Grant::kRefreshToken) {
+        auto refresh = reveal(auth.oauth2.refresh_token, "/auth/refresh_token");
+        if (!refresh.ok()) return refresh.status();
+        secrets.refresh_token = *refresh;
+      }
+      out.oauth2 = std::move(secrets);
       break;
     }
   }

@@ -7,219 +7,19 @@
 #include <regex>
 #include <set>
 
+#include "octohub/core/document_checker.h"
 #include "octohub/core/json_pointer.h"
 #include "octohub/core/schedule.h"
 #include "octohub/core/secrets.h"
+#include "source_spec_parts.h"
 
 namespace octohub {
 namespace json = boost::json;
 namespace {
 
-std::string Escape(std::string_view token) {
-  std::string out;
-  for (char c : token) {
-    if (c == '~')
-      out += "~0";
-    else if (c == '/')
-      out += "~1";
-    else
-      out += c;
-  }
-  return out;
-}
-
-// Walks a document while collecting every problem with its JSON Pointer.
-class Checker {
- public:
-  std::vector<FieldError> errors;
-
-  void Fail(const std::string& at, std::string reason) {
-    errors.push_back({at, std::move(reason)});
-  }
-
-  const json::object* Object(const json::value& v, const std::string& at) {
-    if (const auto* o = v.if_object()) return o;
-    Fail(at, "must be an object");
-    return nullptr;
-  }
-
-  void RejectUnknown(const json::object& o, const std::string& at,
-                     std::initializer_list<std::string_view> known) {
-    for (const auto& member : o) {
-      if (std::find(known.begin(), known.end(), member.key()) == known.end()) {
-        Fail(at + "/" + Escape(member.key()), "unknown field");
-      }
-    }
-  }
-
-  std::optional<std::string> String(const json::object& o, std::string_view key,
-                                    const std::string& at, bool required) {
-    const json::value* v = o.if_contains(key);
-    std::string here = at + "/" + Escape(key);
-    if (!v) {
-      if (required) Fail(here, "is required");
-      return std::nullopt;
-    }
-    if (!v->is_string()) {
-      Fail(here, "must be a string");
-      return std::nullopt;
-    }
-    return std::string(v->get_string());
-  }
-
-  std::optional<double> Number(const json::object& o, std::string_view key, const std::string& at,
-                               double min, double max) {
-    const json::value* v = o.if_contains(key);
-    if (!v) return std::nullopt;
-    std::string here = at + "/" + Escape(key);
-    if (!v->is_number()) {
-      Fail(here, "must be a number");
-      return std::nullopt;
-    }
-    double d = v->to_number<double>();
-    if (!(d >= min && d <= max)) {
-      Fail(here, "must be between " + json::serialize(json::value(min)) + " and " +
-                     json::serialize(json::value(max)));
-      return std::nullopt;
-    }
-    return d;
-  }
-
-  std::optional<std::int64_t> Integer(const json::object& o, std::string_view key,
-                                      const std::string& at, std::int64_t min, std::int64_t max) {
-    auto d = Number(o, key, at, static_cast<double>(min), static_cast<double>(max));
-    if (!d) return std::nullopt;
-    if (std::floor(*d) != *d) {
-      Fail(at + "/" + Escape(key), "must be an integer");
-      return std::nullopt;
-    }
-    return static_cast<std::int64_t>(*d);
-  }
-
-  std::string Pointer(const json::object& o, std::string_view key, const std::string& at,
-                      bool required, bool wildcard = false) {
-    auto text = String(o, key, at, required);
-    if (!text) return {};
-    auto parsed = JsonPointer::Parse(*text, wildcard);
-    if (!parsed.ok()) Fail(at + "/" + Escape(key), parsed.status().message());
-    return *text;
-  }
-
-  // An object of string (or number/bool) values, kept in document order.
-  NamedValues Pairs(const json::object& o, std::string_view key, const std::string& at) {
-    NamedValues out;
-    const json::value* v = o.if_contains(key);
-    if (!v) return out;
-    std::string here = at + "/" + Escape(key);
-    const json::object* members = Object(*v, here);
-    if (!members) return out;
-    for (const auto& member : *members) {
-      const json::value& value = member.value();
-      if (value.is_string()) {
-        out.emplace_back(member.key(), std::string(value.get_string()));
-      } else if (value.is_number() || value.is_bool()) {
-        out.emplace_back(member.key(), json::serialize(value));
-      } else {
-        Fail(here + "/" + Escape(member.key()), "must be a string, number or boolean");
-      }
-    }
-    return out;
-  }
-
-  // A secret given as "key" or "key_env".
-  Secret SecretField(const json::object& o, const std::string& key, const std::string& at) {
-    Secret secret;
-    auto literal = String(o, key, at, false);
-    auto env = String(o, key + "_env", at, false);
-    if (literal && env) Fail(at + "/" + key, "give either \"" + key + "\" or \"" + key + "_env\"");
-    if (!literal && !env && !o.contains(key) && !o.contains(key + "_env")) {
-      Fail(at + "/" + key, "is required (or \"" + key + "_env\" naming an environment variable)");
-    }
-    if (literal) secret.value = *literal;
-    if (env) secret.env = *env;
-    return secret;
-  }
-};
-
-const std::regex kNamePattern("[a-z0-9_-]{1,64}");
 const std::regex kFieldNamePattern("[a-z0-9_]{1,64}");
 
-void ParseAuth(Checker& c, const json::object& o, AuthSpec& auth) {
-  const json::value* v = o.if_contains("auth");
-  if (!v) return;
-  const json::object* a = c.Object(*v, "/auth");
-  if (!a) return;
-  auto type = c.String(*a, "type", "/auth", true).value_or("none");
-  if (type == "none") {
-    c.RejectUnknown(*a, "/auth", {"type"});
-  } else if (type == "bearer") {
-    auth.type = AuthSpec::Type::kBearer;
-    c.RejectUnknown(*a, "/auth", {"type", "token", "token_env"});
-    auth.token = c.SecretField(*a, "token", "/auth");
-  } else if (type == "basic") {
-    auth.type = AuthSpec::Type::kBasic;
-    c.RejectUnknown(*a, "/auth", {"type", "username", "username_env", "password", "password_env"});
-    auth.username = c.SecretField(*a, "username", "/auth");
-    auth.password = c.SecretField(*a, "password", "/auth");
-  } else if (type == "header" || type == "query") {
-    auth.type = type == "header" ? AuthSpec::Type::kHeader : AuthSpec::Type::kQuery;
-    c.RejectUnknown(*a, "/auth", {"type", "name", "value", "value_env"});
-    auth.name = c.String(*a, "name", "/auth", true).value_or("");
-    if (a->contains("name") && auth.name.empty()) c.Fail("/auth/name", "must not be empty");
-    auth.value = c.SecretField(*a, "value", "/auth");
-  } else {
-    c.Fail("/auth/type", "must be one of none, bearer, basic, header, query");
-  }
-}
-
-void ParsePagination(Checker& c, const json::object& o, PaginationSpec& p) {
-  const json::value* v = o.if_contains("pagination");
-  if (!v) return;
-  const std::string at = "/pagination";
-  const json::object* g = c.Object(*v, at);
-  if (!g) return;
-  auto type = c.String(*g, "type", at, true).value_or("none");
-  auto size = [&] {
-    p.size_param = c.String(*g, "size_param", at, false).value_or("");
-    p.size = c.Integer(*g, "size", at, 1, 1'000'000).value_or(0);
-    if (!p.size_param.empty() && p.size == 0) c.Fail(at + "/size", "is required with size_param");
-  };
-  if (type == "none") {
-    c.RejectUnknown(*g, at, {"type"});
-  } else if (type == "page") {
-    p.type = PaginationSpec::Type::kPage;
-    c.RejectUnknown(*g, at, {"type", "param", "start", "size_param", "size"});
-    p.param = c.String(*g, "param", at, false).value_or("page");
-    p.start = c.Integer(*g, "start", at, 0, 1'000'000'000).value_or(1);
-    size();
-  } else if (type == "offset") {
-    p.type = PaginationSpec::Type::kOffset;
-    c.RejectUnknown(*g, at, {"type", "param", "start", "size_param", "size"});
-    p.param = c.String(*g, "param", at, false).value_or("offset");
-    p.start = c.Integer(*g, "start", at, 0, 1'000'000'000'000).value_or(0);
-    size();
-    if (p.size == 0 && !g->contains("size")) c.Fail(at + "/size", "is required for offset paging");
-  } else if (type == "cursor") {
-    p.type = PaginationSpec::Type::kCursor;
-    c.RejectUnknown(*g, at, {"type", "param", "cursor_path", "size_param", "size"});
-    p.param = c.String(*g, "param", at, true).value_or("");
-    p.cursor_path = c.Pointer(*g, "cursor_path", at, true);
-    size();
-  } else if (type == "next_url") {
-    p.type = PaginationSpec::Type::kNextUrl;
-    c.RejectUnknown(*g, at, {"type", "next_path", "size_param", "size"});
-    p.next_path = c.Pointer(*g, "next_path", at, true);
-    size();
-  } else if (type == "link_header") {
-    p.type = PaginationSpec::Type::kLinkHeader;
-    c.RejectUnknown(*g, at, {"type", "size_param", "size"});
-    size();
-  } else {
-    c.Fail(at + "/type", "must be one of none, page, offset, cursor, next_url, link_header");
-  }
-}
-
-NamedValues FieldPointers(Checker& c, const json::object& index, std::string_view key,
+NamedValues FieldPointers(DocumentChecker& c, const json::object& index, std::string_view key,
                           std::set<std::string>& names) {
   NamedValues out;
   const json::value* v = index.if_contains(key);
@@ -229,7 +29,7 @@ NamedValues FieldPointers(Checker& c, const json::object& index, std::string_vie
   if (!members) return out;
   for (const auto& member : *members) {
     std::string name(member.key());
-    std::string here = at + "/" + Escape(name);
+    std::string here = at + "/" + EscapePointerToken(name);
     if (!std::regex_match(name, kFieldNamePattern)) {
       c.Fail(here, "field names are 1-64 characters of a-z, 0-9 and _");
     } else if (name == "source" || name == "id" || name == "title" || name == "text" ||
@@ -250,7 +50,7 @@ NamedValues FieldPointers(Checker& c, const json::object& index, std::string_vie
   return out;
 }
 
-void ParseIndex(Checker& c, const json::object& o, IndexSpec& index) {
+void ParseIndex(DocumentChecker& c, const json::object& o, IndexSpec& index) {
   const json::value* v = o.if_contains("index");
   if (!v) return;
   const json::object* ix = c.Object(*v, "/index");
@@ -285,21 +85,6 @@ void ParseIndex(Checker& c, const json::object& o, IndexSpec& index) {
   }
 }
 
-json::object SecretToJson(const Secret& s, const std::string& key, bool redact) {
-  json::object out;
-  if (!s.env.empty())
-    out[key + "_env"] = s.env;
-  else
-    out[key] = redact ? std::string("***") : s.value;
-  return out;
-}
-
-json::object PairsToJson(const NamedValues& pairs) {
-  json::object out;
-  for (const auto& [k, v] : pairs) out[k] = v;
-  return out;
-}
-
 }  // namespace
 
 const std::vector<std::string>& IndexLanguages() {
@@ -312,40 +97,130 @@ const std::vector<std::string>& IndexLanguages() {
   return kLanguages;
 }
 
+std::vector<std::string> PlaceholderNames(std::string_view text) {
+  static const std::regex kPlaceholder(R"(\{([A-Za-z0-9_]{1,64})\})");
+  std::vector<std::string> names;
+  for (std::cregex_iterator it(text.data(), text.data() + text.size(), kPlaceholder), end;
+       it != end; ++it) {
+    names.push_back((*it)[1].str());
+  }
+  return names;
+}
+
+namespace {
+
+const std::regex kVariableName("[A-Za-z0-9_]{1,64}");
+
+void ParseForEach(DocumentChecker& c, const json::object& o, SourceSpec& spec) {
+  const json::value* v = o.if_contains("for_each");
+  if (v == nullptr) return;
+  const std::string at = "/for_each";
+  const json::object* f = c.Object(*v, at);
+  if (f == nullptr) return;
+  c.RejectUnknown(*f, at, {"source", "vars"});
+  ForEachSpec for_each;
+  for_each.source = c.String(*f, "source", at, true).value_or("");
+  if (!for_each.source.empty() && for_each.source == spec.name) {
+    c.Fail(at + "/source", "a source cannot be its own parent");
+  }
+  for_each.vars = c.Pairs(*f, "vars", at);
+  if (!f->contains("vars")) c.Fail(at + "/vars", "is required: the parent fields the child uses");
+  for (const auto& [name, pointer] : for_each.vars) {
+    const std::string here = at + "/vars/" + EscapePointerToken(name);
+    if (!std::regex_match(name, kVariableName)) {
+      c.Fail(here, "variable names are 1-64 characters of A-Z, a-z, 0-9 and _");
+    }
+    auto parsed = JsonPointer::Parse(pointer);
+    if (!parsed.ok()) c.Fail(here, parsed.status().message());
+  }
+  spec.for_each = std::move(for_each);
+}
+
+// Each "{name}" in the request must be a for_each variable; without for_each braces are text.
+void CheckPlaceholders(DocumentChecker& c, const json::object& o, const SourceSpec& spec) {
+  if (!spec.for_each) return;
+  auto check = [&](std::string_view text, const std::string& at) {
+    for (const std::string& name : PlaceholderNames(text)) {
+      const bool known = std::any_of(spec.for_each->vars.begin(), spec.for_each->vars.end(),
+                                     [&](const auto& var) { return var.first == name; });
+      if (!known) c.Fail(at, "{" + name + "} is not one of the for_each variables");
+    }
+  };
+  check(spec.url, "/url");
+  for (const auto& [key, value] : spec.query) check(value, "/query/" + EscapePointerToken(key));
+  for (const auto& [key, value] : spec.headers) {
+    check(value, "/headers/" + EscapePointerToken(key));
+  }
+  if (const json::value* body = o.if_contains("body")) check(json::serialize(*body), "/body");
+}
+
+void ParseUrl(DocumentChecker& c, const json::object& o, SourceSpec& spec) {
+  spec.url = c.String(o, "url", "", true).value_or("");
+  if (spec.url.empty()) return;
+  // Placeholders are filled from each parent record: check the URL with a value in place.
+  const std::string sample = std::regex_replace(spec.url, std::regex(R"(\{[A-Za-z0-9_]+\})"), "x");
+  auto url = boost::urls::parse_absolute_uri(sample);
+  if (!url || (url->scheme() != "http" && url->scheme() != "https") || url->host().empty()) {
+    c.Fail("/url", "must be an absolute http:// or https:// URL");
+  }
+}
+
+void ParseRateLimit(DocumentChecker& c, const json::object& o, SourceSpec& spec) {
+  const json::value* v = o.if_contains("rate_limit");
+  if (v == nullptr) return;
+  const json::object* rate = c.Object(*v, "/rate_limit");
+  if (rate == nullptr) return;
+  c.RejectUnknown(*rate, "/rate_limit", {"requests_per_second", "max_wait_s"});
+  spec.requests_per_second =
+      c.Number(*rate, "requests_per_second", "/rate_limit", 0.001, 100000).value_or(0);
+  spec.max_wait_s =
+      c.Number(*rate, "max_wait_s", "/rate_limit", 0, 86400).value_or(spec.max_wait_s);
+  if (!rate->contains("requests_per_second") && !rate->contains("max_wait_s")) {
+    c.Fail("/rate_limit/requests_per_second", "is required (or \"max_wait_s\")");
+  }
+}
+
+}  // namespace
+
 Result<SourceSpec> ParseSourceSpec(const json::value& document) {
-  Checker c;
+  DocumentChecker c;
   SourceSpec spec;
   const json::object* o = c.Object(document, "");
-  if (!o) return InvalidArgument("invalid source", c.errors);
-  c.RejectUnknown(
-      *o, "",
-      {"name", "url", "method", "headers", "query", "body", "auth", "records", "id", "pagination",
-       "incremental", "mode", "schedule", "rate_limit", "max_pages", "timeout_s", "index"});
+  if (o == nullptr) return InvalidArgument("invalid source", c.errors);
+  c.RejectUnknown(*o, "", {"name",       "url",         "method",    "headers",  "query",
+                           "body",       "auth",        "format",    "records",  "id",
+                           "pagination", "incremental", "mode",      "schedule", "for_each",
+                           "rate_limit", "max_pages",   "timeout_s", "strict",   "max_delete_ratio",
+                           "index"});
 
-  spec.name = c.String(*o, "name", "", true).value_or("");
-  if (o->contains("name") && o->at("name").is_string() &&
-      !std::regex_match(spec.name, kNamePattern)) {
-    c.Fail("/name", "must be 1-64 characters of a-z, 0-9, _ and -");
-  }
-  spec.url = c.String(*o, "url", "", true).value_or("");
-  if (!spec.url.empty()) {
-    auto url = boost::urls::parse_absolute_uri(spec.url);
-    if (!url || (url->scheme() != "http" && url->scheme() != "https") || url->host().empty()) {
-      c.Fail("/url", "must be an absolute http:// or https:// URL");
-    }
-  }
+  spec.name = c.Name(*o, "");
+  ParseUrl(c, *o, spec);
   spec.method = c.String(*o, "method", "", false).value_or("GET");
   if (spec.method != "GET" && spec.method != "POST") c.Fail("/method", "must be GET or POST");
   spec.headers = c.Pairs(*o, "headers", "");
   spec.query = c.Pairs(*o, "query", "");
   if (const json::value* body = o->if_contains("body")) {
     if (spec.method != "POST") c.Fail("/body", "is only allowed with \"method\": \"POST\"");
+    if (!body->is_object() && o->contains("pagination") && o->at("pagination").is_object() &&
+        (o->at("pagination").as_object().contains("body_param") ||
+         o->at("pagination").as_object().contains("size_body_param"))) {
+      c.Fail("/body", "must be an object when paging writes into it");
+    }
     spec.body = json::serialize(*body);
   }
-  ParseAuth(c, *o, spec.auth);
+  source_parts::ParseAuth(c, *o, spec.auth, /*allow_oauth2=*/true);
+  if (auto format = c.String(*o, "format", "", false)) {
+    if (*format == "ndjson") {
+      spec.format = SourceSpec::Format::kNdjson;
+    } else if (*format == "csv") {
+      spec.format = SourceSpec::Format::kCsv;
+    } else if (*format != "json") {
+      c.Fail("/format", "must be json, ndjson or csv");
+    }
+  }
   spec.records = c.Pointer(*o, "records", "", false);
   if (o->contains("id")) spec.id = c.Pointer(*o, "id", "", true);
-  ParsePagination(c, *o, spec.pagination);
+  source_parts::ParsePagination(c, *o, spec);
   if (const json::value* v = o->if_contains("incremental")) {
     if (const json::object* inc = c.Object(*v, "/incremental")) {
       c.RejectUnknown(*inc, "/incremental", {"cursor", "param"});
@@ -361,23 +236,23 @@ Result<SourceSpec> ParseSourceSpec(const json::value& document) {
     else if (*mode != "incremental")
       c.Fail("/mode", "must be incremental or full_refresh");
   }
+  ParseForEach(c, *o, spec);
+  CheckPlaceholders(c, *o, spec);
   spec.schedule = c.String(*o, "schedule", "", false).value_or("");
-  if (!spec.schedule.empty()) {
+  if (spec.schedule == kAfterParentSchedule) {
+    if (!o->contains("for_each")) {
+      c.Fail("/schedule", "\"after_parent\" needs a parent: add \"for_each\"");
+    }
+  } else if (!spec.schedule.empty()) {
     auto schedule = Schedule::Parse(spec.schedule);
     if (!schedule.ok()) c.Fail("/schedule", schedule.status().message());
   }
-  if (const json::value* v = o->if_contains("rate_limit")) {
-    if (const json::object* rate = c.Object(*v, "/rate_limit")) {
-      c.RejectUnknown(*rate, "/rate_limit", {"requests_per_second"});
-      spec.requests_per_second =
-          c.Number(*rate, "requests_per_second", "/rate_limit", 0.001, 100000).value_or(0);
-      if (!rate->contains("requests_per_second")) {
-        c.Fail("/rate_limit/requests_per_second", "is required");
-      }
-    }
-  }
+  ParseRateLimit(c, *o, spec);
   spec.max_pages = c.Integer(*o, "max_pages", "", 1, 10'000'000).value_or(spec.max_pages);
   spec.timeout_s = c.Number(*o, "timeout_s", "", 0.1, 3600).value_or(spec.timeout_s);
+  spec.strict = c.Bool(*o, "strict", "").value_or(false);
+  spec.max_delete_ratio =
+      c.Number(*o, "max_delete_ratio", "", 0, 1).value_or(spec.max_delete_ratio);
   ParseIndex(c, *o, spec.index);
 
   if (!c.errors.empty()) {
@@ -387,84 +262,46 @@ Result<SourceSpec> ParseSourceSpec(const json::value& document) {
   return spec;
 }
 
-AuthSpec ParseAuthMember(const json::object& document, std::vector<FieldError>& errors) {
-  Checker c;
-  AuthSpec auth;
-  ParseAuth(c, document, auth);
-  errors.insert(errors.end(), c.errors.begin(), c.errors.end());
-  return auth;
-}
-
-json::object AuthSpecToJson(const AuthSpec& spec, bool redact) {
-  json::object auth;
-  switch (spec.type) {
-    case AuthSpec::Type::kNone:
-      auth["type"] = "none";
-      break;
-    case AuthSpec::Type::kBearer:
-      auth = SecretToJson(spec.token, "token", redact);
-      auth["type"] = "bearer";
-      break;
-    case AuthSpec::Type::kBasic: {
-      auth = SecretToJson(spec.username, "username", redact);
-      for (auto& kv : SecretToJson(spec.password, "password", redact)) auth[kv.key()] = kv.value();
-      auth["type"] = "basic";
-      break;
-    }
-    case AuthSpec::Type::kHeader:
-    case AuthSpec::Type::kQuery:
-      auth = SecretToJson(spec.value, "value", redact);
-      auth["type"] = spec.type == AuthSpec::Type::kHeader ? "header" : "query";
-      auth["name"] = spec.name;
-      break;
-  }
-  return auth;
-}
-
 json::object SourceSpecToJson(const SourceSpec& spec, bool redact) {
   json::object out;
   out["name"] = spec.name;
   const bool query_auth = spec.auth.type == AuthSpec::Type::kQuery;
   out["url"] = redact ? RedactUrl(spec.url, query_auth ? spec.auth.name : "") : spec.url;
   out["method"] = spec.method;
-  if (!spec.headers.empty()) out["headers"] = PairsToJson(spec.headers);
-  if (!spec.query.empty()) out["query"] = PairsToJson(spec.query);
+  if (!spec.headers.empty()) out["headers"] = NamedValuesToJson(spec.headers);
+  if (!spec.query.empty()) out["query"] = NamedValuesToJson(spec.query);
   if (spec.body) out["body"] = json::parse(*spec.body);
   out["auth"] = AuthSpecToJson(spec.auth, redact);
+  static const char* const kFormats[] = {"json", "ndjson", "csv"};
+  out["format"] = kFormats[static_cast<int>(spec.format)];
   out["records"] = spec.records;
   if (spec.id) out["id"] = *spec.id;
-  json::object pagination;
-  const auto& p = spec.pagination;
-  static const char* kTypes[] = {"none", "page", "offset", "cursor", "next_url", "link_header"};
-  pagination["type"] = kTypes[static_cast<int>(p.type)];
-  if (!p.param.empty()) pagination["param"] = p.param;
-  if (p.type == PaginationSpec::Type::kPage || p.type == PaginationSpec::Type::kOffset) {
-    pagination["start"] = p.start;
-  }
-  if (!p.size_param.empty()) pagination["size_param"] = p.size_param;
-  if (p.size > 0) pagination["size"] = p.size;
-  if (!p.cursor_path.empty()) pagination["cursor_path"] = p.cursor_path;
-  if (!p.next_path.empty()) pagination["next_path"] = p.next_path;
-  out["pagination"] = std::move(pagination);
+  out["pagination"] = source_parts::PaginationToJson(spec.pagination);
   if (spec.incremental) {
     out["incremental"] = {{"cursor", spec.incremental->cursor}, {"param", spec.incremental->param}};
   }
   out["mode"] = spec.mode == SourceSpec::Mode::kFullRefresh ? "full_refresh" : "incremental";
   if (!spec.schedule.empty()) out["schedule"] = spec.schedule;
-  if (spec.requests_per_second > 0) {
-    out["rate_limit"] = {{"requests_per_second", spec.requests_per_second}};
+  if (spec.for_each) {
+    out["for_each"] = {{"source", spec.for_each->source},
+                       {"vars", NamedValuesToJson(spec.for_each->vars)}};
   }
+  json::object rate_limit{{"max_wait_s", spec.max_wait_s}};
+  if (spec.requests_per_second > 0) rate_limit["requests_per_second"] = spec.requests_per_second;
+  out["rate_limit"] = std::move(rate_limit);
   out["max_pages"] = spec.max_pages;
   out["timeout_s"] = spec.timeout_s;
+  out["strict"] = spec.strict;
+  out["max_delete_ratio"] = spec.max_delete_ratio;
   json::object index;
   const auto& ix = spec.index;
   if (!ix.title.empty()) index["title"] = ix.title;
   json::array text;
   for (const auto& t : ix.text) text.emplace_back(t);
   index["text"] = std::move(text);
-  index["facets"] = PairsToJson(ix.facets);
-  index["dates"] = PairsToJson(ix.dates);
-  index["numbers"] = PairsToJson(ix.numbers);
+  index["facets"] = NamedValuesToJson(ix.facets);
+  index["dates"] = NamedValuesToJson(ix.dates);
+  index["numbers"] = NamedValuesToJson(ix.numbers);
   index["language"] = ix.language;
   out["index"] = std::move(index);
   return out;

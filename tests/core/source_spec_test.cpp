@@ -255,15 +255,15 @@ TEST_CASE("Each pagination type parses its fields", "[unit]") {
   auto [pagination, expected] = GENERATE(table<std::string, PaginationSpec>({
       {R"({"type": "none"})", PaginationSpec{}},
       {R"({"type": "page", "start": 0, "size_param": "n", "size": 5})",
-       {T::kPage, "page", 0, "n", 5, "", ""}},
+       {.type = T::kPage, .param = "page", .start = 0, .size_param = "n", .size = 5}},
       {R"({"type": "offset", "param": "skip", "size_param": "take", "size": 20})",
-       {T::kOffset, "skip", 0, "take", 20, "", ""}},
+       {.type = T::kOffset, .param = "skip", .size_param = "take", .size = 20}},
       {R"({"type": "cursor", "param": "after", "cursor_path": "/meta/next"})",
-       {T::kCursor, "after", 0, "", 0, "/meta/next", ""}},
+       {.type = T::kCursor, .param = "after", .cursor_path = "/meta/next"}},
       {R"({"type": "next_url", "next_path": "/links/next"})",
-       {T::kNextUrl, "", 0, "", 0, "", "/links/next"}},
+       {.type = T::kNextUrl, .next_path = "/links/next"}},
       {R"({"type": "link_header", "size_param": "per_page", "size": 100})",
-       {T::kLinkHeader, "", 0, "per_page", 100, "", ""}},
+       {.type = T::kLinkHeader, .size_param = "per_page", .size = 100}},
   }));
   auto spec = ParseWith("pagination", pagination);
   REQUIRE(spec.ok());

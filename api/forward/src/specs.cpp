@@ -3,123 +3,37 @@
 
 #include <boost/json.hpp>
 #include <boost/url/parse.hpp>
-#include <cmath>
-#include <regex>
 
+#include "octohub/core/document_checker.h"
 #include "octohub/forward/payload.h"
 
 namespace octohub::forward {
 namespace json = boost::json;
-namespace {
-
-const std::regex kNamePattern("[a-z0-9_-]{1,64}");
-
-// Collects every problem with its pointer while reading members of one object.
-class Fields {
- public:
-  Fields(const json::object& o, std::vector<FieldError>& errors) : o_(o), errors_(errors) {}
-
-  void Fail(const std::string& key, std::string reason) {
-    errors_.push_back({"/" + key, std::move(reason)});
-  }
-
-  void RejectUnknown(std::initializer_list<std::string_view> known) {
-    for (const auto& member : o_) {
-      if (std::find(known.begin(), known.end(), member.key()) == known.end()) {
-        std::string key(member.key());
-        std::string escaped;
-        for (char c : key) escaped += c == '~' ? "~0" : c == '/' ? "~1" : std::string(1, c);
-        Fail(escaped, "unknown field");
-      }
-    }
-  }
-
-  std::optional<std::string> String(const std::string& key, bool required) {
-    const json::value* v = o_.if_contains(key);
-    if (v == nullptr) {
-      if (required) Fail(key, "is required");
-      return std::nullopt;
-    }
-    if (!v->is_string()) {
-      Fail(key, "must be a string");
-      return std::nullopt;
-    }
-    return std::string(v->get_string());
-  }
-
-  std::optional<double> Number(const std::string& key, double min, double max, bool integer) {
-    const json::value* v = o_.if_contains(key);
-    if (v == nullptr) return std::nullopt;
-    if (!v->is_number()) {
-      Fail(key, "must be a number");
-      return std::nullopt;
-    }
-    double d = v->to_number<double>();
-    if (integer && std::floor(d) != d) {
-      Fail(key, "must be an integer");
-      return std::nullopt;
-    }
-    if (!(d >= min && d <= max)) {
-      Fail(key, "must be between " + json::serialize(json::value(min)) + " and " +
-                    json::serialize(json::value(max)));
-      return std::nullopt;
-    }
-    return d;
-  }
-
-  std::optional<bool> Bool(const std::string& key) {
-    const json::value* v = o_.if_contains(key);
-    if (v == nullptr) return std::nullopt;
-    if (!v->is_bool()) {
-      Fail(key, "must be true or false");
-      return std::nullopt;
-    }
-    return v->get_bool();
-  }
-
-  void Name(std::string& out) {
-    out = String("name", true).value_or("");
-    if (o_.contains("name") && o_.at("name").is_string() && !std::regex_match(out, kNamePattern)) {
-      Fail("name", "must be 1-64 characters of a-z, 0-9, _ and -");
-    }
-  }
-
- private:
-  const json::object& o_;
-  std::vector<FieldError>& errors_;
-};
-
-json::object PairsToJson(const NamedValues& pairs) {
-  json::object out;
-  for (const auto& [k, v] : pairs) out[k] = v;
-  return out;
-}
-
-}  // namespace
 
 Result<TargetSpec> ParseTargetSpec(const json::value& document) {
-  std::vector<FieldError> errors;
+  DocumentChecker f;
+  std::vector<FieldError>& errors = f.errors;
   const json::object* o = document.if_object();
   if (o == nullptr) return InvalidArgument("invalid target", {{"", "must be an object"}});
-  Fields f(*o, errors);
-  f.RejectUnknown({"name", "url", "method", "headers", "auth", "template", "batch", "max_attempts",
+  f.RejectUnknown(*o, "",
+                  {"name", "url", "method", "headers", "auth", "template", "batch", "max_attempts",
                    "secret", "secret_env", "timeout_s", "rate_limit", "backoff_s", "concurrency"});
   TargetSpec spec;
-  f.Name(spec.name);
-  spec.url = f.String("url", true).value_or("");
+  spec.name = f.Name(*o, "");
+  spec.url = f.String(*o, "url", "", true).value_or("");
   if (!spec.url.empty()) {
     auto url = boost::urls::parse_absolute_uri(spec.url);
     if (!url || (url->scheme() != "http" && url->scheme() != "https") || url->host().empty()) {
-      f.Fail("url", "must be an absolute http:// or https:// URL");
+      f.Fail("/url", "must be an absolute http:// or https:// URL");
     }
   }
-  spec.method = f.String("method", false).value_or("POST");
+  spec.method = f.String(*o, "method", "", false).value_or("POST");
   if (spec.method != "POST" && spec.method != "PUT" && spec.method != "PATCH") {
-    f.Fail("method", "must be POST, PUT or PATCH");
+    f.Fail("/method", "must be POST, PUT or PATCH");
   }
   if (const json::value* v = o->if_contains("headers")) {
     if (!v->is_object()) {
-      f.Fail("headers", "must be an object");
+      f.Fail("/headers", "must be an object");
     } else {
       for (const auto& member : v->get_object()) {
         const std::string key(member.key());
@@ -135,25 +49,25 @@ Result<TargetSpec> ParseTargetSpec(const json::value& document) {
     }
   }
   spec.auth = ParseAuthMember(*o, errors);
-  if (auto text = f.String("template", false)) {
+  if (auto text = f.String(*o, "template", "", false)) {
     auto compiled = PayloadTemplate::Compile(*text);
     if (!compiled.ok()) {
-      f.Fail("template", compiled.status().message());
+      f.Fail("/template", compiled.status().message());
     } else {
       spec.template_text = *text;
     }
   }
-  spec.batch = static_cast<int>(f.Number("batch", 1, 1000, true).value_or(1));
-  spec.max_attempts = static_cast<int>(f.Number("max_attempts", 1, 100, true).value_or(8));
-  auto secret = f.String("secret", false);
-  auto secret_env = f.String("secret_env", false);
-  if (secret && secret_env) f.Fail("secret", "give either \"secret\" or \"secret_env\"");
-  if (secret && secret->empty()) f.Fail("secret", "must not be empty");
+  spec.batch = static_cast<int>(f.Integer(*o, "batch", "", 1, 1000).value_or(1));
+  spec.max_attempts = static_cast<int>(f.Integer(*o, "max_attempts", "", 1, 100).value_or(8));
+  auto secret = f.String(*o, "secret", "", false);
+  auto secret_env = f.String(*o, "secret_env", "", false);
+  if (secret && secret_env) f.Fail("/secret", "give either \"secret\" or \"secret_env\"");
+  if (secret && secret->empty()) f.Fail("/secret", "must not be empty");
   spec.secret.value = secret.value_or("");
   spec.secret.env = secret_env.value_or("");
-  spec.timeout_s = f.Number("timeout_s", 0.1, 3600, false).value_or(30);
-  spec.backoff_s = f.Number("backoff_s", 0.01, 3600, false).value_or(1);
-  spec.concurrency = static_cast<int>(f.Number("concurrency", 1, 64, true).value_or(4));
+  spec.timeout_s = f.Number(*o, "timeout_s", "", 0.1, 3600).value_or(30);
+  spec.backoff_s = f.Number(*o, "backoff_s", "", 0.01, 3600).value_or(1);
+  spec.concurrency = static_cast<int>(f.Integer(*o, "concurrency", "", 1, 64).value_or(4));
   if (const json::value* v = o->if_contains("rate_limit")) {
     const json::object* rate = v->if_object();
     const json::value* rps = rate != nullptr ? rate->if_contains("requests_per_second") : nullptr;
@@ -175,7 +89,7 @@ Result<TargetSpec> ParseTargetSpec(const json::value& document) {
 
 json::object TargetSpecToJson(const TargetSpec& spec, bool redact) {
   json::object out{{"name", spec.name}, {"url", spec.url}, {"method", spec.method}};
-  out["headers"] = PairsToJson(spec.headers);
+  out["headers"] = NamedValuesToJson(spec.headers);
   out["auth"] = AuthSpecToJson(spec.auth, redact);
   if (spec.template_text) out["template"] = *spec.template_text;
   out["batch"] = spec.batch;
@@ -195,29 +109,24 @@ json::object TargetSpecToJson(const TargetSpec& spec, bool redact) {
 }
 
 Result<RuleSpec> ParseRuleSpec(const json::value& document) {
-  std::vector<FieldError> errors;
+  DocumentChecker f;
   const json::object* o = document.if_object();
   if (o == nullptr) return InvalidArgument("invalid rule", {{"", "must be an object"}});
-  Fields f(*o, errors);
-  f.RejectUnknown({"name", "query", "target", "enabled", "backfill"});
+  f.RejectUnknown(*o, "", {"name", "query", "target", "enabled", "backfill"});
   RuleSpec spec;
-  f.Name(spec.name);
-  spec.target = f.String("target", true).value_or("");
-  spec.enabled = f.Bool("enabled").value_or(true);
-  spec.backfill = f.Bool("backfill").value_or(false);
+  spec.name = f.Name(*o, "");
+  spec.target = f.String(*o, "target", "", true).value_or("");
+  spec.enabled = f.Bool(*o, "enabled", "").value_or(true);
+  spec.backfill = f.Bool(*o, "backfill", "").value_or(false);
   const json::value* query = o->if_contains("query");
   if (query == nullptr) {
-    f.Fail("query", "is required");
-  } else if (!query->is_object()) {
-    f.Fail("query", "must be an object");
-  } else {
-    std::vector<FieldError> inner;
-    Fields q(query->get_object(), inner);
-    q.RejectUnknown({"q", "source"});
-    spec.q = q.String("q", false).value_or("");
-    spec.source = q.String("source", false).value_or("");
-    for (auto& e : inner) errors.push_back({"/query" + e.pointer, e.reason});
+    f.Fail("/query", "is required");
+  } else if (const json::object* q = f.Object(*query, "/query")) {
+    f.RejectUnknown(*q, "/query", {"q", "source"});
+    spec.q = f.String(*q, "q", "/query", false).value_or("");
+    spec.source = f.String(*q, "source", "/query", false).value_or("");
   }
+  const std::vector<FieldError>& errors = f.errors;
   if (!errors.empty()) {
     return InvalidArgument("invalid rule" + (spec.name.empty() ? "" : " \"" + spec.name + "\""),
                            errors);

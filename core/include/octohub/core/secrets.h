@@ -37,6 +37,12 @@ struct Credentials {
   std::vector<std::pair<std::string, std::string>> headers;  // Authorization, or the named one
   std::vector<std::pair<std::string, std::string>> query;    // the auth query parameter
   std::optional<std::pair<std::string, std::string>> basic;  // user name, password
+  // oauth2: the client's secrets; the access token itself is fetched when a run starts.
+  struct OAuth2Secrets {
+    std::string client_secret;
+    std::string refresh_token;  // refresh_token grant
+  };
+  std::optional<OAuth2Secrets> oauth2;
   std::vector<std::string> secrets;  // every value revealed, for SecretScrubber
 };
 

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -22,26 +23,53 @@ struct Secret {
   bool operator==(const Secret&) const = default;
 };
 
+struct OAuth2Spec {
+  std::string token_url;
+  enum class Grant { kClientCredentials, kRefreshToken };
+  Grant grant = Grant::kClientCredentials;
+  std::string client_id;
+  Secret client_secret;
+  Secret refresh_token;                     // refresh_token grant
+  std::string scope;                        // empty = none asked
+  enum class ClientAuth { kBasic, kBody };  // RFC 6749 §2.3.1: HTTP Basic or form fields
+  ClientAuth client_auth = ClientAuth::kBasic;
+  bool operator==(const OAuth2Spec&) const = default;
+};
+
 struct AuthSpec {
-  enum class Type { kNone, kBearer, kBasic, kHeader, kQuery };
+  enum class Type { kNone, kBearer, kBasic, kHeader, kQuery, kOAuth2 };
   Type type = Type::kNone;
   Secret token;      // bearer
   Secret username;   // basic
   Secret password;   // basic
   std::string name;  // header / query: the header or parameter name
   Secret value;      // header / query
+  OAuth2Spec oauth2;
   bool operator==(const AuthSpec&) const = default;
 };
 
 struct PaginationSpec {
   enum class Type { kNone, kPage, kOffset, kCursor, kNextUrl, kLinkHeader };
   Type type = Type::kNone;
-  std::string param;        // page / offset / cursor: the query parameter to set
-  std::int64_t start = 0;   // first page number (page: default 1) or offset (default 0)
-  std::string size_param;   // optional page-size parameter
-  std::int64_t size = 0;    // 0 = do not send a size
-  std::string cursor_path;  // cursor: where the next cursor is in the page
-  std::string next_path;    // next_url: where the next URL is in the page
+  std::string param;               // page / offset / cursor: the query parameter to set
+  std::int64_t start = 0;          // first page number (page: default 1) or offset (default 0)
+  std::string size_param;          // optional page-size parameter
+  std::int64_t size = 0;           // 0 = do not send a size
+  std::string cursor_path;         // cursor: where the next cursor is in the page
+  std::string cursor_record_path;  // cursor: or where it is in the page's last record
+  std::string next_path;           // next_url: where the next URL is in the page
+  // POST sources: JSON Pointers into the body for the paging value and the size, used
+  // instead of param and size_param.
+  std::string body_param;
+  std::string size_body_param;
+  // Stop conditions besides an empty page and a missing cursor or link (JSON Pointers into
+  // the page, or response header names).
+  std::string more_path;   // a boolean: stop when false
+  std::string done_path;   // a boolean: stop when true
+  std::string total_path;  // total records: stop once that many were seen
+  std::string total_header;
+  std::string pages_path;  // total pages: stop after the last
+  std::string pages_header;
   bool operator==(const PaginationSpec&) const = default;
 };
 
@@ -61,6 +89,17 @@ struct IndexSpec {
   bool operator==(const IndexSpec&) const = default;
 };
 
+// Runs a child source once per stored record of its parent, with these variables taken from
+// the parent record ("{name}" in url, query values, headers and body strings).
+struct ForEachSpec {
+  std::string source;
+  NamedValues vars;  // name -> JSON Pointer into the parent record
+  bool operator==(const ForEachSpec&) const = default;
+};
+
+// The schedule value that runs a child after each successful run of its parent.
+inline constexpr const char* kAfterParentSchedule = "after_parent";
+
 struct SourceSpec {
   std::string name;
   std::string url;
@@ -69,14 +108,20 @@ struct SourceSpec {
   NamedValues query;
   std::optional<std::string> body;  // serialized JSON, POST only
   AuthSpec auth;
+  enum class Format { kJson, kNdjson, kCsv };
+  Format format = Format::kJson;
   std::string records;            // JSON Pointer; "" = the page is the array
   std::optional<std::string> id;  // JSON Pointer; absent = hash of the record
   PaginationSpec pagination;
   std::optional<IncrementalSpec> incremental;
   enum class Mode { kIncremental, kFullRefresh };
   Mode mode = Mode::kIncremental;
-  std::string schedule;            // empty = manual only
+  std::string schedule;  // empty = manual only
+  std::optional<ForEachSpec> for_each;
   double requests_per_second = 0;  // 0 = unlimited
+  double max_wait_s = 900;         // the longest wait a rate-limit answer may ask for
+  bool strict = false;             // correctness warnings fail the run
+  double max_delete_ratio = 0.5;   // full_refresh: a larger share unseen fails the run
   std::int64_t max_pages = 10000;
   double timeout_s = 30;
   IndexSpec index;
@@ -96,6 +141,9 @@ boost::json::object SourceSpecToJson(const SourceSpec& spec, bool redact_secrets
 AuthSpec ParseAuthMember(const boost::json::object& document, std::vector<FieldError>& errors);
 // The "auth" object, secrets redacted as "***" with redact_secrets.
 boost::json::object AuthSpecToJson(const AuthSpec& auth, bool redact_secrets);
+
+// The "{name}" placeholders of text (names of A-Z, a-z, 0-9 and _), in order.
+std::vector<std::string> PlaceholderNames(std::string_view text);
 
 // Stemming languages Xapian 1.4 knows, plus "none".
 const std::vector<std::string>& IndexLanguages();
