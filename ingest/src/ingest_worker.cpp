@@ -221,9 +221,10 @@ struct IngestWorker::Execution {
     const bool full_refresh = spec->mode == SourceSpec::Mode::kFullRefresh;
     PagePlanner planner(*spec, query, full_refresh ? std::nullopt : cursor, credential_query);
     RateLimiter limiter(spec->requests_per_second);
-    auto url = planner.FirstUrl();
-    if (!url.ok()) return url.status();
-    request.url = *url;
+    auto first = planner.First();
+    if (!first.ok()) return first.status();
+    request.url = first->url;
+    if (first->body) request.body = *first->body;
     request.stop = stop;  // shutdown does not wait for a slow upstream
     if (full_refresh) {
       pqxx::work tx(c);
@@ -256,10 +257,11 @@ struct IngestWorker::Execution {
           (!max_cursor || CursorGreater(*page.max_incremental, *max_cursor))) {
         max_cursor = page.max_incremental;
       }
-      auto next = planner.NextUrl(page, loaded->response);
+      auto next = planner.Next(page, loaded->response);
       HttpRequest next_request = request;
       if (next.ok() && *next && !stop.stop_requested()) {
-        next_request.url = **next;
+        next_request.url = (*next)->url;
+        if ((*next)->body) next_request.body = *(*next)->body;
         prefetch = std::async(std::launch::async, load, next_request, planner.pages_planned());
       }
       pqxx::work tx(c);

@@ -2,6 +2,7 @@
 
 #include <unordered_map>
 
+#include "csv_reader.h"
 #include "octohub/core/content_hash.h"
 #include "octohub/core/json_limits.h"
 
@@ -75,8 +76,17 @@ Result<PageExtractor> PageExtractor::ForSpec(const SourceSpec& spec) {
     if (!id.ok()) return id.status().WithContext("id");
     extractor.id_ = *id;
   }
-  if (Status s = optional(spec.pagination.cursor_path, extractor.cursor_path_); !s.ok()) return s;
-  if (Status s = optional(spec.pagination.next_path, extractor.next_path_); !s.ok()) return s;
+  const PaginationSpec& p = spec.pagination;
+  for (auto [text, out] : {std::pair{&p.cursor_path, &extractor.cursor_path_},
+                           {&p.cursor_record_path, &extractor.cursor_record_path_},
+                           {&p.next_path, &extractor.next_path_},
+                           {&p.more_path, &extractor.more_path_},
+                           {&p.done_path, &extractor.done_path_},
+                           {&p.total_path, &extractor.total_path_},
+                           {&p.pages_path, &extractor.pages_path_}}) {
+    if (Status s = optional(*text, *out); !s.ok()) return s;
+  }
+  extractor.format_ = spec.format;
   if (spec.incremental) {
     if (Status s = optional(spec.incremental->cursor, extractor.incremental_); !s.ok()) return s;
   }
@@ -106,80 +116,184 @@ bool DeeperThan(simdjson::dom::element element, int levels) {
 
 }  // namespace
 
-Result<ExtractedPage> PageExtractor::Extract(std::string_view body) {
-  if (body.find_first_not_of(" \t\r\n") == std::string_view::npos) {
-    return InvalidArgument("the response body is empty");
+namespace {
+
+// A cursor value as text and as JSON; null, "" and absent are no cursor.
+void SetCursor(simdjson::dom::element value, ExtractedPage& page) {
+  if (value.is_null()) return;
+  if (value.is_string()) {
+    std::string_view text = value.get_string().value_unsafe();
+    if (text.empty()) return;
+    page.next_cursor = std::string(text);
+  } else if (value.is_array() || value.is_object()) {
+    page.next_cursor = simdjson::minify(value);
+  } else {
+    page.next_cursor = ScalarText(value);
   }
+  page.next_cursor_json = simdjson::minify(value);
+}
+
+std::optional<bool> BoolAt(const std::optional<JsonPointer>& pointer, simdjson::dom::element root) {
+  if (!pointer) return std::nullopt;
+  auto value = pointer->Find(root);
+  if (!value || !value->is_bool()) return std::nullopt;
+  return value->get_bool().value_unsafe();
+}
+
+// A count given as a number or as digits in a string.
+std::optional<std::int64_t> CountAt(const std::optional<JsonPointer>& pointer,
+                                    simdjson::dom::element root) {
+  if (!pointer) return std::nullopt;
+  auto value = pointer->Find(root);
+  if (!value) return std::nullopt;
+  const std::string text = ScalarText(*value);
+  if (text.empty() || text.find_first_not_of("0123456789") != std::string::npos ||
+      text.size() > 18) {
+    return std::nullopt;
+  }
+  return std::stoll(text);
+}
+
+}  // namespace
+
+void PageExtractor::ReadStopSignals(simdjson::dom::element root, ExtractedPage& page) const {
+  if (cursor_path_) {
+    if (auto cursor = cursor_path_->Find(root)) SetCursor(*cursor, page);
+  }
+  page.next_url = TextAt(next_path_, root);
+  page.more = BoolAt(more_path_, root);
+  page.more_absent = more_path_.has_value() && !page.more.has_value();
+  page.done = BoolAt(done_path_, root);
+  page.total = CountAt(total_path_, root);
+  page.total_pages = CountAt(pages_path_, root);
+}
+
+void PageExtractor::AddRecord(simdjson::dom::element element, ExtractedPage& page,
+                              std::unordered_map<std::string, size_t>& position) {
+  auto skip = [&page](const char* reason) {
+    ++page.skipped;
+    ++page.skipped_because[reason];
+  };
+  ++page.array_size;
+  if (!element.is_object()) {
+    skip("not an object");
+    return;
+  }
+  // The last record as fetched carries the next cursor (Stripe's starting_after), whether
+  // or not it can be stored.
+  if (cursor_record_path_) {
+    page.next_cursor.reset();
+    page.next_cursor_json.reset();
+    if (auto cursor = cursor_record_path_->Find(element)) SetCursor(*cursor, page);
+  }
+  if (DeeperThan(element, kMaxJsonDepth)) {
+    skip("nested deeper than 64 levels");
+    return;
+  }
+  ExtractedRecord record;
+  if (id_) {
+    auto id = TextAt(id_, element);
+    if (!id) {
+      skip("no id at the id pointer");
+      return;
+    }
+    if (id->size() > kMaxRecordIdBytes) {
+      skip("an id over 512 bytes");
+      return;
+    }
+    if (id->find('\0') != std::string::npos) {
+      skip("a NUL character in its id");
+      return;
+    }
+    record.id = std::move(*id);
+  }
+  record.json = simdjson::minify(element);
+  record.content_hash = ContentHash(record.json);
+  if (!id_) record.id = record.content_hash;
+  if (auto cursor = TextAt(incremental_, element)) {
+    if (!page.max_incremental || CursorGreater(*cursor, *page.max_incremental)) {
+      page.max_incremental = std::move(*cursor);
+    }
+  }
+  auto [it, inserted] = position.emplace(record.id, page.records.size());
+  if (inserted) {
+    page.records.push_back(std::move(record));
+  } else {
+    page.records[it->second] = std::move(record);
+  }
+}
+
+Result<ExtractedPage> PageExtractor::Extract(std::string_view body) {
   if (!simdjson::validate_utf8(body.data(), body.size())) {
     return InvalidArgument("the response body is not valid UTF-8");
   }
+  switch (format_) {
+    case SourceSpec::Format::kNdjson:
+      return ExtractNdjson(body);
+    case SourceSpec::Format::kCsv: {
+      auto table = CsvToJsonArray(body);
+      if (!table.ok()) return table.status();
+      auto page = ExtractJson(table->array, JsonPointer());
+      if (!page.ok()) return page.status();
+      if (table->ragged > 0) {
+        page->array_size += table->ragged;
+        page->skipped += table->ragged;
+        page->skipped_because["a CSV row with more or fewer fields than the header"] +=
+            table->ragged;
+      }
+      return page;
+    }
+    case SourceSpec::Format::kJson:
+      break;
+  }
+  if (body.find_first_not_of(" \t\r\n") == std::string_view::npos) {
+    return InvalidArgument("the response body is empty");
+  }
+  return ExtractJson(body, records_);
+}
+
+Result<ExtractedPage> PageExtractor::ExtractJson(std::string_view body,
+                                                 const JsonPointer& records_at) {
   simdjson::dom::element root;
   if (auto error = parser_->parse(body.data(), body.size()).get(root)) {
     return InvalidArgument(std::string("the response is not valid JSON (") +
                            simdjson::error_message(error) + "): " + BodyExcerpt(body));
   }
-  auto found = records_.Find(root);
+  auto found = records_at.Find(root);
   if (!found) {
-    return InvalidArgument("the response has nothing at the records pointer \"" + records_.text() +
-                           "\": " + BodyExcerpt(body));
+    return InvalidArgument("the response has nothing at the records pointer \"" +
+                           records_at.text() + "\": " + BodyExcerpt(body));
   }
   simdjson::dom::element records = *found;
   if (!records.is_array()) {
-    return InvalidArgument("the records pointer \"" + records_.text() + "\" holds " +
+    return InvalidArgument("the records pointer \"" + records_at.text() + "\" holds " +
                            TypeName(records.type()) + ", not an array");
   }
-
   ExtractedPage page;
-  page.next_cursor = TextAt(cursor_path_, root);
-  page.next_url = TextAt(next_path_, root);
+  ReadStopSignals(root, page);
   std::unordered_map<std::string, size_t> position;
   simdjson::dom::array array;
   if (records.get_array().get(array) != simdjson::SUCCESS) return Internal("records vanished");
-  auto skip = [&page](const char* reason) {
-    ++page.skipped;
-    ++page.skipped_because[reason];
-  };
-  for (simdjson::dom::element element : array) {
-    ++page.array_size;
-    if (!element.is_object()) {
-      skip("not an object");
+  for (simdjson::dom::element element : array) AddRecord(element, page, position);
+  return page;
+}
+
+Result<ExtractedPage> PageExtractor::ExtractNdjson(std::string_view body) {
+  ExtractedPage page;
+  std::unordered_map<std::string, size_t> position;
+  while (!body.empty()) {
+    const size_t end = body.find('\n');
+    std::string_view line = body.substr(0, end);
+    body = end == std::string_view::npos ? std::string_view() : body.substr(end + 1);
+    if (line.find_first_not_of(" \t\r") == std::string_view::npos) continue;
+    simdjson::dom::element element;
+    if (parser_->parse(line.data(), line.size()).get(element) != simdjson::SUCCESS) {
+      ++page.array_size;
+      ++page.skipped;
+      ++page.skipped_because["a line that is not JSON"];
       continue;
     }
-    if (DeeperThan(element, kMaxJsonDepth)) {
-      skip("nested deeper than 64 levels");
-      continue;
-    }
-    ExtractedRecord record;
-    if (id_) {
-      auto id = TextAt(id_, element);
-      if (!id) {
-        skip("no id at the id pointer");
-        continue;
-      }
-      if (id->size() > kMaxRecordIdBytes) {
-        skip("an id over 512 bytes");
-        continue;
-      }
-      if (id->find('\0') != std::string::npos) {
-        skip("a NUL character in its id");
-        continue;
-      }
-      record.id = std::move(*id);
-    }
-    record.json = simdjson::minify(element);
-    record.content_hash = ContentHash(record.json);
-    if (!id_) record.id = record.content_hash;
-    if (auto cursor = TextAt(incremental_, element)) {
-      if (!page.max_incremental || CursorGreater(*cursor, *page.max_incremental)) {
-        page.max_incremental = std::move(*cursor);
-      }
-    }
-    auto [it, inserted] = position.emplace(record.id, page.records.size());
-    if (inserted) {
-      page.records.push_back(std::move(record));
-    } else {
-      page.records[it->second] = std::move(record);
-    }
+    AddRecord(element, page, position);
   }
   return page;
 }

@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "octohub/core/json_pointer.h"
@@ -28,12 +29,23 @@ struct ExtractedRecord {
 
 struct ExtractedPage {
   std::vector<ExtractedRecord> records;  // unique ids; a later duplicate in the page wins
-  std::int64_t array_size = 0;           // elements in the records array (0 = empty page)
-  std::int64_t skipped = 0;              // elements not stored, for the reasons below
+  // Elements in the records array, lines of NDJSON, rows of CSV (0 = empty page).
+  std::int64_t array_size = 0;
+  std::int64_t skipped = 0;  // elements not stored, for the reasons below
   std::map<std::string, std::int64_t> skipped_because;  // reason → elements
-  std::optional<std::string> next_cursor;               // cursor pagination
-  std::optional<std::string> next_url;                  // next_url pagination
-  std::optional<std::string> max_incremental;           // largest incremental cursor value seen
+  // cursor pagination (from cursor_path, or cursor_record_path in the last record): as text
+  // for a query parameter, and as JSON for a request body, where it keeps its type.
+  std::optional<std::string> next_cursor;
+  std::optional<std::string> next_cursor_json;
+  std::optional<std::string> next_url;         // next_url pagination
+  std::optional<std::string> max_incremental;  // largest incremental cursor value seen
+  // Stop conditions read from the page (absent when the source names none or the page has
+  // no usable value there).
+  std::optional<bool> more;
+  std::optional<bool> done;
+  std::optional<std::int64_t> total;
+  std::optional<std::int64_t> total_pages;
+  bool more_absent = false;  // more_path named but the page has no boolean there
 };
 
 class PageExtractor {
@@ -42,20 +54,35 @@ class PageExtractor {
   // already checked them, so this only guards against corrupted stored specs.
   static Result<PageExtractor> ForSpec(const SourceSpec& spec);
 
-  // A page that is not JSON, not valid UTF-8, truncated, or has no array where the records
-  // should be fails as a whole with a reason that quotes the start of the body. A single bad
-  // record (not an object, no usable id, an id over kMaxRecordIdBytes or holding NUL, nested
-  // deeper than kMaxJsonDepth) is skipped and counted with its reason.
+  // A page that is not valid UTF-8, not in the source's format (JSON, NDJSON, CSV),
+  // truncated, or has no array where the records should be fails as a whole with a reason
+  // that quotes the start of the body. A single bad record (not an object, no usable id, an
+  // id over kMaxRecordIdBytes or holding NUL, nested deeper than kMaxJsonDepth; an NDJSON line
+  // that is not JSON; a CSV row with the wrong number of fields) is skipped and counted with
+  // its reason.
   Result<ExtractedPage> Extract(std::string_view body);
 
  private:
   PageExtractor() = default;
 
+  Result<ExtractedPage> ExtractJson(std::string_view body, const JsonPointer& records);
+  Result<ExtractedPage> ExtractNdjson(std::string_view body);
+  // One element of the records: skipped with its reason, or added to the page.
+  void AddRecord(simdjson::dom::element element, ExtractedPage& page,
+                 std::unordered_map<std::string, size_t>& position);
+  void ReadStopSignals(simdjson::dom::element root, ExtractedPage& page) const;
+
+  SourceSpec::Format format_ = SourceSpec::Format::kJson;
   JsonPointer records_;
   std::optional<JsonPointer> id_;
   std::optional<JsonPointer> cursor_path_;
+  std::optional<JsonPointer> cursor_record_path_;
   std::optional<JsonPointer> next_path_;
   std::optional<JsonPointer> incremental_;
+  std::optional<JsonPointer> more_path_;
+  std::optional<JsonPointer> done_path_;
+  std::optional<JsonPointer> total_path_;
+  std::optional<JsonPointer> pages_path_;
   std::unique_ptr<simdjson::dom::parser> parser_ = std::make_unique<simdjson::dom::parser>();
 };
 

@@ -40,17 +40,23 @@ HttpResponse Response(std::string final_url = "", std::optional<std::string> lin
   return response;
 }
 
+// The URL of a planned request ("" when paging stopped or failed).
+std::string UrlOf(const Result<std::optional<PageRequest>>& next) {
+  if (!next.ok() || !next->has_value()) return "";
+  return (*next)->url;
+}
+
 // Every URL the planner asks for when fed `pages` in turn (stops when it says done).
 Strings Plan(PagePlanner& planner, const std::vector<ExtractedPage>& pages) {
-  auto first = planner.FirstUrl();
+  auto first = planner.First();
   REQUIRE(first.ok());
-  Strings urls{*first};
+  Strings urls{first->url};
   for (const auto& page : pages) {
-    auto next = planner.NextUrl(page, Response(urls.back()));
+    auto next = planner.Next(page, Response(urls.back()));
     INFO(next.status().ToString());
     REQUIRE(next.ok());
     if (!*next) break;
-    urls.push_back(**next);
+    urls.push_back((*next)->url);
   }
   return urls;
 }
@@ -87,7 +93,7 @@ TEST_CASE("Page pagination honours a start of 0 and a custom parameter", "[unit]
         Strings{"http://h/api?p=0", "http://h/api?p=1", "http://h/api?p=2"});
 }
 
-TEST_CASE("Offset pagination advances by the page size", "[unit]") {
+TEST_CASE("Offset pagination advances by the records each page held", "[unit]") {
   auto [start, offsets] = GENERATE(table<std::string, Strings>({
       {"", {"0", "25", "50"}},
       {R"(, "start": 10)", {"10", "35", "60"}},
@@ -121,7 +127,7 @@ TEST_CASE("A cursor that comes back a second time is a pagination loop error", "
       SpecFrom(R"({"pagination": {"type": "cursor", "param": "after", "cursor_path": "/next"}})");
   PagePlanner planner(spec, {}, std::nullopt);
   Plan(planner, {Page(1, "c2"), Page(1, "c3")});
-  auto next = planner.NextUrl(Page(1, "c2"), Response());
+  auto next = planner.Next(Page(1, "c2"), Response());
   REQUIRE_FALSE(next.ok());
   CHECK(next.status().code() == StatusCode::kInvalidArgument);
   CHECK_THAT(next.status().message(), Catch::Contains("loop") && Catch::Contains("\"c2\""));
@@ -144,18 +150,18 @@ TEST_CASE("A relative next URL resolves against the URL the page came from", "[u
   SourceSpec spec = SpecFrom(
       R"({"url": "http://h/api/v1/items", "pagination": {"type": "next_url", "next_path": "/n"}})");
   PagePlanner planner(spec, {}, std::nullopt);
-  REQUIRE(planner.FirstUrl().ok());
-  auto next = planner.NextUrl(Page(1, std::nullopt, link), Response(final_url));
+  REQUIRE(planner.First().ok());
+  auto next = planner.Next(Page(1, std::nullopt, link), Response(final_url));
   REQUIRE(next.ok());
-  CHECK(*next == std::optional<std::string>(expected));
+  CHECK(UrlOf(next) == expected);
 }
 
 TEST_CASE("A next URL seen before is a pagination loop error", "[unit]") {
   SourceSpec spec = SpecFrom(R"({"pagination": {"type": "next_url", "next_path": "/next"}})");
   auto link = GENERATE(as<std::string>{}, "http://h/api", "/api");
   PagePlanner planner(spec, {}, std::nullopt);
-  REQUIRE(planner.FirstUrl().ok());
-  auto next = planner.NextUrl(Page(1, std::nullopt, link), Response());
+  REQUIRE(planner.First().ok());
+  auto next = planner.Next(Page(1, std::nullopt, link), Response());
   REQUIRE_FALSE(next.ok());
   CHECK_THAT(next.status().message(), Catch::Contains("loop"));
 }
@@ -163,8 +169,8 @@ TEST_CASE("A next URL seen before is a pagination loop error", "[unit]") {
 TEST_CASE("A next link that is not http(s) is rejected", "[unit]") {
   SourceSpec spec = SpecFrom(R"({"pagination": {"type": "next_url", "next_path": "/next"}})");
   PagePlanner planner(spec, {}, std::nullopt);
-  REQUIRE(planner.FirstUrl().ok());
-  auto next = planner.NextUrl(Page(1, std::nullopt, "ftp://h/file"), Response());
+  REQUIRE(planner.First().ok());
+  auto next = planner.Next(Page(1, std::nullopt, "ftp://h/file"), Response());
   REQUIRE_FALSE(next.ok());
   CHECK_THAT(next.status().message(), Catch::Contains("ftp://h/file"));
 }
@@ -172,12 +178,12 @@ TEST_CASE("A next link that is not http(s) is rejected", "[unit]") {
 TEST_CASE("Link header pagination follows rel=next and stops without it", "[unit]") {
   SourceSpec spec = SpecFrom(R"({"pagination": {"type": "link_header"}})");
   PagePlanner planner(spec, {}, std::nullopt);
-  REQUIRE(planner.FirstUrl().ok());
-  auto next = planner.NextUrl(Page(1), Response("", R"(<http://h/api?page=2>; rel="next")"));
+  REQUIRE(planner.First().ok());
+  auto next = planner.Next(Page(1), Response("", R"(<http://h/api?page=2>; rel="next")"));
   REQUIRE(next.ok());
-  CHECK(*next == std::optional<std::string>("http://h/api?page=2"));
-  CHECK_FALSE(*planner.NextUrl(Page(1), Response("", R"(<http://h/api?page=1>; rel="prev")")));
-  CHECK_FALSE(*planner.NextUrl(Page(1), Response()));
+  CHECK(UrlOf(next) == "http://h/api?page=2");
+  CHECK_FALSE(*planner.Next(Page(1), Response("", R"(<http://h/api?page=1>; rel="prev")")));
+  CHECK_FALSE(*planner.Next(Page(1), Response()));
 }
 
 TEST_CASE("An empty page ends paging of every type", "[unit]") {
@@ -187,9 +193,9 @@ TEST_CASE("An empty page ends paging of every type", "[unit]") {
                R"({"type": "next_url", "next_path": "/n"})", R"({"type": "link_header"})");
   SourceSpec spec = SpecFrom(R"({"pagination": )" + pagination + "}");
   PagePlanner planner(spec, {}, std::nullopt);
-  REQUIRE(planner.FirstUrl().ok());
-  auto next = planner.NextUrl(Page(0, "c2", "http://h/api?n=2"),
-                              Response("", "<http://h/api?l=2>; rel=\"next\""));
+  REQUIRE(planner.First().ok());
+  auto next = planner.Next(Page(0, "c2", "http://h/api?n=2"),
+                           Response("", "<http://h/api?l=2>; rel=\"next\""));
   REQUIRE(next.ok());
   CHECK_FALSE(next->has_value());
 }
@@ -202,10 +208,9 @@ TEST_CASE("Paging stops after max_pages pages", "[unit]") {
   CHECK(planner.pages_planned() == 3);
 }
 
-TEST_CASE("The source's query and the incremental cursor are on every URL", "[unit]") {
+TEST_CASE("The source's query and the incremental cursor are on every URL it builds", "[unit]") {
   auto pagination = GENERATE(as<std::string>{}, R"({"type": "page"})",
-                             R"({"type": "cursor", "param": "c", "cursor_path": "/c"})",
-                             R"({"type": "next_url", "next_path": "/n"})");
+                             R"({"type": "cursor", "param": "c", "cursor_path": "/c"})");
   SourceSpec spec =
       SpecFrom(R"({"query": {"state": "all"}, "incremental": {"cursor": "/u", "param": "since"},
                                  "pagination": )" +
@@ -223,9 +228,9 @@ TEST_CASE("The source's query and the incremental cursor are on every URL", "[un
 TEST_CASE("Without a stored cursor no incremental parameter is sent", "[unit]") {
   SourceSpec spec = SpecFrom(R"({"incremental": {"cursor": "/u", "param": "since"}})");
   PagePlanner planner(spec, spec.query, std::nullopt);
-  auto first = planner.FirstUrl();
+  auto first = planner.First();
   REQUIRE(first.ok());
-  CHECK(*first == "http://h/api");
+  CHECK(first->url == "http://h/api");
 }
 
 TEST_CASE("NextLink finds the rel=next target of a Link header", "[unit]") {
@@ -261,16 +266,16 @@ namespace octohub::ingest {
 TEST_CASE("stopping at max_pages marks the pass incomplete, a natural end does not", "[unit]") {
   SourceSpec capped = SpecFrom(R"({"pagination": {"type": "page"}, "max_pages": 2})");
   PagePlanner cut(capped, {}, std::nullopt);
-  REQUIRE(cut.FirstUrl().ok());
-  REQUIRE(cut.NextUrl(Page(5), Response()).value().has_value());
-  auto after_cap = cut.NextUrl(Page(5), Response());
+  REQUIRE(cut.First().ok());
+  REQUIRE(cut.Next(Page(5), Response()).value().has_value());
+  auto after_cap = cut.Next(Page(5), Response());
   REQUIRE(after_cap.ok());
   CHECK_FALSE(after_cap->has_value());
   CHECK(cut.truncated());
 
   PagePlanner whole(capped, {}, std::nullopt);
-  REQUIRE(whole.FirstUrl().ok());
-  auto end = whole.NextUrl(Page(0), Response());
+  REQUIRE(whole.First().ok());
+  auto end = whole.Next(Page(0), Response());
   REQUIRE(end.ok());
   CHECK_FALSE(end->has_value());
   CHECK_FALSE(whole.truncated());
