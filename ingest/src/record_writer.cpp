@@ -24,13 +24,16 @@ constexpr const char* kStoredHashes = R"(
 // concurrent writer stored meanwhile with the same content from being renumbered.
 constexpr const char* kUpsert = R"(
   INSERT INTO records AS r
-    (source, id, data, content_hash, change_seq, fetched_at, updated_at, deleted)
-  SELECT $1, id, data::json, content_hash, nextval('record_change_seq'), now(), now(), false
+    (source, id, data, content_hash, change_seq, fetched_at, updated_at, deleted,
+     parent_source, parent_id)
+  SELECT $1, id, data::json, content_hash, nextval('record_change_seq'), now(), now(), false,
+         $2, $3
   FROM ingest_staging
   ON CONFLICT (source, id) DO UPDATE SET
     data = excluded.data, content_hash = excluded.content_hash,
     change_seq = excluded.change_seq, fetched_at = excluded.fetched_at,
-    updated_at = excluded.updated_at, deleted = false
+    updated_at = excluded.updated_at, deleted = false,
+    parent_source = excluded.parent_source, parent_id = excluded.parent_id
   WHERE r.content_hash <> excluded.content_hash OR r.deleted)";
 
 constexpr const char* kCreateSeen =
@@ -50,7 +53,7 @@ std::string IdArray(const std::vector<ExtractedRecord>& records) {
 }  // namespace
 
 WriteCounts WriteRecords(pqxx::work& tx, const std::string& source,
-                         const std::vector<ExtractedRecord>& records) {
+                         const std::vector<ExtractedRecord>& records, const ParentRef* parent) {
   WriteCounts counts;
   if (records.empty()) return counts;
   struct Stored {
@@ -87,12 +90,23 @@ WriteCounts WriteRecords(pqxx::work& tx, const std::string& source,
     // Only new records (a first run): straight into the table, numbered by its defaults.
     // No other writer adds this source's records meanwhile: a source has one run at a time.
     LockChangeFeed(tx);
-    pqxx::stream_to copy(tx, "records",
-                         std::vector<std::string>{"source", "id", "data", "content_hash"});
-    for (const ExtractedRecord* record : changed) {
-      copy << std::make_tuple(source, record->id, record->json, record->content_hash);
+    if (parent == nullptr) {
+      pqxx::stream_to copy(tx, "records",
+                           std::vector<std::string>{"source", "id", "data", "content_hash"});
+      for (const ExtractedRecord* record : changed) {
+        copy << std::make_tuple(source, record->id, record->json, record->content_hash);
+      }
+      copy.complete();
+    } else {
+      pqxx::stream_to copy(tx, "records",
+                           std::vector<std::string>{"source", "id", "data", "content_hash",
+                                                    "parent_source", "parent_id"});
+      for (const ExtractedRecord* record : changed) {
+        copy << std::make_tuple(source, record->id, record->json, record->content_hash,
+                                parent->source, parent->id);
+      }
+      copy.complete();
     }
-    copy.complete();
     tx.exec_params("SELECT pg_notify($1, $2)", kRecordsChannel, source);
     return counts;
   }
@@ -107,7 +121,9 @@ WriteCounts WriteRecords(pqxx::work& tx, const std::string& source,
     copy.complete();
   }
   LockChangeFeed(tx);
-  tx.exec_params0(kUpsert, source);
+  tx.exec_params0(kUpsert, source,
+                  parent != nullptr ? std::optional<std::string>(parent->source) : std::nullopt,
+                  parent != nullptr ? std::optional<std::string>(parent->id) : std::nullopt);
   tx.exec_params("SELECT pg_notify($1, $2)", kRecordsChannel, source);
   return counts;
 }
@@ -122,6 +138,15 @@ void RememberSeen(pqxx::work& tx, const std::vector<ExtractedRecord>& records) {
   tx.exec0(kCreateSeen);
   tx.exec_params0("INSERT INTO run_seen SELECT unnest($1::text[]) ON CONFLICT DO NOTHING",
                   IdArray(records));
+}
+
+std::pair<std::int64_t, std::int64_t> CountUnseen(pqxx::work& tx, const std::string& source) {
+  tx.exec0(kCreateSeen);
+  auto row = tx.exec_params1(
+      "SELECT count(*) FILTER (WHERE NOT EXISTS (SELECT 1 FROM run_seen s WHERE s.id = r.id)), "
+      "count(*) FROM records r WHERE r.source = $1 AND NOT r.deleted",
+      source);
+  return {row[0].as<std::int64_t>(), row[1].as<std::int64_t>()};
 }
 
 std::int64_t MarkUnseenDeleted(pqxx::work& tx, const std::string& source) {

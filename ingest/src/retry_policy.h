@@ -24,6 +24,13 @@ bool IsRetryable(const Result<HttpResponse>& outcome);
 Millis RetryDelay(const RetryPolicy& policy, int attempt, std::optional<Millis> retry_after,
                   std::mt19937_64& random);
 
+// A rate-limit answer (SPEC §3): 403 or 429 carrying Retry-After, or a remaining count of 0
+// (X-RateLimit-Remaining / RateLimit-Remaining) with X-RateLimit-Reset (epoch seconds) or
+// RateLimit-Reset (seconds from now). How long it asks to wait, or nullopt when the response
+// is not one (a bare 429 is retried as a failure instead).
+std::optional<Millis> RateLimitWait(const HttpResponse& response,
+                                    std::chrono::system_clock::time_point now);
+
 // Spaces requests evenly at requests_per_second (0 = unlimited).
 class RateLimiter {
  public:

@@ -32,6 +32,7 @@ Run ReadRun(const pqxx::row& full_row, int first) {
     run.warnings.push_back({std::string(warning.at("code").as_string()),
                             std::string(warning.at("detail").as_string())});
   }
+  if (!row(16).is_null()) run.waiting_until = row(16).as<std::string>();
   return run;
 }
 
@@ -54,7 +55,8 @@ json::object RunToJson(const Run& run) {
           {"records_skipped", run.records_skipped},
           {"bytes", run.bytes},
           {"error", optional(run.error)},
-          {"warnings", WarningsToJson(run.warnings)}};
+          {"warnings", WarningsToJson(run.warnings)},
+          {"waiting_until", optional(run.waiting_until)}};
 }
 
 json::array WarningsToJson(const std::vector<RunWarning>& warnings) {

@@ -16,7 +16,7 @@ namespace octohub::ingest {
 inline constexpr const char* kRunColumns =
     "id, source, status, trigger, " OCTOHUB_RFC3339("started_at") ", " OCTOHUB_RFC3339(
         "finished_at") ", pages, records_seen, records_new, records_updated, "
-                       "records_unchanged, records_deleted, records_skipped, bytes, error, warnings::text";
+                       "records_unchanged, records_deleted, records_skipped, bytes, error, warnings::text, " OCTOHUB_RFC3339("waiting_until");
 
 // [{"code", "detail"}], as stored in runs.warnings and shown.
 boost::json::array WarningsToJson(const std::vector<RunWarning>& warnings);

@@ -33,7 +33,9 @@ const std::string kListSources = std::string(R"(
 
 // When a newly saved schedule first runs (seconds since the epoch), or none.
 Result<std::optional<double>> FirstRun(const SourceSpec& spec) {
-  if (spec.schedule.empty()) return std::optional<double>();
+  if (spec.schedule.empty() || spec.schedule == kAfterParentSchedule) {
+    return std::optional<double>();  // manual, or queued when the parent's run succeeds
+  }
   auto schedule = Schedule::Parse(spec.schedule);
   if (!schedule.ok()) return schedule.status();
   return std::optional<double>(EpochSeconds(schedule->FirstRun(std::chrono::system_clock::now())));

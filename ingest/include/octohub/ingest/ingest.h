@@ -25,18 +25,18 @@
 
 namespace octohub::ingest {
 
-// A run as SPEC §3 returns it; times are RFC 3339 UTC.
 // Something a run noticed without failing (SPEC §3 "correctness guards").
 struct RunWarning {
   std::string code;  // skipped_records, …
   std::string detail;
 };
 
+// A run as SPEC §3 returns it; times are RFC 3339 UTC.
 struct Run {
   std::int64_t id = 0;
   std::string source;
   std::string status;   // queued | running | succeeded | failed | cancelled
-  std::string trigger;  // schedule | manual
+  std::string trigger;  // schedule | manual | parent | push
   std::optional<std::string> started_at;
   std::optional<std::string> finished_at;
   std::int64_t pages = 0;
@@ -49,6 +49,7 @@ struct Run {
   std::int64_t bytes = 0;
   std::optional<std::string> error;
   std::vector<RunWarning> warnings;
+  std::optional<std::string> waiting_until;  // while a rate limit makes the run wait
 
   bool finished() const {
     return status == "succeeded" || status == "failed" || status == "cancelled";
@@ -147,7 +148,6 @@ class IngestWorker {
   Result<std::optional<Run>> RunIfQueued(std::int64_t run_id, std::stop_token stop = {});
 
  private:
-  struct Execution;
   Result<Run> Execute(std::int64_t run_id, std::stop_token stop);
 
   const Database& db_;
