@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "http_test_server.h"
+#include "octohub/ingest/http_fetcher.h"
 #include "process.h"
 #include "temp_dir.h"
 #include "test_database.h"
@@ -95,5 +96,89 @@ inline bool WaitFor(const std::function<bool()>& condition, std::chrono::millise
   }
   return condition();
 }
+
+struct Answer {
+  long status = 0;
+  std::string body;
+  boost::json::value json() const { return boost::json::parse(body); }
+};
+
+// A hub under test: serve over a test database, with its admin key.
+struct Hub {
+  TestDatabase database;
+  TempDir dir;
+  std::unique_ptr<BackgroundProcess> serve =
+      StartServe(database, dir / "data",
+                 {"--listen", "127.0.0.1:0", "--public-read", "--ingest-workers", "2"});
+  std::string address = ListenAddress(*serve);
+  std::string key = AdminKey();
+
+  std::string AdminKey() {
+    auto line = serve->WaitForLine("octohub: admin key (shown once): ", std::chrono::seconds(10));
+    REQUIRE(line);
+    return line->substr(line->rfind(' ') + 1);
+  }
+
+  Answer Call(const std::string& method, const std::string& path, const std::string& body = "") {
+    octohub::ingest::HttpRequest request{.method = method, .url = "http://" + address + path};
+    request.headers = {{"Authorization", "Bearer " + key}};
+    if (!body.empty()) {
+      request.headers.emplace_back("Content-Type", "application/json");
+      request.body = body;
+    }
+    auto response = octohub::ingest::MakeCurlFetcher()->Fetch(request);
+    REQUIRE(response.ok());
+    return {response->status, response->body};
+  }
+
+  // Registers a source whose pages come from url and starts a run; returns the run's id.
+  std::int64_t CreateAndRun(const std::string& name, const std::string& url) {
+    const std::string spec =
+        boost::json::serialize(boost::json::object{{"name", name},
+                                                   {"url", url},
+                                                   {"records", "/items"},
+                                                   {"id", "/id"},
+                                                   {"pagination", {{"type", "page"}}},
+                                                   {"index", {{"title", "/title"}}}});
+    auto created = Call("POST", "/api/v1/sources", spec);
+    INFO(created.body);
+    REQUIRE(created.status == 201);
+    auto run = Call("POST", "/api/v1/sources/" + name + "/runs");
+    INFO(run.body);
+    REQUIRE(run.status == 202);
+    return run.json().at("id").as_int64();
+  }
+
+  // Starts a run of `source` and waits until it has finished; returns the run as answered.
+  boost::json::object RunToEnd(const std::string& source,
+                               std::chrono::milliseconds limit = std::chrono::seconds(60)) {
+    auto run = Call("POST", "/api/v1/sources/" + source + "/runs");
+    INFO(run.body);
+    REQUIRE(run.status == 202);
+    const std::string path = "/api/v1/runs/" + std::to_string(run.json().at("id").as_int64());
+    boost::json::object last;
+    WaitFor(
+        [&] {
+          last = Call("GET", path).json().as_object();
+          const auto& status = last.at("status").as_string();
+          return status != "queued" && status != "running";
+        },
+        limit);
+    return last;
+  }
+
+  std::int64_t Total(const std::string& q) {
+    auto found = Call("GET", "/api/v1/search?q=" + q);
+    INFO(found.body);
+    REQUIRE(found.status == 200);
+    return found.json().at("total").as_int64();
+  }
+
+  // Waits until a search for q finds exactly `expected` documents.
+  bool Finds(const std::string& q, std::int64_t expected,
+             std::chrono::milliseconds limit = std::chrono::seconds(20)) {
+    return WaitFor([&] { return Total(q) == expected; }, limit);
+  }
+};
 
 }  // namespace octohub::testing

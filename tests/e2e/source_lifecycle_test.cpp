@@ -4,77 +4,12 @@
 #include <catch2/catch.hpp>
 
 #include "deployment.h"
-#include "octohub/ingest/http_fetcher.h"
 
 namespace json = boost::json;
 using namespace std::chrono_literals;
 using namespace octohub::testing;
 
 namespace {
-
-struct Answer {
-  long status = 0;
-  std::string body;
-  json::value json() const { return json::parse(body); }
-};
-
-// A hub under test: serve over a test database, with its admin key.
-struct Hub {
-  TestDatabase database;
-  TempDir dir;
-  std::unique_ptr<BackgroundProcess> serve =
-      StartServe(database, dir / "data",
-                 {"--listen", "127.0.0.1:0", "--public-read", "--ingest-workers", "2"});
-  std::string address = ListenAddress(*serve);
-  std::string key = AdminKey();
-
-  std::string AdminKey() {
-    auto line = serve->WaitForLine("octohub: admin key (shown once): ", 10s);
-    REQUIRE(line);
-    return line->substr(line->rfind(' ') + 1);
-  }
-
-  Answer Call(const std::string& method, const std::string& path, const std::string& body = "") {
-    octohub::ingest::HttpRequest request{.method = method, .url = "http://" + address + path};
-    request.headers = {{"Authorization", "Bearer " + key}};
-    if (!body.empty()) {
-      request.headers.emplace_back("Content-Type", "application/json");
-      request.body = body;
-    }
-    auto response = octohub::ingest::MakeCurlFetcher()->Fetch(request);
-    REQUIRE(response.ok());
-    return {response->status, response->body};
-  }
-
-  // Registers a source whose pages come from url and starts a run; returns the run's id.
-  std::int64_t CreateAndRun(const std::string& name, const std::string& url) {
-    const std::string spec = json::serialize(json::object{{"name", name},
-                                                          {"url", url},
-                                                          {"records", "/items"},
-                                                          {"id", "/id"},
-                                                          {"pagination", {{"type", "page"}}},
-                                                          {"index", {{"title", "/title"}}}});
-    auto created = Call("POST", "/api/v1/sources", spec);
-    INFO(created.body);
-    REQUIRE(created.status == 201);
-    auto run = Call("POST", "/api/v1/sources/" + name + "/runs");
-    INFO(run.body);
-    REQUIRE(run.status == 202);
-    return run.json().at("id").as_int64();
-  }
-
-  std::int64_t Total(const std::string& q) {
-    auto found = Call("GET", "/api/v1/search?q=" + q);
-    INFO(found.body);
-    REQUIRE(found.status == 200);
-    return found.json().at("total").as_int64();
-  }
-
-  // Waits until a search for q finds exactly `expected` documents.
-  bool Finds(const std::string& q, std::int64_t expected, std::chrono::milliseconds limit = 20s) {
-    return WaitFor([&] { return Total(q) == expected; }, limit);
-  }
-};
 
 // `pages` pages of two records each, titled "<word> N"; pages after the first take `delay`.
 HttpTestServer WordApi(const std::string& word, int pages, std::chrono::milliseconds delay = 0ms) {

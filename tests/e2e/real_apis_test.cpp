@@ -1,0 +1,161 @@
+// Harvesting real APIs, end to end through `octohub serve`: each emulator answers as its
+// API's documentation says (paging, auth, limits, errors), the source document is the one a
+// user would write from SPEC §3, and the stored ids must be exactly the API's records.
+#include <boost/json.hpp>
+#include <catch2/catch.hpp>
+#include <pqxx/pqxx>
+
+#include "api_emulators.h"
+#include "deployment.h"
+
+namespace json = boost::json;
+using namespace std::chrono_literals;
+using namespace octohub::testing;
+
+namespace {
+
+std::set<std::string> StoredIds(const TestDatabase& database, const std::string& source) {
+  pqxx::connection c(database.conninfo());
+  pqxx::read_transaction tx(c);
+  std::set<std::string> ids;
+  for (const auto& row :
+       tx.exec_params("SELECT id FROM records WHERE source = $1 AND NOT deleted", source)) {
+    ids.insert(row[0].as<std::string>());
+  }
+  return ids;
+}
+
+std::set<std::string> WarningCodes(const json::object& run) {
+  std::set<std::string> codes;
+  for (const auto& warning : run.at("warnings").as_array()) {
+    codes.insert(std::string(warning.at("code").as_string()));
+  }
+  return codes;
+}
+
+// Registers the emulator's source, runs it to the end, and checks it stored exactly the
+// API's records. Returns the finished run.
+json::object Harvest(Hub& hub, const ApiEmulator& api, const std::string& document,
+                     const std::string& source, const std::set<std::string>& expected) {
+  auto created = hub.Call("POST", "/api/v1/sources", document);
+  INFO(api.name() << ": " << created.body);
+  REQUIRE(created.status == 201);
+  json::object run = hub.RunToEnd(source);
+  INFO(api.name() << " (" << api.documentation() << "): " << json::serialize(run) << "\n"
+                  << hub.serve->stderr_text());
+  CHECK(run.at("status") == "succeeded");
+  CHECK(StoredIds(hub.database, source) == expected);
+  return run;
+}
+
+json::object Harvest(Hub& hub, const ApiEmulator& api) {
+  return Harvest(hub, api, api.SourceDocument(), api.name(), api.ExpectedIds());
+}
+
+void HarvestsExactly(const std::string& name) {
+  auto api = MakeApiEmulator(name);
+  REQUIRE(api);
+  Hub hub;
+  json::object run = Harvest(hub, *api);
+  CHECK(run.at("records_seen").as_int64() == static_cast<std::int64_t>(api->ExpectedIds().size()));
+  CHECK(WarningCodes(run).empty());
+}
+
+}  // namespace
+
+TEST_CASE("Stripe: starting_after from the last record while has_more", "[e2e]") {
+  HarvestsExactly("stripe");
+}
+
+TEST_CASE("Slack: response_metadata.next_cursor until it is empty", "[e2e]") {
+  HarvestsExactly("slack");
+}
+
+TEST_CASE("HubSpot: paging.next.after until paging is gone", "[e2e]") {
+  HarvestsExactly("hubspot");
+}
+
+TEST_CASE("Zendesk incremental export: after_url until end_of_stream", "[e2e]") {
+  HarvestsExactly("zendesk");
+}
+
+TEST_CASE("Notion: start_cursor and page_size in a POST body", "[e2e]") {
+  HarvestsExactly("notion");
+}
+
+TEST_CASE("GitHub GraphQL: endCursor into variables while hasNextPage", "[e2e]") {
+  HarvestsExactly("github_graphql");
+}
+
+TEST_CASE("Elasticsearch: search_after, an array, from the last hit's sort", "[e2e]") {
+  HarvestsExactly("elasticsearch");
+}
+
+TEST_CASE("Reddit listings: data.after until null", "[e2e]") { HarvestsExactly("reddit"); }
+
+TEST_CASE("X API v2: meta.next_token until it is absent", "[e2e]") { HarvestsExactly("twitter"); }
+
+TEST_CASE("Shopify: page_info links followed without the first request's filters", "[e2e]") {
+  HarvestsExactly("shopify");
+}
+
+TEST_CASE("WordPress: X-WP-TotalPages ends paging before the 400 past the end", "[e2e]") {
+  HarvestsExactly("wordpress");
+}
+
+TEST_CASE("JSON:API: links.next until it is gone", "[e2e]") { HarvestsExactly("jsonapi"); }
+
+TEST_CASE("OData: @odata.nextLink until it is gone", "[e2e]") { HarvestsExactly("odata"); }
+
+TEST_CASE("an NDJSON bulk export: one record per line", "[e2e]") { HarvestsExactly("ndjson"); }
+
+TEST_CASE("a CSV open-data file with quoted commas, quotes and line breaks", "[e2e]") {
+  HarvestsExactly("csv");
+}
+
+TEST_CASE("GitHub REST: Link headers, and the primary rate limit waited out", "[e2e]") {
+  auto api = MakeApiEmulator("github_rest");
+  Hub hub;
+  json::object run = Harvest(hub, *api);
+  CHECK_THAT(hub.serve->stderr_text(), Catch::Contains("\"fetch.rate_limited\""));
+  CHECK_THAT(hub.serve->stderr_text(), !Catch::Contains("\"fetch.retry\""));
+  CHECK(run.at("waiting_until").is_null());
+}
+
+TEST_CASE(
+    "Jira: offsets follow the 50 records a page held, all 173 are stored, and the capped "
+    "page size is a warning",
+    "[e2e]") {
+  auto api = MakeApiEmulator("jira");
+  Hub hub;
+  json::object run = Harvest(hub, *api);
+  CHECK(api->ExpectedIds().size() == 173);
+  CHECK(WarningCodes(run) == std::set<std::string>{"short_page"});
+}
+
+TEST_CASE("OAuth2 client credentials: a short-lived token is renewed during the harvest", "[e2e]") {
+  auto api = MakeApiEmulator("oauth2");
+  Hub hub;
+  Harvest(hub, *api);
+  const auto& oauth2 = dynamic_cast<const OAuth2Emulator&>(*api);
+  CHECK(oauth2.tokens_issued() >= 2);
+  CHECK_THAT(hub.serve->stderr_text(), !Catch::Contains("emu-client-secret"));
+}
+
+TEST_CASE("parent and child: the issues of every repository, ids prefixed by their parent",
+          "[e2e]") {
+  auto api = MakeApiEmulator("parent_child");
+  const auto& pair = dynamic_cast<const ParentChildEmulator&>(*api);
+  Hub hub;
+  Harvest(hub, *api, api->SourceDocument(), api->name(), pair.ParentIds());
+  const std::string child =
+      std::string(json::parse(pair.ChildSourceDocument()).at("name").as_string());
+  Harvest(hub, *api, pair.ChildSourceDocument(), child, api->ExpectedIds());
+  pqxx::connection c(hub.database.conninfo());
+  pqxx::read_transaction tx(c);
+  auto orphans = tx.exec_params1(
+      "SELECT count(*) FROM records WHERE source = $1 AND (parent_source IS DISTINCT FROM $2 "
+      "OR split_part(id, '/', 1) IS DISTINCT FROM parent_id)",
+      child, api->name());
+  CHECK(orphans[0].as<std::int64_t>() == 0);
+}
