@@ -14,11 +14,15 @@ Reply Record(const ServerDependencies& deps, const RequestView& request) {
   const std::string etag = "\"" + record->content_hash + (record->deleted ? "-d" : "") + "\"";
   if (request.if_none_match == etag) return Reply{304, "application/json", "", {{"ETag", etag}}};
   // The stored data is JSON already (PostgreSQL's jsonb as text): spliced in, not re-parsed.
-  std::string body = json::serialize(json::object{{"source", record->source},
-                                                  {"id", record->id},
-                                                  {"fetched_at", record->fetched_at},
-                                                  {"updated_at", record->updated_at},
-                                                  {"deleted", record->deleted}});
+  json::object fields{{"source", record->source},
+                      {"id", record->id},
+                      {"fetched_at", record->fetched_at},
+                      {"updated_at", record->updated_at},
+                      {"deleted", record->deleted}};
+  if (record->parent) {
+    fields["parent"] = {{"source", record->parent->first}, {"id", record->parent->second}};
+  }
+  std::string body = json::serialize(fields);
   body.pop_back();  // the closing brace
   body += ",\"data\":";
   body += record->data;

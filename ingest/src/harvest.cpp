@@ -352,10 +352,11 @@ Status Harvest::HarvestParents() {
     }
   }
   if (skipped_parents > 0) {
-    warnings_.Add(RunWarning{
-        "skipped_parents",
-        std::to_string(skipped_parents) +
-            " parent records were passed over, lacking a variable (first: " + first_skip + ")"});
+    warnings_.Add(
+        RunWarning{"skipped_parents",
+                   std::to_string(skipped_parents) +
+                       (skipped_parents == 1 ? " parent record was" : " parent records were") +
+                       " passed over, lacking a variable (first: " + first_skip + ")"});
   }
   return Status::Ok();
 }

@@ -81,6 +81,33 @@ Status CheckSecretNames(const SourceSpec& spec) {
   return InvalidArgument("invalid source \"" + spec.name + "\"", std::move(errors));
 }
 
+// A child's parent must exist, and following parents up must never come back to the child.
+Status CheckParent(pqxx::transaction_base& tx, const SourceSpec& spec) {
+  if (!spec.for_each) return Status::Ok();
+  std::string parent = spec.for_each->source;
+  for (int depth = 0; depth < 64; ++depth) {
+    auto rows = tx.exec_params(
+        "SELECT spec->'for_each'->>'source' FROM sources WHERE name = $1 FOR SHARE", parent);
+    if (rows.empty()) {
+      if (depth == 0) {
+        return InvalidArgument("invalid source \"" + spec.name + "\"",
+                               {{"/for_each/source", "there is no source named \"" + parent +
+                                                         "\" (create the parent first)"}});
+      }
+      return Status::Ok();
+    }
+    if (rows[0][0].is_null()) return Status::Ok();
+    parent = rows[0][0].as<std::string>();
+    if (parent == spec.name) {
+      return InvalidArgument(
+          "invalid source \"" + spec.name + "\"",
+          {{"/for_each/source", "\"" + spec.for_each->source + "\" runs for each record of \"" +
+                                    spec.name + "\" already: a cycle"}});
+    }
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 Result<SourceRegistry::Applied> SourceRegistry::Apply(const SourceSpec& spec) {
@@ -89,6 +116,7 @@ Result<SourceRegistry::Applied> SourceRegistry::Apply(const SourceSpec& spec) {
     auto first_run = FirstRun(spec);
     if (!first_run.ok()) return first_run.status();
     pqxx::work tx(c);
+    if (Status parent = CheckParent(tx, spec); !parent.ok()) return parent;
     const std::string document = json::serialize(SourceSpecToJson(spec, false));
     auto before = tx.exec_params(
         "SELECT spec->'index' IS DISTINCT FROM ($2::jsonb)->'index' FROM sources "
@@ -116,6 +144,7 @@ Status SourceRegistry::Create(const SourceSpec& spec) {
   if (!first_run.ok()) return first_run.status();
   return WithConnection(db_, "creating a source", [&](pqxx::connection& c) -> Status {
     pqxx::work tx(c);
+    if (Status parent = CheckParent(tx, spec); !parent.ok()) return parent;
     auto inserted = tx.exec_params(
         "INSERT INTO sources (name, spec, next_run_at) VALUES ($1, $2::jsonb, to_timestamp($3)) "
         "ON CONFLICT (name) DO NOTHING RETURNING 1",
@@ -149,6 +178,15 @@ Result<std::vector<SourceSummary>> SourceRegistry::List() { return Summaries(db_
 Status SourceRegistry::Delete(const std::string& name) {
   return WithConnection(db_, "deleting a source", [&](pqxx::connection& c) -> Status {
     pqxx::work tx(c);
+    auto children = tx.exec_params(
+        "SELECT string_agg(name, ', ' ORDER BY name) FROM sources "
+        "WHERE spec->'for_each'->>'source' = $1",
+        name);
+    if (!children[0][0].is_null()) {
+      return FailedPrecondition("\"" + name + "\" is the parent of " +
+                                children[0][0].as<std::string>() +
+                                ": delete or change those sources first");
+    }
     LockChangeFeed(tx);
     auto deleted = tx.exec_params0("DELETE FROM sources WHERE name = $1", name);
     if (deleted.affected_rows() == 0) return NotFound("no source named \"" + name + "\"");
@@ -166,7 +204,8 @@ Status SourceRegistry::Delete(const std::string& name) {
 constexpr const char* kReadRecordName = "octohub_read_record";
 constexpr const char* kReadRecord =
     "SELECT data::text, content_hash::text, " OCTOHUB_RFC3339("fetched_at") ", " OCTOHUB_RFC3339(
-        "updated_at") ", deleted FROM records WHERE source = $1 AND id = $2";
+        "updated_at") ", deleted, parent_source, parent_id FROM records "
+                      "WHERE source = $1 AND id = $2";
 
 Result<StoredRecord> ReadRecord(const Database& db, const std::string& source,
                                 const std::string& id) {
@@ -177,13 +216,17 @@ Result<StoredRecord> ReadRecord(const Database& db, const std::string& source,
     auto rows = tx.exec_prepared(kReadRecordName, source, id);
     if (rows.empty()) return NotFound("no record \"" + id + "\" in source \"" + source + "\"");
     const auto& row = rows[0];
-    return StoredRecord{source,
+    StoredRecord record{source,
                         id,
                         row[0].as<std::string>(),
                         row[1].as<std::string>(),
                         row[2].as<std::string>(),
                         row[3].as<std::string>(),
                         row[4].as<bool>()};
+    if (!row[5].is_null()) {
+      record.parent = {row[5].as<std::string>(), row[6].as<std::string>()};
+    }
+    return record;
   });
 }
 

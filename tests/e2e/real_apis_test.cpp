@@ -2,6 +2,8 @@
 // API's documentation says (paging, auth, limits, errors), the source document is the one a
 // user would write from SPEC §3, and the stored ids must be exactly the API's records.
 #include <boost/json.hpp>
+#include <boost/url/encode.hpp>
+#include <boost/url/rfc/unreserved_chars.hpp>
 #include <catch2/catch.hpp>
 #include <pqxx/pqxx>
 
@@ -158,4 +160,51 @@ TEST_CASE("parent and child: the issues of every repository, ids prefixed by the
       "OR split_part(id, '/', 1) IS DISTINCT FROM parent_id)",
       child, api->name());
   CHECK(orphans[0].as<std::int64_t>() == 0);
+}
+
+TEST_CASE(
+    "a child source needs its parent, keeps it from being deleted, runs after it, and "
+    "shows its parent record",
+    "[e2e]") {
+  auto api = MakeApiEmulator("parent_child");
+  const auto& pair = dynamic_cast<const ParentChildEmulator&>(*api);
+  Hub hub;
+  json::object child = json::parse(pair.ChildSourceDocument()).as_object();
+  child["schedule"] = "after_parent";
+  const std::string child_name(child.at("name").as_string());
+
+  auto orphan = hub.Call("POST", "/api/v1/sources", json::serialize(child));
+  CHECK(orphan.status == 422);
+  CHECK_THAT(orphan.body, Catch::Contains("/for_each/source"));
+
+  REQUIRE(hub.Call("POST", "/api/v1/sources", api->SourceDocument()).status == 201);
+  REQUIRE(hub.Call("POST", "/api/v1/sources", json::serialize(child)).status == 201);
+  REQUIRE(hub.RunToEnd(api->name()).at("status") == "succeeded");
+  // The parent's success queues the child, which harvests every repository's issues.
+  json::object child_run;
+  REQUIRE(WaitFor(
+      [&] {
+        auto runs = hub.Call("GET", "/api/v1/sources/" + child_name + "/runs").json();
+        if (runs.at("runs").as_array().empty()) return false;
+        child_run = runs.at("runs").as_array()[0].as_object();
+        return child_run.at("status") == "succeeded";
+      },
+      30s));
+  CHECK(child_run.at("trigger") == "parent");
+  CHECK(StoredIds(hub.database, child_name) == api->ExpectedIds());
+
+  const std::string some_id = *api->ExpectedIds().begin();
+  auto record =
+      hub.Call("GET", "/api/v1/records/" + child_name + "/" +
+                          std::string(boost::urls::encode(some_id, boost::urls::unreserved_chars)));
+  INFO(record.body);
+  REQUIRE(record.status == 200);
+  CHECK(record.json().at("parent") ==
+        json::value{{"source", api->name()}, {"id", some_id.substr(0, some_id.find('/'))}});
+
+  auto refused = hub.Call("DELETE", "/api/v1/sources/" + api->name());
+  CHECK(refused.status == 409);
+  CHECK_THAT(refused.body, Catch::Contains(child_name));
+  CHECK(hub.Call("DELETE", "/api/v1/sources/" + child_name).status == 204);
+  CHECK(hub.Call("DELETE", "/api/v1/sources/" + api->name()).status == 204);
 }

@@ -11,6 +11,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <utility>
 #include <random>
 #include <stop_token>
 #include <string>
@@ -114,6 +115,8 @@ struct StoredRecord {
   std::string fetched_at;
   std::string updated_at;
   bool deleted = false;
+  // A child source's record: the parent record it was fetched for (source, id).
+  std::optional<std::pair<std::string, std::string>> parent;
 };
 
 // kNotFound when the source has no record with this id.
