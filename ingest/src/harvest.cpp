@@ -46,10 +46,6 @@ constexpr const char* kPreviousPass = R"(
   SELECT records_seen FROM runs
   WHERE source = $1 AND status = 'succeeded' AND id <> $2 ORDER BY id DESC LIMIT 1)";
 
-// A source has at most this many rate-limit waits in a row for one request: an API that
-// never stops asking to wait is an error, not a reason to wait forever.
-constexpr int kMaxWaitsInARow = 20;
-
 // Why a run's row no longer answers to this worker: deleted with its source, or taken over.
 Status RunLost(pqxx::transaction_base& tx, std::int64_t run_id) {
   if (tx.exec_params("SELECT 1 FROM runs WHERE id = $1", run_id).empty()) {
@@ -57,19 +53,6 @@ Status RunLost(pqxx::transaction_base& tx, std::int64_t run_id) {
   }
   return FailedPrecondition("the run's lease was lost to another worker");
 }
-
-// Sleeps in short slices so that a stop request is honoured promptly; false if stopped.
-bool SleepUnlessStopped(Millis wait, const std::stop_token& stop) {
-  const auto until = std::chrono::steady_clock::now() + wait;
-  while (std::chrono::steady_clock::now() < until) {
-    if (stop.stop_requested()) return false;
-    std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(
-        Millis(100), until - std::chrono::steady_clock::now()));
-  }
-  return !stop.stop_requested();
-}
-
-std::string Seconds(Millis wait) { return std::to_string((wait.count() + 999) / 1000) + " s"; }
 
 }  // namespace
 
@@ -89,9 +72,6 @@ Status Harvest::Stopped() const {
                                             " pages; the next run starts over");
 }
 
-// The request every page of the source shares, with secrets read now, not at save time.
-// Every secret revealed is handed to the scrubber, which hides it in what the run reports.
-// Credentials (headers, basic auth, the auth query) go only to the source's own origin.
 Status Harvest::Prepare() {
   auto spec = SourceRegistry(context_.db).Get(source_);
   if (!spec.ok()) return spec.status();
@@ -101,34 +81,28 @@ Status Harvest::Prepare() {
     auto row = tx.exec_params1("SELECT cursor FROM sources WHERE name = $1", source_);
     if (!row[0].is_null()) stored_cursor_ = row[0].as<std::string>();
   }
-  HttpRequest& request = base_request_;
-  request.method = spec_.method;
-  request.timeout_s = spec_.timeout_s;
-  request.headers = spec_.headers;
-  if (spec_.body) request.headers.emplace_back("Content-Type", "application/json");
-  request.stop = stop_;  // shutdown does not wait for a slow upstream
-  request.credentials_origin = UrlOrigin(spec_.url);
-  auto credentials = RevealCredentials(spec_.auth);
-  if (!credentials.ok()) return credentials.status();
-  for (const auto& secret : credentials->secrets) scrubber_.AddValue(secret);
-  if (spec_.auth.type == AuthSpec::Type::kQuery) scrubber_.AddQueryParam(spec_.auth.name);
-  request.credential_headers = std::move(credentials->headers);
-  request.basic_auth = std::move(credentials->basic);
-  credential_query_ = std::move(credentials->query);
-  if (credentials->oauth2) {
-    oauth2_ = std::make_unique<OAuth2Client>(
-        spec_.auth.oauth2, std::move(*credentials->oauth2),
-        [this](const HttpRequest& token_request) {
-          HttpRequest sent = token_request;
-          sent.timeout_s = spec_.timeout_s;
-          sent.stop = stop_;
-          return Fetch(std::move(sent), "the token endpoint " + spec_.auth.oauth2.token_url,
-                       /*with_token=*/false);
-        },
-        [this](const std::string& token) { scrubber_.AddValue(token); });
-  }
-  limiter_ = RateLimiter(spec_.requests_per_second);
+  ClientHooks hooks;
+  hooks.keep_alive = [this] { return RenewLease(); };
+  hooks.waiting = [this](std::optional<Millis> wait) { ShowWaiting(wait); };
+  auto client = SourceClient::Open(spec_, context_.fetcher, context_.retry, stop_, std::move(hooks),
+                                   {{"run", run_id_}, {"source", source_}});
+  if (!client.ok()) return client.status();
+  client_ = std::move(*client);
   return Status::Ok();
+}
+
+// While a rate limit makes the run wait, the run says until when.
+void Harvest::ShowWaiting(std::optional<Millis> wait) {
+  if (!lease_connection_ && !RenewLease().ok()) return;
+  if (!lease_connection_) return;
+  pqxx::work tx(*lease_connection_);
+  if (wait) {
+    tx.exec_params(kSetWaiting, run_id_, context_.worker_id,
+                   std::chrono::duration<double>(*wait).count());
+  } else {
+    tx.exec_params(kClearWaiting, run_id_, context_.worker_id);
+  }
+  tx.commit();
 }
 
 Status Harvest::RenewLease() {
@@ -147,113 +121,6 @@ Status Harvest::RenewLease() {
   if (renewed.affected_rows() == 0) return RunLost(tx, run_id_);
   tx.commit();
   return Status::Ok();
-}
-
-// A long wait (a rate limit may ask for many minutes) keeps the run's lease alive.
-bool Harvest::SleepRenewing(Millis wait) {
-  const auto until = std::chrono::steady_clock::now() + wait;
-  while (std::chrono::steady_clock::now() < until) {
-    const auto left = std::chrono::ceil<Millis>(until - std::chrono::steady_clock::now());
-    if (!SleepUnlessStopped(std::min(left, Millis(1000)), stop_)) return false;
-    if (!RenewLease().ok()) return false;
-  }
-  return true;
-}
-
-Status Harvest::WaitForRateLimit(Millis wait, const std::string& what) {
-  const Millis most(static_cast<std::int64_t>(spec_.max_wait_s * 1000));
-  if (wait > most) {
-    return Unavailable(what + ": the API's rate limit asks to wait " + Seconds(wait) +
-                       ", longer than max_wait_s (" + Seconds(most) + ")");
-  }
-  if (Status s = RenewLease(); !s.ok()) return s;
-  {
-    pqxx::work tx(*lease_connection_);
-    tx.exec_params(kSetWaiting, run_id_, context_.worker_id,
-                   std::chrono::duration<double>(wait).count());
-    tx.commit();
-  }
-  log::Info("fetch.rate_limited",
-            {{"run", run_id_}, {"source", source_}, {"wait_ms", wait.count()}, {"request", what}});
-  const bool slept = SleepRenewing(wait);
-  pqxx::work tx(*lease_connection_);
-  tx.exec_params(kClearWaiting, run_id_, context_.worker_id);
-  tx.commit();
-  return slept ? Status::Ok() : Stopped();
-}
-
-// One request, retrying what is worth retrying, within the source's rate limit; rate-limit
-// answers are waited out, not counted as failed attempts.
-Result<HttpResponse> Harvest::FetchOnce(const HttpRequest& request, const std::string& what) {
-  const RetryPolicy& policy = context_.retry;
-  int waits = 0;
-  for (int attempt = 1;; ++attempt) {
-    if (Status s = RenewLease(); !s.ok()) return s;
-    if (!SleepUnlessStopped(limiter_.Reserve(RateLimiter::Clock::now()), stop_)) {
-      return Stopped();
-    }
-    auto outcome = context_.fetcher.Fetch(request);
-    if (!outcome.ok() && outcome.status().code() == StatusCode::kCancelled) return Stopped();
-    if (outcome.ok() && outcome->status >= 200 && outcome->status <= 299) return outcome;
-    if (outcome.ok()) {
-      if (auto wait = RateLimitWait(*outcome, std::chrono::system_clock::now())) {
-        if (++waits > kMaxWaitsInARow) {
-          return Unavailable(what + ": the API still asks to wait after " +
-                             std::to_string(kMaxWaitsInARow) + " waits for its rate limit");
-        }
-        if (Status s = WaitForRateLimit(*wait, what); !s.ok()) return s;
-        --attempt;  // a wait asked for is not a failed attempt
-        continue;
-      }
-      if (outcome->status == 401 || outcome->status == 403) return outcome;  // the caller's
-    }
-    const std::string tries =
-        attempt == 1 ? "" : " (after " + std::to_string(attempt) + " attempts)";
-    if (!IsRetryable(outcome) || attempt >= policy.max_attempts) {
-      if (!outcome.ok()) return outcome.status().WithContext(what + tries);
-      return Unavailable(what + ": the upstream answered HTTP " + std::to_string(outcome->status) +
-                         tries + ": " + BodyExcerpt(outcome->body));
-    }
-    std::optional<Millis> retry_after;
-    if (outcome.ok()) {
-      if (auto header = outcome->Header("retry-after")) {
-        retry_after = ParseRetryAfter(*header, std::chrono::system_clock::now());
-      }
-    }
-    const Millis delay = RetryDelay(policy, attempt, retry_after, context_.random);
-    log::Warn("fetch.retry",
-              {{"run", run_id_},
-               {"source", source_},
-               {"request", scrubber_.Scrub(what)},
-               {"attempt", attempt},
-               {"delay_ms", delay.count()},
-               {"reason", outcome.ok() ? "HTTP " + std::to_string(outcome->status)
-                                       : scrubber_.Scrub(outcome.status().message())}});
-    if (!SleepUnlessStopped(delay, stop_)) return Stopped();
-  }
-}
-
-Result<HttpResponse> Harvest::Fetch(HttpRequest request, const std::string& what, bool with_token) {
-  const bool oauth2 = with_token && oauth2_;
-  for (int round = 0;; ++round) {
-    if (oauth2) {
-      auto token = oauth2_->Token();
-      if (!token.ok()) return token.status();
-      request.credential_headers = {{"Authorization", "Bearer " + *token}};
-    }
-    auto response = FetchOnce(request, what);
-    if (!response.ok()) return response;
-    if (response->status >= 200 && response->status <= 299) return response;
-    // A token may expire early or be revoked: one more try with a new one, unless the
-    // refused token had just been issued.
-    if (oauth2 && response->status == 401 && round == 0 && !oauth2_->just_fetched()) {
-      oauth2_->Invalidate();
-      continue;
-    }
-    return Unavailable(what + ": the upstream answered HTTP " + std::to_string(response->status) +
-                       (response->status == 401 ? " (the credentials were refused)" : "") + ": " +
-                       BodyExcerpt(response->body));
-  }
 }
 
 Status Harvest::Run() {
@@ -365,10 +232,10 @@ Status Harvest::HarvestPass(const SourceSpec& spec, const std::optional<ParentRe
                             const std::optional<std::string>& cursor) {
   auto extractor = PageExtractor::ForSpec(spec);
   if (!extractor.ok()) return extractor.status();
-  PagePlanner planner(spec, spec.query, cursor, credential_query_);
+  PagePlanner planner(spec, spec.query, cursor, client_->credential_query());
   auto first = planner.First();
   if (!first.ok()) return first.status();
-  HttpRequest request = base_request_;
+  HttpRequest request = client_->base_request();
   request.url = first->url;
   request.headers = spec.headers;
   if (spec.body) request.headers.emplace_back("Content-Type", "application/json");
@@ -382,8 +249,10 @@ Status Harvest::HarvestPass(const SourceSpec& spec, const std::optional<ParentRe
   auto load = [this, &extractor, &parent](const HttpRequest& page_request,
                                           std::int64_t number) -> Result<Loaded> {
     const std::string what = "page " + std::to_string(number) + " (" + page_request.url + ")";
-    auto response = Fetch(page_request, what, /*with_token=*/true);
-    if (!response.ok()) return response.status();
+    auto response = client_->Fetch(page_request, what);
+    if (!response.ok()) {
+      return stop_.stop_requested() ? Stopped() : response.status();
+    }
     auto page = extractor->Extract(response->body);
     if (!page.ok()) return page.status().WithContext(what);
     if (parent) {

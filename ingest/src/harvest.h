@@ -17,7 +17,6 @@
 #include <string>
 #include <vector>
 
-#include "oauth2_client.h"
 #include "octohub/core/database.h"
 #include "octohub/core/secrets.h"
 #include "octohub/ingest/http_fetcher.h"
@@ -26,6 +25,7 @@
 #include "record_writer.h"
 #include "retry_policy.h"
 #include "run_guards.h"
+#include "source_client.h"
 
 namespace octohub::ingest {
 
@@ -53,7 +53,11 @@ class Harvest {
   void AdvanceCursors(pqxx::work& tx) const;
 
   std::vector<RunWarning> Warnings() const { return warnings_.List(); }
-  const SecretScrubber& scrubber() const { return scrubber_; }
+  // Hides the source's secrets in errors and log lines.
+  const SecretScrubber& scrubber() const {
+    static const SecretScrubber kNone;
+    return client_ ? client_->scrubber() : kNone;
+  }
 
  private:
   struct Pass;  // the pages of one request chain: the source's, or one parent's
@@ -63,11 +67,8 @@ class Harvest {
   Status HarvestPass(const SourceSpec& spec, const std::optional<ParentRef>& parent,
                      const std::optional<std::string>& cursor);
   Status FinishFullPass();
-  Result<HttpResponse> Fetch(HttpRequest request, const std::string& what, bool with_token);
-  Result<HttpResponse> FetchOnce(const HttpRequest& request, const std::string& what);
-  Status WaitForRateLimit(std::chrono::milliseconds wait, const std::string& what);
   Status RenewLease();
-  bool SleepRenewing(std::chrono::milliseconds wait);
+  void ShowWaiting(std::optional<std::chrono::milliseconds> wait);
   Status Stopped() const;
 
   HarvestContext context_;
@@ -77,15 +78,11 @@ class Harvest {
   std::stop_token stop_;
 
   SourceSpec spec_;
-  HttpRequest base_request_;
-  NamedValues credential_query_;
-  std::unique_ptr<OAuth2Client> oauth2_;
-  RateLimiter limiter_{0};
+  std::unique_ptr<SourceClient> client_;
   // Fetching renews the lease on a connection of its own: the next page is fetched while the
   // current one is being stored on c_.
   std::unique_ptr<pqxx::connection> lease_connection_;
   std::chrono::steady_clock::time_point lease_renewed_{};
-  SecretScrubber scrubber_;  // hides the source's secrets in errors and log lines
 
   std::optional<std::string> stored_cursor_;           // the source's, before the run
   std::optional<std::string> max_cursor_;              // the largest seen in this run
