@@ -2,7 +2,9 @@
 #include <boost/json.hpp>
 #include <charconv>
 
+#include "octohub/core/secrets.h"
 #include "octohub/ingest/ingest.h"
+#include "octohub/ingest/preview.h"
 #include "routes.h"
 
 namespace octohub::api {
@@ -102,6 +104,33 @@ Reply ListRuns(const ServerDependencies& deps, const RequestView& request) {
   return JsonReply(200, json::object{{"runs", std::move(out)}});
 }
 
+// POST /api/v1/sources/preview?pages=N: a source tried without saving it (SPEC §3).
+Reply PreviewSource(const ServerDependencies& deps, const RequestView& request) {
+  ingest::PreviewOptions options;
+  for (const auto& [key, value] : request.query) {
+    if (key != "pages") continue;
+    int pages = 0;
+    auto [end, error] = std::from_chars(value.data(), value.data() + value.size(), pages);
+    if (error != std::errc() || end != value.data() + value.size() || pages < 1 || pages > 10) {
+      return ProblemReply(400, "pages must be a whole number from 1 to 10");
+    }
+    options.pages = pages;
+  }
+  json::value body;
+  if (auto bad = ParseBody(request, true, body)) return *bad;
+  // A draft need not be named yet.
+  if (body.is_object() && !body.as_object().contains("name")) body.as_object()["name"] = "preview";
+  auto spec = ParseSourceSpec(body);
+  if (!spec.ok()) return ReplyForStatus(spec.status());
+  std::vector<FieldError> secrets;
+  CheckAuthSecretEnv(spec->auth, "/auth", secrets);
+  if (!secrets.empty()) return ReplyForStatus(InvalidArgument("invalid source", secrets));
+  auto fetcher = ingest::MakeCurlFetcher();
+  auto preview = ingest::PreviewSource(deps.db, *spec, *fetcher, options);
+  if (!preview.ok()) return ReplyForStatus(preview.status());
+  return JsonReply(200, std::move(*preview));
+}
+
 Reply GetRun(const ServerDependencies& deps, const RequestView& request) {
   auto id = ParseIdParam(request.path_params[0]);
   if (!id) return ProblemReply(404, "no run " + request.path_params[0]);
@@ -120,6 +149,7 @@ void AddSourceRoutes(RouteTable& table) {
   add("GET", "/api/v1/sources", Role::kWrite,
       [](const ServerDependencies& d, const RequestView&) { return ListSources(d); });
   add("POST", "/api/v1/sources", Role::kWrite, CreateSource);
+  add("POST", "/api/v1/sources/preview", Role::kWrite, PreviewSource);
   add("GET", "/api/v1/sources/{name}", Role::kWrite,
       [](const ServerDependencies& d, const RequestView& r) {
         return Described(d, r.path_params[0], 200);

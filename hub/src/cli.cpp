@@ -37,6 +37,17 @@ int RunCli(int argc, char** argv) {
   apply->add_option("files", files, "source files")->required()->check(CLI::ExistingFile);
   apply->callback([&] { code = RunSourcesApply(options, files); });
   bool as_json = false;
+  std::string preview_file;
+  int preview_pages = 3;
+  auto* preview = sources->add_subcommand(
+      "preview", "fetch the first pages of a source file without saving anything");
+  preview->add_option("file", preview_file, "source file (JSON or YAML)")
+      ->required()
+      ->check(CLI::ExistingFile);
+  preview->add_option("--pages", preview_pages, "pages to fetch (1-10)")->check(CLI::Range(1, 10));
+  preview->add_flag("--json", as_json, "print the preview as JSON");
+  preview->callback(
+      [&] { code = RunSourcesPreview(options, preview_file, preview_pages, as_json); });
   auto* list = sources->add_subcommand("list", "list sources with their last and next run");
   list->add_flag("--json", as_json, "print JSON");
   list->callback([&] { code = RunSourcesList(options, as_json); });

@@ -14,10 +14,12 @@
 #include "octohub/api/search.h"
 #include "octohub/core/document.h"
 #include "octohub/core/log.h"
+#include "octohub/core/secrets.h"
 #include "octohub/hub/migrations.h"
 #include "octohub/indexer/indexer.h"
 #include "octohub/indexer/searcher.h"
 #include "octohub/ingest/ingest.h"
+#include "octohub/ingest/preview.h"
 #include "octohub/sql/migrations.h"
 #include "process.h"
 #include "runtime.h"
@@ -109,6 +111,69 @@ int RunSourcesApply(const GlobalOptions& options, const std::vector<std::string>
     std::cout << "source " << spec.name << " " << what << "\n";
   }
   return (*runtime)->Close().ok() ? 0 : 1;
+}
+
+int RunSourcesPreview(const GlobalOptions& options, const std::string& file, int pages,
+                      bool as_json) {
+  std::vector<SourceSpec> specs;
+  if (Status s = LoadSourceFile(file, specs); !s.ok()) return Fail(s);
+  if (specs.size() != 1) return Fail(InvalidArgument(file + ": preview takes one source"));
+  const SourceSpec& spec = specs.front();
+  std::vector<FieldError> secrets;
+  CheckAuthSecretEnv(spec.auth, "/auth", secrets);
+  if (!secrets.empty()) return Fail(InvalidArgument(file + ": invalid source", secrets));
+  // Only a child source reads the database (its parent's records).
+  std::unique_ptr<Runtime> runtime;
+  if (spec.for_each) {
+    auto opened = Runtime::Open(options);
+    if (!opened.ok()) return Fail(opened.status());
+    runtime = std::move(*opened);
+  }
+  const Database none("");
+  auto fetcher = ingest::MakeCurlFetcher();
+  ingest::PreviewOptions preview_options;
+  preview_options.pages = pages;
+  auto preview =
+      ingest::PreviewSource(runtime ? runtime->db() : none, spec, *fetcher, preview_options);
+  if (runtime && !runtime->Close().ok()) return 1;
+  if (!preview.ok()) return Fail(preview.status());
+  if (as_json) {
+    std::cout << json::serialize(*preview) << "\n";
+    return 0;
+  }
+  int number = 0;
+  for (const auto& page : preview->at("pages").as_array()) {
+    const auto& p = page.as_object();
+    std::cout << fmt::format("page {}: {} → ", ++number, std::string(p.at("url").as_string()));
+    if (p.contains("error")) {
+      std::cout << "error: " << std::string(p.at("error").as_string()) << "\n";
+      continue;
+    }
+    std::cout << "HTTP " << p.at("status").as_int64() << ", " << p.at("records").as_int64()
+              << " records\n";
+    if (!p.at("stopped_because").is_null()) {
+      std::cout << "  paging stopped: " << std::string(p.at("stopped_because").as_string()) << "\n";
+    }
+  }
+  const auto& records = preview->at("records").as_array();
+  std::cout << records.size() << " records shown";
+  if (!records.empty()) {
+    std::cout << ", ids:";
+    for (std::size_t i = 0; i < records.size() && i < 10; ++i) {
+      std::cout << " " << std::string(records[i].at("id").as_string());
+    }
+    if (records.size() > 10) std::cout << " …";
+  }
+  std::cout << "\n";
+  for (const auto& skipped : preview->at("skipped").as_array()) {
+    std::cout << "skipped: " << skipped.at("count").as_int64() << " ("
+              << std::string(skipped.at("reason").as_string()) << ")\n";
+  }
+  if (!preview->at("duplicate_ids").as_array().empty()) {
+    std::cout << "duplicate ids: " << json::serialize(preview->at("duplicate_ids")) << "\n";
+  }
+  std::cout << "suggested index: " << json::serialize(preview->at("suggested_index")) << "\n";
+  return 0;
 }
 
 int RunSourcesList(const GlobalOptions& options, bool as_json) {

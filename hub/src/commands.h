@@ -17,6 +17,9 @@ int RunServe(const GlobalOptions& options, const ServeReadyHook& on_ready = null
 int RunDemo(GlobalOptions options);
 int RunMigrate(const GlobalOptions& options);
 int RunSourcesApply(const GlobalOptions& options, const std::vector<std::string>& files);
+// Fetches the first pages of the source in FILE without saving anything (SPEC §3 preview).
+int RunSourcesPreview(const GlobalOptions& options, const std::string& file, int pages,
+                      bool as_json);
 int RunSourcesList(const GlobalOptions& options, bool as_json);
 int RunSourcesRun(const GlobalOptions& options, const std::string& name, bool wait, bool as_json);
 int RunTargetsApply(const GlobalOptions& options, const std::vector<std::string>& files);

@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "octohub/core/source_spec.h"
+#include "octohub/core/timestamp.h"
 
 namespace octohub::indexer::schema {
 
@@ -22,7 +23,8 @@ inline constexpr const char* kDatabaseIdKey = "octohub.database_id";
 inline constexpr const char* kFieldsKey = "octohub.fields";        // the FieldRegistry, as JSON
 inline constexpr const char* kLanguagesKey = "octohub.languages";  // SourceLanguages, as JSON
 
-inline constexpr size_t kMaxSnippetSource = 16 * 1024;  // text kept per document for snippets
+// Text kept per document for snippets.
+inline constexpr size_t kMaxSnippetSource = size_t{16} * 1024;
 
 // Xapian terms are at most 245 bytes; long ids are replaced by their hash.
 std::string UniqueTerm(std::string_view source, std::string_view id);
@@ -76,7 +78,6 @@ class SourceLanguages {
   bool changed_ = false;
 };
 
-// Seconds since the epoch of "2024-05-01", "2024-05-01T10:00:00Z", "…+02:00", "….123Z".
-std::optional<double> ParseTimestamp(std::string_view text);
+using octohub::ParseTimestamp;
 
 }  // namespace octohub::indexer::schema

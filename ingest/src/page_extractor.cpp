@@ -219,6 +219,7 @@ void PageExtractor::AddRecord(simdjson::dom::element element, ExtractedPage& pag
   if (inserted) {
     page.records.push_back(std::move(record));
   } else {
+    page.duplicate_ids.push_back(record.id);
     page.records[it->second] = std::move(record);
   }
 }

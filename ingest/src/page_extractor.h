@@ -45,7 +45,8 @@ struct ExtractedPage {
   std::optional<bool> done;
   std::optional<std::int64_t> total;
   std::optional<std::int64_t> total_pages;
-  bool more_absent = false;  // more_path named but the page has no boolean there
+  bool more_absent = false;                // more_path named but the page has no boolean there
+  std::vector<std::string> duplicate_ids;  // ids that came twice in the page
 };
 
 class PageExtractor {

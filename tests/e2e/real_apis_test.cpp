@@ -208,3 +208,23 @@ TEST_CASE(
   CHECK(hub.Call("DELETE", "/api/v1/sources/" + child_name).status == 204);
   CHECK(hub.Call("DELETE", "/api/v1/sources/" + api->name()).status == 204);
 }
+
+TEST_CASE("octohub sources preview tries a source file and saves nothing", "[e2e]") {
+  auto api = MakeApiEmulator("wordpress");
+  TempDir dir;
+  auto file = dir.Write("wordpress.json", api->SourceDocument());
+  auto text = RunProcess({OctohubBinary(), "sources", "preview", file.string(), "--pages", "5"});
+  INFO(text.err);
+  REQUIRE(text.exit_code == 0);
+  CHECK_THAT(text.out, Catch::Contains("page 1:") && Catch::Contains("HTTP 200") &&
+                           Catch::Contains("paging stopped: the last of the 3 pages") &&
+                           Catch::Contains("suggested index:"));
+  auto as_json = RunProcess({OctohubBinary(), "sources", "preview", file.string(), "--json"});
+  REQUIRE(as_json.exit_code == 0);
+  CHECK(json::parse(as_json.out).at("pages").as_array().size() == 3);
+
+  auto bad = dir.Write("bad.json", R"({"name": "x", "url": "ftp://nowhere"})");
+  auto refused = RunProcess({OctohubBinary(), "sources", "preview", bad.string()});
+  CHECK(refused.exit_code == 1);
+  CHECK_THAT(refused.err, Catch::Contains("/url"));
+}

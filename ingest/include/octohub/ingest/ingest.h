@@ -11,11 +11,11 @@
 #include <functional>
 #include <memory>
 #include <optional>
-#include <utility>
 #include <random>
 #include <stop_token>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "octohub/core/database.h"
