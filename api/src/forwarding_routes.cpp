@@ -32,7 +32,7 @@ std::optional<Reply> ReadNamed(const RequestView& request, const std::string* pa
 }
 
 Reply Saved201or200(Saved saved, json::object body, const std::string& location) {
-  Reply reply = JsonReply(saved == Saved::kCreated ? 201 : 200, body);
+  Reply reply = JsonReply(saved == Saved::kCreated ? 201 : 200, std::move(body));
   if (saved == Saved::kCreated) reply.headers.emplace_back("Location", location);
   return reply;
 }

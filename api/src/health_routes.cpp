@@ -23,7 +23,7 @@ Reply Ready(const ServerDependencies& deps) {
   }
   std::vector<std::string> problems;
   if (!database.ok()) problems.push_back(database.message());
-  if (!index) problems.push_back("the search index is not open");
+  if (!index) problems.emplace_back("the search index is not open");
   if (!indexing) {
     problems.push_back("the indexer failed to take in new records " +
                        std::to_string(index_failures) +

@@ -22,7 +22,7 @@ Reply Asset(const StaticAssets& assets, const RequestView& request) {
 void AddWebRoutes(RouteTable& table) {
   const StaticAssets& assets = table.assets();
   auto paths = assets.Paths();
-  if (assets.Find("/") != nullptr) paths.push_back("/");
+  if (assets.Find("/") != nullptr) paths.emplace_back("/");
   for (const auto& path : paths) {
     table.AddInline("GET", path, [&assets](const RequestView& r) { return Asset(assets, r); });
   }

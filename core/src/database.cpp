@@ -71,7 +71,7 @@ Status StatusFromCurrentException(const std::string& context) {
     return Status(StatusCode::kAlreadyExists, context + ": it exists already");
   } catch (const pqxx::data_exception& e) {
     logged("data", e);
-    const std::string state = e.sqlstate();
+    const std::string& state = e.sqlstate();
     if (state == "22021") {
       return InvalidArgument(context + ": a value is not valid UTF-8 text");
     }

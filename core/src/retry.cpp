@@ -1,11 +1,10 @@
 #include "octohub/core/retry.h"
 
-#include <time.h>
-
 #include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstdint>
+#include <ctime>
 #include <string>
 
 namespace octohub {

@@ -4,7 +4,7 @@
 #include <grp.h>
 #include <libpq-fe.h>
 #include <netinet/in.h>
-#include <signal.h>
+#include <signal.h>  // NOLINT(modernize-deprecated-headers): POSIX kill
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -350,7 +350,7 @@ Result<std::unique_ptr<EmbeddedPostgres>> EmbeddedPostgres::Start(
         .run_as = *user,
         .output_path = log_file};
     for (const auto& [key, value] : options.settings) {
-      spawn.argv.push_back("-c");
+      spawn.argv.emplace_back("-c");
       spawn.argv.push_back(key + "=" + value);
     }
     if (options.stop_with_parent) spawn.parent_death_signal = SIGINT;

@@ -1,7 +1,7 @@
 #include "index_replication.h"
 
 #include <netdb.h>
-#include <signal.h>
+#include <signal.h>  // NOLINT(modernize-deprecated-headers): POSIX kill
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -90,7 +90,7 @@ Result<std::string> FindProgram(const std::string& name, const std::string& pack
 
 SupervisedChild::SupervisedChild(std::string name, std::vector<std::string> argv, fs::path log)
     : name_(std::move(name)), argv_(std::move(argv)), log_(std::move(log)) {
-  thread_ = std::jthread([this](std::stop_token stop) { Supervise(stop); });
+  thread_ = std::jthread([this](const std::stop_token& stop) { Supervise(stop); });
 }
 
 SupervisedChild::~SupervisedChild() {
@@ -98,7 +98,7 @@ SupervisedChild::~SupervisedChild() {
   if (thread_.joinable()) thread_.join();
 }
 
-void SupervisedChild::Supervise(std::stop_token stop) {
+void SupervisedChild::Supervise(const std::stop_token& stop) {
   using namespace std::chrono_literals;
   while (!stop.stop_requested()) {
     // Spawned from this thread: the death signal fires when it ends, i.e. with us.

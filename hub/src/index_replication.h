@@ -51,7 +51,7 @@ class SupervisedChild {
   SupervisedChild& operator=(const SupervisedChild&) = delete;
 
  private:
-  void Supervise(std::stop_token stop);
+  void Supervise(const std::stop_token& stop);
 
   const std::string name_;
   const std::vector<std::string> argv_;

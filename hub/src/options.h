@@ -20,7 +20,7 @@ struct GlobalOptions {
   // serve
   std::string listen = "127.0.0.1:8080";
   std::vector<std::string> roles = {"api", "ingest", "index", "forward"};
-  std::size_t max_body = 8 * 1024 * 1024;
+  std::size_t max_body = std::size_t{8} * 1024 * 1024;
   std::size_t max_page_bytes = std::size_t{256} * 1024 * 1024;  // a source's page, decompressed
   int http_threads = 2;
   int workers = 4;
@@ -30,7 +30,7 @@ struct GlobalOptions {
   std::string replication_listen;  // index role: serve copies of the index here (host:port)
   std::string index_replica_of;    // api role: keep a copy of this writer's index (host:port)
   int replication_interval = 1;    // seconds between a replica's updates
-  std::size_t max_header = 64 * 1024;
+  std::size_t max_header = std::size_t{64} * 1024;
   double header_timeout = 10;      // seconds
   double body_timeout = 60;        // seconds
   double keepalive_timeout = 75;   // seconds

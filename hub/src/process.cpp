@@ -3,7 +3,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <pwd.h>
-#include <signal.h>
+#include <signal.h>  // NOLINT(modernize-deprecated-headers): POSIX kill/sigprocmask
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>

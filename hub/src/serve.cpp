@@ -1,5 +1,5 @@
 #include <pthread.h>
-#include <signal.h>
+#include <signal.h>  // NOLINT(modernize-deprecated-headers): POSIX kill/sigwait/pthread_sigmask
 #include <unistd.h>
 
 #include <cerrno>
@@ -26,7 +26,7 @@ namespace {
 
 // Takes queued runs one at a time; woken by NOTIFY when a run is queued, else polls.
 void IngestLoop(const Database& db, Metrics& metrics, int number, std::chrono::seconds lease,
-                std::size_t max_page_bytes, std::stop_token stop) {
+                std::size_t max_page_bytes, const std::stop_token& stop) {
   ingest::IngestWorker worker(db, ingest::MakeCurlFetcher({.max_body_bytes = max_page_bytes}),
                               WorkerId("ingest-" + std::to_string(number)), {}, &metrics, lease);
   ingest::RunQueue queue(db);
@@ -200,7 +200,8 @@ int RunServe(const GlobalOptions& options, const ServeReadyHook& on_ready) {
     InstallNetworkGuard(std::move(guard));
   }
   std::jthread index_thread;
-  if (follower) index_thread = std::jthread([&](std::stop_token stop) { follower->Run(stop); });
+  if (follower)
+    index_thread = std::jthread([&](const std::stop_token& stop) { follower->Run(stop); });
   // Runs of different sources go in parallel, one per worker; one source never overlaps
   // itself (one active run per source, claimed with a lease).
   std::vector<std::jthread> ingest_threads;
@@ -212,7 +213,7 @@ int RunServe(const GlobalOptions& options, const ServeReadyHook& on_ready) {
     }
     const std::chrono::seconds lease(options.lease_seconds);
     for (int i = 1; i <= options.ingest_workers; ++i) {
-      ingest_threads.emplace_back([&db, &metrics, i, lease, &options](std::stop_token stop) {
+      ingest_threads.emplace_back([&db, &metrics, i, lease, &options](const std::stop_token& stop) {
         IngestLoop(db, metrics, i, lease, options.max_page_bytes, stop);
       });
     }
@@ -223,7 +224,7 @@ int RunServe(const GlobalOptions& options, const ServeReadyHook& on_ready) {
     forward_options.owner = WorkerId("forward");
     forward_options.is_dead_owner = IsDeadLocalWorker;
     forward_options.lease_s = options.lease_seconds;
-    forward_thread = std::jthread([&db, &metrics, forward_options](std::stop_token stop) {
+    forward_thread = std::jthread([&db, &metrics, forward_options](const std::stop_token& stop) {
       forward::Forwarder(db, &metrics, forward_options).Run(stop);
     });
   }

@@ -157,7 +157,7 @@ struct IndexFollower::State {
 };
 
 IndexFollower::IndexFollower(const Database& db, fs::path index_dir, FollowerOptions options)
-    : state_(new State{db, std::move(index_dir), options, {}, nullptr, {}}) {
+    : state_(new State{db, std::move(index_dir), std::move(options), {}, nullptr, {}}) {
   if (Metrics* metrics = state_->options.metrics) {
     metrics->Declare("octohub_index_errors_total", Metrics::Type::kCounter,
                      "catch-ups of the index that failed (each is retried)");
@@ -225,7 +225,7 @@ Result<std::int64_t> IndexFollower::CatchUp(std::stop_token stop) {
   });
 }
 
-void IndexFollower::Run(std::stop_token stop) {
+void IndexFollower::Run(const std::stop_token& stop) {
   auto& s = *state_;
   const auto slice = std::chrono::milliseconds(200);
   auto backoff = std::chrono::milliseconds(500);

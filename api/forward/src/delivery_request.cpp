@@ -15,13 +15,13 @@ Result<DeliveryRequest> BuildDeliveryRequest(const TargetSpec& spec, std::int64_
                                              std::string_view body) {
   DeliveryRequest out;
   out.url = spec.url;
-  out.headers.push_back("Expect:");  // no 100-continue round trip before the body
+  out.headers.emplace_back("Expect:");  // no 100-continue round trip before the body
   bool typed = false;
   for (const auto& [name, value] : spec.headers) {
     out.headers.push_back(name + ": " + value);
     typed = typed || strcasecmp(name.c_str(), "content-type") == 0;
   }
-  if (!typed) out.headers.push_back("Content-Type: application/json");
+  if (!typed) out.headers.emplace_back("Content-Type: application/json");
   out.headers.push_back("Idempotency-Key: " + std::to_string(delivery_id));
   if (!spec.secret.value.empty() || !spec.secret.env.empty()) {
     auto secret = RevealSecret(spec.secret, "/secret");

@@ -36,7 +36,7 @@ constexpr std::chrono::milliseconds kIdleRound{20};
 constexpr std::chrono::seconds kTargetsRefresh{2};
 constexpr std::chrono::seconds kDrainLimit{3};
 // Bodies held by one forwarder (claimed, queued or in flight), roughly.
-constexpr std::int64_t kHeldBytes = 64 * 1024 * 1024;
+constexpr std::int64_t kHeldBytes = std::int64_t{64} * 1024 * 1024;
 
 // Text PostgreSQL accepts: valid UTF-8 without NUL.
 std::string Excerpt(std::string text) {
@@ -349,7 +349,7 @@ struct Forwarder::Impl {
   }
 
   // Sends until stop, then finishes what is in flight for a moment.
-  void Send(std::stop_token stop) {
+  void Send(const std::stop_token& stop) {
     while (!stop.stop_requested()) {
       TakeOver();
       Dispatch();
@@ -447,7 +447,7 @@ struct Forwarder::Impl {
   }
 
   // One connected session, until stop; throws when PostgreSQL fails.
-  void Keep(pqxx::connection& c, std::stop_token stop) {
+  void Keep(pqxx::connection& c, const std::stop_token& stop) {
     bool notified = true;
     ChannelWakeup wakeup(c, kDeliveriesChannel, notified);
     PublishTargets();
@@ -487,7 +487,7 @@ struct Forwarder::Impl {
   }
 
   // Until stop; then records the last outcomes and lets go of every other lease it holds.
-  void Bookkeep(std::stop_token stop, const std::function<bool()>& sender_done) {
+  void Bookkeep(const std::stop_token& stop, const std::function<bool()>& sender_done) {
     auto backoff = std::chrono::milliseconds(500);
     while (!stop.stop_requested()) {
       auto connection = db.Connect();
@@ -525,7 +525,7 @@ Forwarder::Forwarder(const Database& db, Metrics* metrics, ForwarderOptions opti
 
 Forwarder::~Forwarder() = default;
 
-void Forwarder::Run(std::stop_token stop) {
+void Forwarder::Run(const std::stop_token& stop) {
   auto& s = *impl_;
   if (s.options.is_dead_owner) {
     auto expired = s.outbox.ExpireLeasesOf(s.options.is_dead_owner);
@@ -537,7 +537,7 @@ void Forwarder::Run(std::stop_token stop) {
   }
   std::atomic<bool> sent_all{false};
   std::jthread bookkeeper(
-      [&](std::stop_token own) { s.Bookkeep(own, [&] { return sent_all.load(); }); });
+      [&](const std::stop_token& own) { s.Bookkeep(own, [&] { return sent_all.load(); }); });
   s.Send(stop);
   sent_all = true;
   bookkeeper.request_stop();

@@ -13,7 +13,7 @@ namespace octohub::http {
 // a background thread (every 20 ms, or sooner past 64 kB) instead of one write per request.
 class AccessLog {
  public:
-  AccessLog() : thread_([this](std::stop_token stop) { Run(stop); }) {}
+  AccessLog() : thread_([this](const std::stop_token& stop) { Run(stop); }) {}
   ~AccessLog() {
     thread_.request_stop();
     thread_.join();
@@ -42,9 +42,9 @@ class AccessLog {
   }
 
  private:
-  static constexpr std::size_t kFlushBytes = 64 * 1024;
+  static constexpr std::size_t kFlushBytes = std::size_t{64} * 1024;
 
-  void Run(std::stop_token stop) {
+  void Run(const std::stop_token& stop) {
     while (!stop.stop_requested()) {
       {
         std::unique_lock lock(mutex_);

@@ -84,7 +84,7 @@ void Send(Http::ResponseWriter& writer, const Reply& reply, bool keep_alive) {
       [weak](ssize_t) {
         if (auto peer = weak.lock()) ::shutdown(peer->fd(), SHUT_WR);
       },
-      [weak](std::exception_ptr) {
+      [weak](const std::exception_ptr&) {
         if (auto peer = weak.lock()) ::shutdown(peer->fd(), SHUT_RDWR);
       });
 }

@@ -34,7 +34,7 @@ constexpr std::size_t kSizeLine = 10;  // 8 hex digits, CRLF
 
 void ChunkedBody::Reset() {
   gathered_.clear();
-  gathered_.reserve(options_.chunk_bytes + 16 * 1024);
+  gathered_.reserve(options_.chunk_bytes + std::size_t{16} * 1024);
   gathered_.append(kSizeLine, ' ');
 }
 
@@ -101,7 +101,7 @@ bool ChunkedBody::SendChunk(std::string framed) {
             state->last_progress = std::chrono::steady_clock::now();
             state->changed.notify_all();
           },
-          [state](std::exception_ptr) {
+          [state](const std::exception_ptr&) {
             std::lock_guard lock(state->mutex);
             --state->count;
             state->failed = true;

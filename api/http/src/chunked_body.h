@@ -24,7 +24,7 @@ namespace octohub::http {
 struct ChunkedBodyOptions {
   // Chunks stay below glibc's mmap threshold (128 KiB), so their buffers are reused from the
   // heap instead of being mapped and faulted in afresh each time.
-  std::size_t chunk_bytes = 96 * 1024;     // a chunk goes out once this much is gathered
+  std::size_t chunk_bytes = std::size_t{96} * 1024;  // a chunk goes out once this much is gathered
   int max_in_flight = 8;                   // chunks handed to the connection, not yet written
   std::chrono::seconds stall_timeout{60};  // no progress for this long: give up on the client
 };

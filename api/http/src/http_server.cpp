@@ -226,7 +226,7 @@ struct HttpServer::Impl {
       std::lock_guard lock(mutex);
       ++in_flight;
     }
-    std::thread([this, writer = std::move(writer), view, route, reply, keep_alive,
+    std::thread([this, writer = std::move(writer), view, route, reply = Reply(reply), keep_alive,
                  start]() mutable {
       {
         // The writer and the reply (which holds the producer) end before the server may:
@@ -272,7 +272,7 @@ struct HttpServer::Impl {
   }
 
   void Record(const RequestView& view, const std::string& route, int status,
-              std::chrono::steady_clock::time_point start, boost::json::object extra) {
+              std::chrono::steady_clock::time_point start, const boost::json::object& extra) {
     const double ms =
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
     if (options.metrics != nullptr) {

@@ -167,7 +167,7 @@ class PistacheHandler : public Http::Handler {
     for (const auto& [name, value] : SecurityHeaders(reply))
       headers.add(std::make_shared<NamedHeader>(name, value));
     writer.send(static_cast<Http::Code>(status), reply.body)
-        .then(close, [weak](std::exception_ptr) {
+        .then(close, [weak](const std::exception_ptr&) {
           if (auto p = weak.lock()) ::shutdown(p->fd(), SHUT_RDWR);
         });
   }

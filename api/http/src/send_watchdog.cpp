@@ -14,7 +14,7 @@ namespace octohub::http {
 
 SendWatchdog::SendWatchdog(std::chrono::milliseconds timeout) : timeout_(timeout) {
   if (timeout_.count() <= 0) return;
-  thread_ = std::jthread([this](std::stop_token stop) {
+  thread_ = std::jthread([this](const std::stop_token& stop) {
     std::mutex sleep_mutex;
     std::condition_variable_any sleep;
     const auto period = std::max(timeout_ / 4, std::chrono::milliseconds(50));

@@ -52,7 +52,7 @@ class IndexFollower {
 
   // Catches up whenever ingest notifies (LISTEN) or the poll interval passes, until stop.
   // Errors (PostgreSQL down, say) are logged and retried; the index is committed on return.
-  void Run(std::stop_token stop);
+  void Run(const std::stop_token& stop);
 
   std::int64_t checkpoint() const;
   std::int64_t document_count() const;

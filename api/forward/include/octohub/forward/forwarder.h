@@ -40,7 +40,7 @@ class Forwarder {
 
   // Until stop: then finishes what is in flight (a few seconds at most), records it, and
   // releases the leases of everything else it holds. Errors are logged and retried.
-  void Run(std::stop_token stop);
+  void Run(const std::stop_token& stop);
 
  private:
   struct Impl;

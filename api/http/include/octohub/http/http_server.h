@@ -20,8 +20,9 @@ struct HttpServerOptions {
   std::string listen = "127.0.0.1:8080";  // host:port; port 0 picks a free one
   int reactor_threads = 2;
   int worker_threads = 4;
-  std::size_t max_body_bytes = 8 * 1024 * 1024;  // larger: 413, answered once headers arrive
-  std::size_t max_header_bytes = 64 * 1024;      // request line and headers; larger: 431
+  // Larger: 413, answered once headers arrive.
+  std::size_t max_body_bytes = std::size_t{8} * 1024 * 1024;
+  std::size_t max_header_bytes = std::size_t{64} * 1024;  // request line and headers; larger: 431
   // A request's headers must arrive within header_timeout and its body within body_timeout
   // (408 otherwise); an idle keep-alive connection is closed after keepalive_timeout.
   std::chrono::milliseconds header_timeout{10'000};
