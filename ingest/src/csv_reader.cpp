@@ -83,6 +83,7 @@ Result<CsvAsJson> CsvToJsonArray(std::string_view text) {
     }
   }
   std::vector<std::string> keys;  // each name as a JSON string, ready to be written
+  keys.reserve(header.size());
   for (const auto& name : header) keys.push_back(boost::json::serialize(boost::json::string(name)));
 
   CsvAsJson out;

@@ -43,7 +43,7 @@ std::string Trim(std::string_view text) {
 
 class CurlFetcher final : public HttpFetcher {
  public:
-  explicit CurlFetcher(const CurlFetcherOptions& options) : options_(options) {
+  explicit CurlFetcher(CurlFetcherOptions options) : options_(std::move(options)) {
     InitCurlOnce();
     handle_ = curl_easy_init();
   }

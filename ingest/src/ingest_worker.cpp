@@ -88,7 +88,7 @@ Result<std::optional<Run>> IngestWorker::RunNextQueued(std::stop_token stop) {
       });
   if (!claimed.ok()) return claimed.status();
   if (*claimed == 0) return std::optional<Run>();
-  auto run = Execute(*claimed, stop);
+  auto run = Execute(*claimed, std::move(stop));
   if (!run.ok()) return run.status();
   return std::optional<Run>(*run);
 }
@@ -102,7 +102,7 @@ Result<std::optional<Run>> IngestWorker::RunIfQueued(std::int64_t run_id, std::s
   });
   if (!claimed.ok()) return claimed.status();
   if (!*claimed) return std::optional<Run>();
-  auto run = Execute(run_id, stop);
+  auto run = Execute(run_id, std::move(stop));
   if (!run.ok()) return run.status();
   return std::optional<Run>(*run);
 }
@@ -125,7 +125,7 @@ Result<Run> IngestWorker::Execute(std::int64_t run_id, std::stop_token stop) {
     log::Info("run.started", {{"run", run_id}, {"source", source}, {"worker", worker_id_}});
     harvest = std::make_unique<Harvest>(
         HarvestContext{db_, *fetcher_, worker_id_, retry_, lease_, random_}, c, run_id, source,
-        stop);
+        std::move(stop));
     outcome = harvest->Run();
   } catch (...) {
     outcome = StatusFromCurrentException("run " + std::to_string(run_id));

@@ -53,10 +53,10 @@ std::string TokenRequestBody(const OAuth2Spec& spec, const Credentials::OAuth2Se
   return body;
 }
 
-OAuth2Client::OAuth2Client(const OAuth2Spec& spec, Credentials::OAuth2Secrets secrets,
+OAuth2Client::OAuth2Client(OAuth2Spec spec, Credentials::OAuth2Secrets secrets,
                            std::function<Result<HttpResponse>(const HttpRequest&)> send,
                            std::function<void(const std::string&)> on_token)
-    : spec_(spec),
+    : spec_(std::move(spec)),
       secrets_(std::move(secrets)),
       send_(std::move(send)),
       on_token_(std::move(on_token)) {}

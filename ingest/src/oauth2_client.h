@@ -21,7 +21,7 @@ class OAuth2Client {
   using Clock = std::chrono::steady_clock;
   // send: how a request reaches the token endpoint (the run's retrying fetch). Every token
   // received is handed to on_token, so that it can be hidden in what the run reports.
-  OAuth2Client(const OAuth2Spec& spec, Credentials::OAuth2Secrets secrets,
+  OAuth2Client(OAuth2Spec spec, Credentials::OAuth2Secrets secrets,
                std::function<Result<HttpResponse>(const HttpRequest&)> send,
                std::function<void(const std::string&)> on_token);
 

@@ -61,8 +61,8 @@ Result<json::object> PreviewSource(const Database& db, const SourceSpec& source,
     parent_id = parent->id;
     answer["parent"] = {{"source", spec.for_each->source}, {"id", parent->id}};
   }
-  auto client =
-      SourceClient::Open(spec, fetcher, kPreviewRetry, stop, {}, {{"preview", spec.name}});
+  auto client = SourceClient::Open(spec, fetcher, kPreviewRetry, std::move(stop), {},
+                                   {{"preview", spec.name}});
   if (!client.ok()) return client.status();
   auto extractor = PageExtractor::ForSpec(spec);
   if (!extractor.ok()) return extractor.status();

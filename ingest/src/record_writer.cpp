@@ -163,9 +163,10 @@ Result<WriteCounts> StoreRecords(const Database& db, const std::string& source,
   std::vector<ExtractedRecord> page;
   page.reserve(records.size());
   std::unordered_set<std::string_view> seen;
-  for (auto it = records.rbegin(); it != records.rend(); ++it) {  // the last of an id wins
-    if (!seen.insert(it->id).second) continue;
-    page.push_back(ExtractedRecord{it->id, it->json, ContentHash(it->json)});
+  for (std::size_t i = records.size(); i-- > 0;) {  // the last of an id wins
+    const RecordToStore& record = records[i];
+    if (!seen.insert(record.id).second) continue;
+    page.push_back(ExtractedRecord{record.id, record.json, ContentHash(record.json)});
   }
   return WithConnection(db, "storing records", [&](pqxx::connection& c) -> Result<WriteCounts> {
     pqxx::work tx(c);

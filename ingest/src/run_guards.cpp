@@ -67,7 +67,8 @@ std::optional<RunWarning> MassDelete(std::int64_t unseen, std::int64_t stored, d
   if (stored == 0 || static_cast<double>(unseen) <= max_ratio * static_cast<double>(stored)) {
     return std::nullopt;
   }
-  const long percent = std::lround(100.0 * static_cast<double>(unseen) / stored);
+  const long percent =
+      std::lround(100.0 * static_cast<double>(unseen) / static_cast<double>(stored));
   return RunWarning{
       "mass_delete",
       "the full pass did not see " + std::to_string(unseen) + " of the " + Records(stored) +

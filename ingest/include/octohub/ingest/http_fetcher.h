@@ -53,7 +53,7 @@ class HttpFetcher {
 
 struct CurlFetcherOptions {
   std::string user_agent = "octohub/0.1";
-  size_t max_body_bytes = 256 * 1024 * 1024;
+  size_t max_body_bytes = size_t{256} * 1024 * 1024;
   long max_redirects = 10;
 };
 
