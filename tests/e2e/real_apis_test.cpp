@@ -202,6 +202,22 @@ TEST_CASE(
   CHECK(record.json().at("parent") ==
         json::value{{"source", api->name()}, {"id", some_id.substr(0, some_id.find('/'))}});
 
+  auto exported = hub.Call("GET", "/api/v1/export?format=ndjson&source=" + child_name);
+  INFO(exported.body.substr(0, 300));
+  REQUIRE(exported.status == 200);
+  std::size_t rows = 0;
+  for (std::size_t at = 0, end; (end = exported.body.find('\n', at)) != std::string::npos;
+       at = end + 1) {
+    const json::value row = json::parse(exported.body.substr(at, end - at));
+    const std::string id(row.at("id").as_string());
+    CHECK(row.at("parent") ==
+          json::value{{"source", api->name()}, {"id", id.substr(0, id.find('/'))}});
+    ++rows;
+  }
+  CHECK(rows == api->ExpectedIds().size());
+  auto csv = hub.Call("GET", "/api/v1/export?format=csv&source=" + child_name);
+  CHECK(csv.body.starts_with("source,id,updated_at,parent_source,parent_id,"));
+
   auto refused = hub.Call("DELETE", "/api/v1/sources/" + api->name());
   CHECK(refused.status == 409);
   CHECK_THAT(refused.body, Catch::Contains(child_name));

@@ -113,7 +113,7 @@ TEST_CASE("CSV columns are the union of the sources' fields, each name once", "[
 TEST_CASE("a CSV row puts each value under its column and leaves the others empty", "[unit]") {
   std::string out;
   AppendCsvHeader(out, {"title", "state", "size"});
-  AppendCsvRow(out, {"s", "1", "2024-05-01T00:00:00.000Z", R"({"t":"a,b"})"}, 3, {0, 2},
+  AppendCsvRow(out, {"s", "1", "2024-05-01T00:00:00.000Z", R"({"t":"a,b"})"}, false, 3, {0, 2},
                {{FieldValue::Kind::kString, "a,b"}, {FieldValue::Kind::kNumber, "7"}},
                CsvFormulas::kDefuse);
   CHECK(out ==
@@ -172,4 +172,20 @@ TEST_CASE("since takes ISO 8601 dates and times, as UTC unless an offset is give
     INFO(bad);
     CHECK(!NormalizeTimestamp(bad));
   }
+}
+
+TEST_CASE("a child source's record names its parent in JSON rows and CSV columns", "[unit]") {
+  std::string json_row;
+  AppendJsonRow(json_row, {"issues", "r1/7", "2024-05-01T00:00:00.000Z", "{}", "repos", "r1"}, {},
+                {});
+  CHECK(json_row == R"({"source":"issues","id":"r1/7","updated_at":"2024-05-01T00:00:00.000Z",)"
+                    R"("parent":{"source":"repos","id":"r1"},"fields":{},"data":{}})");
+  std::string csv;
+  AppendCsvHeader(csv, {}, true);
+  AppendCsvRow(csv, {"issues", "r1/7", "2024-05-01T00:00:00.000Z", "{}", "repos", "r1"}, true, 0,
+               {}, {}, CsvFormulas::kDefuse);
+  CHECK(csv ==
+        "source,id,updated_at,parent_source,parent_id,data\r\n"
+        "issues,r1/7,2024-05-01T00:00:00.000Z,repos,r1,{}\r\n");
+  CHECK(LayOutColumns({{"parent_id"}}).columns == std::vector<std::string>{"fields.parent_id"});
 }

@@ -9,7 +9,8 @@
 namespace octohub::exporting {
 namespace {
 
-constexpr std::string_view kFixedColumns[] = {"source", "id", "updated_at", "data"};
+constexpr std::string_view kFixedColumns[] = {"source",        "id",       "updated_at", "data",
+                                              "parent_source", "parent_id"};
 
 bool IsDigits(std::string_view text, std::size_t from, std::size_t count) {
   if (text.size() < from + count) return false;
@@ -190,6 +191,13 @@ void AppendJsonRow(std::string& out, const RowView& row, const std::vector<std::
   AppendJsonString(out, row.id);
   out += ",\"updated_at\":";
   AppendJsonString(out, row.updated_at);
+  if (!row.parent_source.empty()) {
+    out += ",\"parent\":{\"source\":";
+    AppendJsonString(out, row.parent_source);
+    out += ",\"id\":";
+    AppendJsonString(out, row.parent_id);
+    out += '}';
+  }
   out += ",\"fields\":{";
   bool first = true;
   for (std::size_t i = 0; i < names.size() && i < values.size(); ++i) {
@@ -276,8 +284,9 @@ void AppendCsvField(std::string& out, std::string_view text, CsvFormulas formula
   out += '"';
 }
 
-void AppendCsvHeader(std::string& out, const std::vector<std::string>& columns) {
+void AppendCsvHeader(std::string& out, const std::vector<std::string>& columns, bool with_parent) {
   out += "source,id,updated_at";
+  if (with_parent) out += ",parent_source,parent_id";
   for (const auto& column : columns) {
     out += ',';
     AppendCsvField(out, column);
@@ -285,7 +294,7 @@ void AppendCsvHeader(std::string& out, const std::vector<std::string>& columns) 
   out += ",data\r\n";
 }
 
-void AppendCsvRow(std::string& out, const RowView& row, std::size_t column_count,
+void AppendCsvRow(std::string& out, const RowView& row, bool with_parent, std::size_t column_count,
                   const std::vector<std::size_t>& column_of, const std::vector<FieldValue>& values,
                   CsvFormulas formulas) {
   AppendCsvField(out, row.source, formulas);
@@ -293,6 +302,12 @@ void AppendCsvRow(std::string& out, const RowView& row, std::size_t column_count
   AppendCsvField(out, row.id, formulas);
   out += ',';
   AppendCsvField(out, row.updated_at, formulas);
+  if (with_parent) {
+    out += ',';
+    AppendCsvField(out, row.parent_source, formulas);
+    out += ',';
+    AppendCsvField(out, row.parent_id, formulas);
+  }
   // Few columns per row: find each column's value by scanning rather than building a map.
   for (std::size_t column = 0; column < column_count; ++column) {
     out += ',';

@@ -73,6 +73,9 @@ struct RowView {
   std::string_view id;
   std::string_view updated_at;
   std::string_view data;  // JSON on one line (see OneLineJson)
+  // A child source's record: its parent record (empty when the record has none).
+  std::string_view parent_source = {};
+  std::string_view parent_id = {};
 };
 
 // {"source":…,"id":…,"updated_at":…,"fields":{…},"data":…} without a line break; NDJSON
@@ -92,9 +95,12 @@ enum class CsvFormulas { kDefuse, kRaw };
 void AppendCsvField(std::string& out, std::string_view text,
                     CsvFormulas formulas = CsvFormulas::kRaw);
 // "source,id,updated_at,<columns>,data\r\n".
-void AppendCsvHeader(std::string& out, const std::vector<std::string>& columns);
+// with_parent: parent_source and parent_id columns follow updated_at (an export of a child
+// source).
+void AppendCsvHeader(std::string& out, const std::vector<std::string>& columns,
+                     bool with_parent = false);
 // One record; values[f] goes to column column_of[f] of the layout's columns.
-void AppendCsvRow(std::string& out, const RowView& row, std::size_t column_count,
+void AppendCsvRow(std::string& out, const RowView& row, bool with_parent, std::size_t column_count,
                   const std::vector<std::size_t>& column_of, const std::vector<FieldValue>& values,
                   CsvFormulas formulas);
 

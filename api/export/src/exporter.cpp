@@ -14,6 +14,8 @@ namespace {
 
 constexpr const char* kUpdatedAt =
     "to_char(r.updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')";
+// A child record's parent, "" for none (so that COPY's text needs no null marker).
+constexpr const char* kParent = "coalesce(r.parent_source, ''), coalesce(r.parent_id, '')";
 constexpr std::size_t kMatchBatch = 1000;  // (source, id) pairs looked up at once
 
 std::string_view View(const pqxx::field& field) { return {field.c_str(), field.size()}; }
@@ -121,6 +123,7 @@ struct Export::State {
   std::map<std::string, std::size_t, std::less<>> source_index;
   std::vector<FieldExtractor> extractors;
   ColumnLayout layout;
+  bool with_parent = false;  // a child source is exported: CSV gets parent columns
   std::int64_t rows = 0;
   // Reused for every row.
   std::vector<FieldValue> values;
@@ -129,19 +132,22 @@ struct Export::State {
 
   // Formats one record and hands it on; false when out stopped taking.
   bool Emit(BodyWriter& out, std::string_view source, std::string_view id,
-            std::string_view updated_at, std::string_view data) {
+            std::string_view updated_at, std::string_view data, std::string_view parent_source,
+            std::string_view parent_id) {
     auto found = source_index.find(source);
     if (found == source_index.end()) return true;  // a source deleted meanwhile
     const std::size_t s = found->second;
     extractors[s].Extract(data, values);
     line.clear();
     if (request.format == ExportFormat::kCsv) {
-      AppendCsvRow(line, {source, id, updated_at, data}, layout.columns.size(), layout.column_of[s],
-                   values, request.raw_formulas ? CsvFormulas::kRaw : CsvFormulas::kDefuse);
+      AppendCsvRow(line, {source, id, updated_at, data, parent_source, parent_id}, with_parent,
+                   layout.columns.size(), layout.column_of[s], values,
+                   request.raw_formulas ? CsvFormulas::kRaw : CsvFormulas::kDefuse);
     } else {
       const std::string_view one_line = OneLineJson(data, scratch);
       if (request.format == ExportFormat::kJson) line += rows == 0 ? "\n" : ",\n";
-      AppendJsonRow(line, {source, id, updated_at, one_line}, extractors[s].names(), values);
+      AppendJsonRow(line, {source, id, updated_at, one_line, parent_source, parent_id},
+                    extractors[s].names(), values);
       if (request.format == ExportFormat::kNdjson) line += '\n';
     }
     ++rows;
@@ -166,14 +172,14 @@ struct Export::State {
     try {
       pqxx::read_transaction tx(**connection);
       pqxx::stream_from copy(tx, "(SELECT r.source, r.id, " + std::string(kUpdatedAt) +
-                                     ", r.data FROM records r" + Filter(tx) + ")");
+                                     ", r.data, " + kParent + " FROM records r" + Filter(tx) + ")");
       std::string raw;
       std::vector<std::string> columns;
       while (copy.get_raw_line(raw)) {
-        if (!SplitCopyLine(raw, columns) || columns.size() != 4) {
+        if (!SplitCopyLine(raw, columns) || columns.size() != 6) {
           return Internal("export: an unexpected row from PostgreSQL");
         }
-        if (!Emit(out, columns[0], columns[1], columns[2], columns[3])) {
+        if (!Emit(out, columns[0], columns[1], columns[2], columns[3], columns[4], columns[5])) {
           stopped = true;
           // Stop the query now rather than reading the rest of it to the end.
           (*connection)->cancel_query();
@@ -195,8 +201,8 @@ struct Export::State {
     try {
       pqxx::read_transaction tx(**connection);
       const std::string sql =
-          "SELECT r.source, r.id, " + std::string(kUpdatedAt) +
-          ", r.data::text FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS m(source, id, n)"
+          "SELECT r.source, r.id, " + std::string(kUpdatedAt) + ", r.data::text, " + kParent +
+          " FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS m(source, id, n)"
           " JOIN records r ON r.source = m.source AND r.id = m.id" +
           Filter(tx) + " ORDER BY m.n";
       std::vector<std::pair<std::string, std::string>> batch;
@@ -208,7 +214,8 @@ struct Export::State {
             PgTextArray(batch, [](const auto& key) -> const std::string& { return key.second; }));
         batch.clear();
         for (const auto& row : rows) {
-          if (!Emit(out, View(row[0]), View(row[1]), View(row[2]), View(row[3]))) {
+          if (!Emit(out, View(row[0]), View(row[1]), View(row[2]), View(row[3]), View(row[4]),
+                    View(row[5]))) {
             stopped = true;
             return false;
           }
@@ -279,6 +286,7 @@ Result<std::unique_ptr<Export>> Export::Prepare(const Database& db, indexer::Sea
     auto extractor = FieldExtractor::From(spec->index);
     if (!extractor.ok()) return extractor.status().WithContext("source " + name);
     field_names.push_back(extractor->names());
+    state->with_parent = state->with_parent || spec->for_each.has_value();
     state->source_index.emplace(name, state->extractors.size());
     state->extractors.push_back(std::move(*extractor));
   }
@@ -300,7 +308,7 @@ Status Export::Run(BodyWriter& out) {
   std::string preamble;
   if (s.request.format == ExportFormat::kCsv) {
     if (s.request.bom) preamble = "\xEF\xBB\xBF";
-    AppendCsvHeader(preamble, s.layout.columns);
+    AppendCsvHeader(preamble, s.layout.columns, s.with_parent);
   } else if (s.request.format == ExportFormat::kJson) {
     preamble = "[";
   }
