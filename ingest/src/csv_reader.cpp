@@ -1,7 +1,5 @@
 #include "csv_reader.h"
 
-#include <boost/json/serialize.hpp>
-#include <boost/json/string.hpp>
 #include <set>
 #include <vector>
 
@@ -57,6 +55,43 @@ class CsvScanner {
   std::size_t pos_ = 0;
 };
 
+// Appends text as a JSON string literal: quotes, backslashes and control characters escaped,
+// everything else (valid UTF-8, checked before) copied in runs.
+void AppendJsonString(std::string& out, std::string_view text) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  out += '"';
+  std::size_t run = 0;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    if (c >= 0x20 && c != '"' && c != '\\') continue;
+    out.append(text.data() + run, i - run);
+    run = i + 1;
+    switch (c) {
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      default:
+        out += "\\u00";
+        out += kHex[c >> 4];
+        out += kHex[c & 15];
+    }
+  }
+  out.append(text.data() + run, text.size() - run);
+  out += '"';
+}
+
 bool Blank(const std::vector<std::string>& fields) {
   return fields.size() == 1 && fields[0].empty();
 }
@@ -84,7 +119,10 @@ Result<CsvAsJson> CsvToJsonArray(std::string_view text) {
   }
   std::vector<std::string> keys;  // each name as a JSON string, ready to be written
   keys.reserve(header.size());
-  for (const auto& name : header) keys.push_back(boost::json::serialize(boost::json::string(name)));
+  for (const auto& name : header) {
+    keys.emplace_back();
+    AppendJsonString(keys.back(), name);
+  }
 
   CsvAsJson out;
   out.array = "[";
@@ -104,7 +142,7 @@ Result<CsvAsJson> CsvToJsonArray(std::string_view text) {
       if (i > 0) out.array += ',';
       out.array += keys[i];
       out.array += ':';
-      out.array += boost::json::serialize(boost::json::string(fields[i]));
+      AppendJsonString(out.array, fields[i]);
     }
     out.array += '}';
   }

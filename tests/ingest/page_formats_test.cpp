@@ -99,6 +99,14 @@ TEST_CASE("CSV that cannot be read fails the page with the reason", "[unit]") {
   CHECK_THAT(page.status().message(), Catch::Contains(reason));
 }
 
+TEST_CASE("CSV values with quotes, backslashes and control characters become valid JSON",
+          "[unit]") {
+  auto table = CsvToJsonArray("a,b\n\"x\"\"y\\z\",\"t\tab\x01\"\n");
+  REQUIRE(table.ok());
+  CHECK(table->array == R"([{"a":"x\"y\\z","b":"t\tab\u0001"}])");
+  CHECK(json::parse(table->array).at(0).at("b") == "t\tab\x01");
+}
+
 TEST_CASE("CsvToJsonArray counts rows, ragged ones included", "[unit]") {
   auto table = CsvToJsonArray("a,b\n1,2\n3\n4,5,6\n7,8");
   REQUIRE(table.ok());

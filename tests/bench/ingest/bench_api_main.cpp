@@ -1,12 +1,16 @@
 // octohub-bench-api: the data side of tests/bench/ingest/run.sh.
 //   serve  pages of issue-like records on loopback: GET /items?page=N -> {"page":N,"items":[...]},
 //          then {"items":[]} past the end; prints "port N" and serves until SIGINT/SIGTERM.
+//          --format ndjson serves each page as one record a line, --format csv as a header
+//          row and one row a record (each top-level member a column, nested values as their
+//          JSON text); past the end, an empty body or the header alone.
 //   csv    writes the same records as CSV rows "id,data" for PostgreSQL's COPY.
 // Pages are rendered once at start, so serving one is a copy and the API is never the
 // bottleneck of the benchmark.
 #include <pthread.h>
 
 #include <CLI/CLI.hpp>
+#include <boost/json.hpp>
 #include <csignal>
 #include <cstdio>
 #include <fstream>
@@ -25,18 +29,54 @@ struct Options {
   std::string sentences;
   std::string listen = "127.0.0.1:0";
   std::string csv_path;
+  std::string format = "json";
 };
+
+// One record's top-level members as CSV cells (nested values as JSON text), RFC 4180 quoting.
+std::string CsvRow(const boost::json::object& record, bool header) {
+  std::string row;
+  for (const auto& member : record) {
+    if (!row.empty()) row += ',';
+    std::string cell;
+    if (header) {
+      cell = std::string(member.key());
+    } else if (member.value().is_string()) {
+      cell = std::string(member.value().get_string());
+    } else {
+      cell = boost::json::serialize(member.value());
+    }
+    row += '"';
+    for (char c : cell) {
+      if (c == '"') row += '"';
+      row += c;
+    }
+    row += '"';
+  }
+  return row + "\r\n";
+}
+
+std::string CsvHeader(const IssueGenerator& generator) {
+  return CsvRow(boost::json::parse(generator.Record(1)).as_object(), true);
+}
 
 std::vector<std::string> RenderPages(const IssueGenerator& generator, const Options& options) {
   std::vector<std::string> pages;
+  const std::string header = options.format == "csv" ? CsvHeader(generator) : "";
   for (std::int64_t first = 1; first <= options.records; first += options.page_size) {
     const std::int64_t page = static_cast<std::int64_t>(pages.size()) + 1;
-    std::string body = "{\"page\":" + std::to_string(page) + ",\"items\":[";
+    std::string body =
+        options.format == "json" ? "{\"page\":" + std::to_string(page) + ",\"items\":[" : header;
     for (std::int64_t n = first; n < first + options.page_size && n <= options.records; ++n) {
-      if (n != first) body += ',';
-      body += generator.Record(n);
+      if (options.format == "ndjson") {
+        body += generator.Record(n) + "\n";
+      } else if (options.format == "csv") {
+        body += CsvRow(boost::json::parse(generator.Record(n)).as_object(), false);
+      } else {
+        if (n != first) body += ',';
+        body += generator.Record(n);
+      }
     }
-    body += "]}";
+    if (options.format == "json") body += "]}";
     pages.push_back(std::move(body));
   }
   return pages;
@@ -44,7 +84,9 @@ std::vector<std::string> RenderPages(const IssueGenerator& generator, const Opti
 
 int Serve(const IssueGenerator& generator, const Options& options) {
   const std::vector<std::string> pages = RenderPages(generator, options);
-  const std::string empty = "{\"items\":[]}";
+  const std::string empty = options.format == "json"  ? "{\"items\":[]}"
+                            : options.format == "csv" ? CsvHeader(generator)
+                                                      : "";
   auto page_of = [&](const octohub::api::RequestView& request) -> const std::string& {
     for (const auto& [name, value] : request.query) {
       if (name != "page") continue;
@@ -117,6 +159,8 @@ int main(int argc, char** argv) {
   app.add_option("--sentences", options.sentences, "real text, one sentence a line");
   auto* serve = app.add_subcommand("serve", "serve the records as pages over HTTP");
   serve->add_option("--listen", options.listen, "host:port (port 0 picks a free one)");
+  serve->add_option("--format", options.format, "json, ndjson or csv")
+      ->check(CLI::IsMember({"json", "ndjson", "csv"}));
   auto* csv = app.add_subcommand("csv", "write the records as CSV rows id,data");
   csv->add_option("file", options.csv_path, "where to write")->required();
   CLI11_PARSE(app, argc, argv);
