@@ -3,6 +3,8 @@
 #include <set>
 #include <vector>
 
+#include "octohub/core/json_string.h"
+
 namespace octohub::ingest {
 namespace {
 
@@ -54,43 +56,6 @@ class CsvScanner {
   std::string_view text_;
   std::size_t pos_ = 0;
 };
-
-// Appends text as a JSON string literal: quotes, backslashes and control characters escaped,
-// everything else (valid UTF-8, checked before) copied in runs.
-void AppendJsonString(std::string& out, std::string_view text) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  out += '"';
-  std::size_t run = 0;
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    const auto c = static_cast<unsigned char>(text[i]);
-    if (c >= 0x20 && c != '"' && c != '\\') continue;
-    out.append(text.data() + run, i - run);
-    run = i + 1;
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        out += "\\u00";
-        out += kHex[c >> 4];
-        out += kHex[c & 15];
-    }
-  }
-  out.append(text.data() + run, text.size() - run);
-  out += '"';
-}
 
 bool Blank(const std::vector<std::string>& fields) {
   return fields.size() == 1 && fields[0].empty();

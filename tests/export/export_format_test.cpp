@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 
 using namespace octohub::exporting;
+using octohub::AppendJsonString;
 using octohub::IndexSpec;
 
 namespace {

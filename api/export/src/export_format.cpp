@@ -6,6 +6,8 @@
 #include <cstring>
 #include <map>
 
+#include "octohub/core/json_string.h"
+
 namespace octohub::exporting {
 namespace {
 
@@ -127,47 +129,6 @@ ColumnLayout LayOutColumns(const std::vector<std::vector<std::string>>& names_pe
     layout.column_of.push_back(std::move(columns));
   }
   return layout;
-}
-
-void AppendJsonString(std::string& out, std::string_view text) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  out += '"';
-  std::size_t run = 0;  // start of the stretch that needs no escaping
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    const auto c = static_cast<unsigned char>(text[i]);
-    if (c >= 0x20 && c != '"' && c != '\\') continue;
-    out.append(text.data() + run, i - run);
-    run = i + 1;
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      case '\b':
-        out += "\\b";
-        break;
-      case '\f':
-        out += "\\f";
-        break;
-      default:
-        out += "\\u00";
-        out += kHex[c >> 4];
-        out += kHex[c & 15];
-    }
-  }
-  out.append(text.data() + run, text.size() - run);
-  out += '"';
 }
 
 std::string_view OneLineJson(std::string_view data, std::string& scratch) {

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "octohub/core/json_pointer.h"
+#include "octohub/core/json_string.h"
 #include "octohub/core/source_spec.h"
 #include "octohub/core/status.h"
 
@@ -52,16 +53,14 @@ class FieldExtractor {
 
 // The CSV columns of mapped fields across several sources: each source's names in order,
 // sources in the order given, a name that is already a column not repeated. A name that
-// collides with a fixed column (source, id, updated_at, data) becomes "fields.NAME".
+// collides with a fixed column (source, id, updated_at, data, parent_source, parent_id)
+// becomes "fields.NAME".
 // column_of[s][f] is the column of source s's field f.
 struct ColumnLayout {
   std::vector<std::string> columns;
   std::vector<std::vector<std::size_t>> column_of;
 };
 ColumnLayout LayOutColumns(const std::vector<std::vector<std::string>>& names_per_source);
-
-// Appends text as a JSON string literal (quotes included). Valid UTF-8 passes as is.
-void AppendJsonString(std::string& out, std::string_view text);
 
 // A record's data (JSON, as PostgreSQL's json type guarantees) for one line: unchanged
 // unless it holds raw line breaks (pretty-printed JSON), which are taken out by minifying.
