@@ -107,6 +107,17 @@ TEST_CASE("CSV values with quotes, backslashes and control characters become val
   CHECK(json::parse(table->array).at(0).at("b") == "t\tab\x01");
 }
 
+TEST_CASE("CSV quotes count only at the start of a field and CR or LF or CRLF ends a row",
+          "[unit]") {
+  // A quote inside an unquoted field is a character; text after a closing quote is kept;
+  // an empty quoted field is empty; the last row needs no line end, even after a comma.
+  auto table = CsvToJsonArray("a,b,c\rsay \"hi\",\"x\"y,\"\"\n\"\"\"\",\"a,\r\nb\",");
+  REQUIRE(table.ok());
+  CHECK(json::parse(table->array) == json::parse(R"([{"a":"say \"hi\"","b":"xy","c":""},
+                                                     {"a":"\"","b":"a,\r\nb","c":""}])"));
+  CHECK(table->ragged == 0);
+}
+
 TEST_CASE("CsvToJsonArray counts rows, ragged ones included", "[unit]") {
   auto table = CsvToJsonArray("a,b\n1,2\n3\n4,5,6\n7,8");
   REQUIRE(table.ok());

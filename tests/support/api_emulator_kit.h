@@ -101,6 +101,13 @@ std::string WithQuery(const std::string& url,
                       const std::vector<std::pair<std::string, std::string>>& params);
 std::string Base64(std::string_view bytes);
 std::optional<std::string> FromBase64(std::string_view text);
+// Opaque page tokens for URLs: base64url without padding, so no character needs escaping.
+std::string UrlToken(std::string_view text);
+std::optional<std::string> FromUrlToken(std::string token);
+// A position carried in a token, accepted only if the token is exactly one this server made.
+std::optional<std::int64_t> PositionIn(const std::string& token, const std::string& prefix,
+                                       std::int64_t limit);
+std::vector<std::string> SplitCommas(std::string_view text);
 std::string Padded(std::int64_t number, int width);  // zero-padded decimal
 std::string Rfc3339(std::int64_t epoch_seconds);
 std::string Uuid(int number, int salt);  // a stable version-4-shaped UUID

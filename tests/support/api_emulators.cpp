@@ -265,6 +265,42 @@ std::optional<std::string> FromBase64(std::string_view text) {
   return out;
 }
 
+std::vector<std::string> SplitCommas(std::string_view text) {
+  std::vector<std::string> parts;
+  while (!text.empty()) {
+    const size_t comma = text.find(',');
+    parts.emplace_back(text.substr(0, comma));
+    text = comma == std::string_view::npos ? std::string_view() : text.substr(comma + 1);
+  }
+  return parts;
+}
+
+std::string UrlToken(std::string_view text) {
+  std::string token = Base64(text);
+  while (!token.empty() && token.back() == '=') token.pop_back();
+  std::replace(token.begin(), token.end(), '+', '-');
+  std::replace(token.begin(), token.end(), '/', '_');
+  return token;
+}
+
+std::optional<std::string> FromUrlToken(std::string token) {
+  std::replace(token.begin(), token.end(), '-', '+');
+  std::replace(token.begin(), token.end(), '_', '/');
+  return FromBase64(token);
+}
+
+std::optional<std::int64_t> PositionIn(const std::string& token, const std::string& prefix,
+                                       std::int64_t limit) {
+  auto text = FromUrlToken(token);
+  if (!text || text->rfind(prefix, 0) != 0) return std::nullopt;
+  auto position = ParseInteger(text->substr(prefix.size()));
+  if (!position || *position < 0 || *position > limit ||
+      UrlToken(prefix + std::to_string(*position)) != token) {
+    return std::nullopt;
+  }
+  return position;
+}
+
 std::string Padded(std::int64_t number, int width) {
   std::string digits = std::to_string(number);
   if (digits.size() < static_cast<size_t>(width)) digits.insert(0, width - digits.size(), '0');
