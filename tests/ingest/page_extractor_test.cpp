@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "octohub/core/content_hash.h"
+#include "page_test_helpers.h"
 
 namespace octohub::ingest {
 namespace {
@@ -15,25 +16,6 @@ SourceSpec Spec(std::string records, std::optional<std::string> id = "/id") {
   spec.records = std::move(records);
   spec.id = std::move(id);
   return spec;
-}
-
-Result<ExtractedPage> Extract(const SourceSpec& spec, std::string_view body) {
-  auto extractor = PageExtractor::ForSpec(spec);
-  REQUIRE(extractor.ok());
-  return extractor->Extract(body);
-}
-
-ExtractedPage ExtractOk(const SourceSpec& spec, std::string_view body) {
-  auto page = Extract(spec, body);
-  INFO(page.status().ToString());
-  REQUIRE(page.ok());
-  return std::move(page).value();
-}
-
-std::vector<std::string> Ids(const ExtractedPage& page) {
-  std::vector<std::string> out;
-  for (const auto& record : page.records) out.push_back(record.id);
-  return out;
 }
 
 using Strings = std::vector<std::string>;

@@ -8,40 +8,12 @@
 
 #include "csv_reader.h"
 #include "page_extractor.h"
+#include "page_test_helpers.h"
 
 namespace octohub::ingest {
 namespace {
 namespace json = boost::json;
 using Strings = std::vector<std::string>;
-
-SourceSpec SpecFrom(std::string_view text) {
-  json::object document = json::parse(text).as_object();
-  document["name"] = "s";
-  document["url"] = "http://h/api";
-  auto spec = ParseSourceSpec(document);
-  INFO(spec.status().ToString());
-  REQUIRE(spec.ok());
-  return std::move(spec).value();
-}
-
-Result<ExtractedPage> Extract(const SourceSpec& spec, std::string_view body) {
-  auto extractor = PageExtractor::ForSpec(spec);
-  REQUIRE(extractor.ok());
-  return extractor->Extract(body);
-}
-
-ExtractedPage ExtractOk(const SourceSpec& spec, std::string_view body) {
-  auto page = Extract(spec, body);
-  INFO(page.status().ToString());
-  REQUIRE(page.ok());
-  return std::move(page).value();
-}
-
-Strings Ids(const ExtractedPage& page) {
-  Strings out;
-  for (const auto& record : page.records) out.push_back(record.id);
-  return out;
-}
 
 TEST_CASE("NDJSON: each non-empty line is a record, lines that are not objects are skipped",
           "[unit]") {

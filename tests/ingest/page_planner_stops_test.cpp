@@ -9,20 +9,11 @@
 #include <vector>
 
 #include "page_planner.h"
+#include "page_test_helpers.h"
 
 namespace octohub::ingest {
 namespace {
 namespace json = boost::json;
-
-SourceSpec SpecFrom(std::string_view text) {
-  json::object document = json::parse(text).as_object();
-  document["name"] = "s";
-  if (!document.contains("url")) document["url"] = "http://h/api";
-  auto spec = ParseSourceSpec(document);
-  INFO(spec.status().ToString());
-  REQUIRE(spec.ok());
-  return std::move(spec).value();
-}
 
 // A page of `size` records, their ids unlike any other page's.
 ExtractedPage Page(std::int64_t size) {
@@ -48,13 +39,6 @@ HttpResponse Headers(std::vector<std::pair<std::string, std::string>> headers = 
   response.status = 200;
   response.headers = std::move(headers);
   return response;
-}
-
-std::optional<std::string> Param(const std::string& url, std::string_view key) {
-  boost::urls::url_view view = boost::urls::parse_uri(url).value();
-  auto it = view.params().find(key);
-  if (it == view.params().end()) return std::nullopt;
-  return std::string((*it).value);
 }
 
 TEST_CASE("offset paging continues after the records a capped page held, as Jira needs", "[unit]") {

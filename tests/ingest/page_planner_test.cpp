@@ -7,21 +7,12 @@
 #include <string>
 #include <vector>
 
+#include "page_test_helpers.h"
+
 namespace octohub::ingest {
 namespace {
 
 using Strings = std::vector<std::string>;
-
-// A source from JSON text; name and url default to a fixed test source.
-SourceSpec SpecFrom(std::string_view text) {
-  boost::json::object document = boost::json::parse(text).as_object();
-  if (!document.contains("name")) document["name"] = "s";
-  if (!document.contains("url")) document["url"] = "http://h/api";
-  auto spec = ParseSourceSpec(document);
-  INFO(spec.status().ToString());
-  REQUIRE(spec.ok());
-  return std::move(spec).value();
-}
 
 ExtractedPage Page(std::int64_t size, std::optional<std::string> next_cursor = std::nullopt,
                    std::optional<std::string> next_url = std::nullopt) {
@@ -64,14 +55,6 @@ Strings Plan(PagePlanner& planner, const std::vector<ExtractedPage>& pages) {
 Strings Plan(const SourceSpec& spec, const std::vector<ExtractedPage>& pages) {
   PagePlanner planner(spec, spec.query, std::nullopt);
   return Plan(planner, pages);
-}
-
-// The decoded value of a query parameter of `url`, if present.
-std::optional<std::string> Param(const std::string& url, std::string_view key) {
-  boost::urls::url_view view = boost::urls::parse_uri(url).value();
-  auto it = view.params().find(key);
-  if (it == view.params().end()) return std::nullopt;
-  return std::string((*it).value);
 }
 
 TEST_CASE("Without pagination only one page is fetched", "[unit]") {
