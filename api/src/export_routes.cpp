@@ -1,6 +1,5 @@
 // GET /api/v1/export (admin): parameters are checked and the export prepared on a worker;
 // the body is streamed afterwards by the HTTP layer. At most max_exports run at once.
-#include <atomic>
 #include <ctime>
 
 #include "octohub/export/export.h"
@@ -13,24 +12,6 @@ using exporting::Export;
 using exporting::ExportExtension;
 using exporting::ExportFormat;
 using exporting::ParseExportParams;
-
-// Held for as long as an export runs, by the reply that streams it.
-class ExportSlot {
- public:
-  static std::shared_ptr<ExportSlot> TryTake(const std::shared_ptr<std::atomic<int>>& active,
-                                             int limit) {
-    if (active->fetch_add(1) >= limit) {
-      active->fetch_sub(1);
-      return nullptr;
-    }
-    return std::shared_ptr<ExportSlot>(new ExportSlot(active));
-  }
-  ~ExportSlot() { active_->fetch_sub(1); }
-
- private:
-  explicit ExportSlot(std::shared_ptr<std::atomic<int>> active) : active_(std::move(active)) {}
-  std::shared_ptr<std::atomic<int>> active_;
-};
 
 std::string FileName(ExportFormat format) {
   std::time_t now = std::time(nullptr);
@@ -45,12 +26,10 @@ Reply StartExport(const ServerDependencies& deps, const std::shared_ptr<std::ato
                   int max_exports, const RequestView& request) {
   auto parsed = ParseExportParams(request.query);
   if (!parsed.ok()) return ReplyForStatus(parsed.status());
-  auto slot = ExportSlot::TryTake(active, max_exports);
+  auto slot = JobSlot::TryTake(active, max_exports);
   if (!slot) {
-    Reply busy = ProblemReply(
-        429, std::to_string(max_exports) + " exports are running already; try again shortly");
-    busy.headers.emplace_back("Retry-After", "10");
-    return busy;
+    return BusyReply(std::to_string(max_exports) +
+                     " exports are running already; try again shortly");
   }
   const ExportFormat format = parsed->format;
   auto prepared = Export::Prepare(deps.db, deps.searcher, std::move(*parsed));

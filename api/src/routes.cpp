@@ -30,6 +30,25 @@ void AddWebRoutes(RouteTable& table) {
 
 }  // namespace
 
+std::shared_ptr<JobSlot> JobSlot::TryTake(const std::shared_ptr<std::atomic<int>>& active,
+                                          int limit) {
+  if (active->fetch_add(1) >= limit) {
+    active->fetch_sub(1);
+    return nullptr;
+  }
+  return std::shared_ptr<JobSlot>(new JobSlot(active));
+}
+
+JobSlot::JobSlot(std::shared_ptr<std::atomic<int>> active) : active_(std::move(active)) {}
+
+JobSlot::~JobSlot() { active_->fetch_sub(1); }
+
+Reply BusyReply(const std::string& detail) {
+  Reply busy = ProblemReply(429, detail);
+  busy.headers.emplace_back("Retry-After", "10");
+  return busy;
+}
+
 void RouteTable::Add(const char* method, std::string pattern, Role role, DepsHandler handler) {
   routes_.push_back({method, std::move(pattern),
                      [deps = &deps_, handler](const RequestView& r) { return handler(*deps, r); },

@@ -1,8 +1,10 @@
 // The route table of the API. Private to api/.
 #pragma once
 
+#include <atomic>
 #include <boost/json/value.hpp>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -66,6 +68,25 @@ void AddForwardingRoutes(RouteTable& table);
 void AddExportRoutes(RouteTable& table);
 // /api/v1/openapi.json, /docs and the renderer it loads.
 void AddDocsRoutes(RouteTable& table);
+
+// A place among at most `limit` jobs of one kind that outlive their request (exports, source
+// previews), held by the streamed reply for as long as the job runs.
+class JobSlot {
+ public:
+  // nullptr when `limit` jobs hold places already.
+  static std::shared_ptr<JobSlot> TryTake(const std::shared_ptr<std::atomic<int>>& active,
+                                          int limit);
+  ~JobSlot();
+  JobSlot(const JobSlot&) = delete;
+  JobSlot& operator=(const JobSlot&) = delete;
+
+ private:
+  explicit JobSlot(std::shared_ptr<std::atomic<int>> active);
+  std::shared_ptr<std::atomic<int>> active_;
+};
+
+// 429 with Retry-After, for a job refused because its kind has no place left.
+Reply BusyReply(const std::string& detail);
 
 // A JSON (or, for sources, YAML) request body; the reply to send when it is unusable:
 // 415 for another media type, 400 for a body that does not parse.

@@ -104,8 +104,23 @@ Reply ListRuns(const ServerDependencies& deps, const RequestView& request) {
   return JsonReply(200, json::object{{"runs", std::move(out)}});
 }
 
-// POST /api/v1/sources/preview?pages=N: a source tried without saving it (SPEC §3).
-Reply PreviewSource(const ServerDependencies& deps, const RequestView& request) {
+// Previews fetching at once; more get 429. A preview fetches a few pages from someone
+// else's API, which may be slow: it runs on a thread of its own, not a request worker.
+constexpr int kMaxPreviews = 4;
+
+// A preview and what it needs while its reply streams; members go in reverse order, so the
+// preview is gone before the fetcher it uses, and the slot is given back last.
+struct PreviewJob {
+  std::shared_ptr<JobSlot> slot;
+  std::unique_ptr<ingest::HttpFetcher> fetcher;
+  std::unique_ptr<ingest::SourcePreview> preview;
+};
+
+// POST /api/v1/sources/preview?pages=N: a source tried without saving it (SPEC §3). What
+// refuses the preview as a whole is answered with its status here; the pages are fetched
+// while the reply streams.
+Reply StartPreview(const ServerDependencies& deps, const std::shared_ptr<std::atomic<int>>& active,
+                   const RequestView& request) {
   ingest::PreviewOptions options;
   for (const auto& [key, value] : request.query) {
     if (key != "pages") continue;
@@ -125,10 +140,25 @@ Reply PreviewSource(const ServerDependencies& deps, const RequestView& request) 
   std::vector<FieldError> secrets;
   CheckAuthSecretEnv(spec->auth, "/auth", secrets);
   if (!secrets.empty()) return ReplyForStatus(InvalidArgument("invalid source", secrets));
-  auto fetcher = ingest::MakeCurlFetcher();
-  auto preview = ingest::PreviewSource(deps.db, *spec, *fetcher, options);
-  if (!preview.ok()) return ReplyForStatus(preview.status());
-  return JsonReply(200, std::move(*preview));
+  auto slot = JobSlot::TryTake(active, kMaxPreviews);
+  if (!slot) {
+    return BusyReply(std::to_string(kMaxPreviews) +
+                     " previews are fetching already; try again shortly");
+  }
+  auto job = std::make_shared<PreviewJob>();
+  job->slot = std::move(slot);
+  job->fetcher = ingest::MakeCurlFetcher();
+  auto prepared = ingest::SourcePreview::Prepare(deps.db, *spec, *job->fetcher, options);
+  if (!prepared.ok()) return ReplyForStatus(prepared.status());
+  job->preview = std::move(*prepared);
+  Reply reply{200, "application/json", "", {{"Cache-Control", "no-store"}}};
+  reply.stream = [job](BodyWriter& out) {
+    if (!out.Write(json::serialize(job->preview->Run()))) {
+      return Status(StatusCode::kCancelled, "the client stopped waiting for the preview");
+    }
+    return Status::Ok();
+  };
+  return reply;
 }
 
 Reply GetRun(const ServerDependencies& deps, const RequestView& request) {
@@ -149,7 +179,9 @@ void AddSourceRoutes(RouteTable& table) {
   add("GET", "/api/v1/sources", Role::kWrite,
       [](const ServerDependencies& d, const RequestView&) { return ListSources(d); });
   add("POST", "/api/v1/sources", Role::kWrite, CreateSource);
-  add("POST", "/api/v1/sources/preview", Role::kWrite, PreviewSource);
+  table.Add("POST", "/api/v1/sources/preview", Role::kWrite,
+            [&deps = table.deps(), active = std::make_shared<std::atomic<int>>(0)](
+                const RequestView& r) { return StartPreview(deps, active, r); });
   add("GET", "/api/v1/sources/{name}", Role::kWrite,
       [](const ServerDependencies& d, const RequestView& r) {
         return Described(d, r.path_params[0], 200);

@@ -42,13 +42,31 @@ Result<ParentRecord> FirstParentRecord(const Database& db, const std::string& pa
 
 }  // namespace
 
-Result<json::object> PreviewSource(const Database& db, const SourceSpec& source,
-                                   HttpFetcher& fetcher, const PreviewOptions& options,
-                                   std::stop_token stop) {
-  SourceSpec spec = source;
-  spec.max_wait_s = std::min(spec.max_wait_s, options.max_wait_s);
-  json::object answer;
+struct SourcePreview::State {
+  SourceSpec spec;
+  PreviewOptions options;
   std::optional<std::string> parent_id;
+  json::object answer;
+  std::unique_ptr<SourceClient> client;
+  std::optional<PageExtractor> extractor;
+  std::optional<PagePlanner> planner;  // refers to spec: State stays where it was made
+  std::optional<PageRequest> first;
+};
+
+SourcePreview::SourcePreview(std::unique_ptr<State> state) : state_(std::move(state)) {}
+SourcePreview::~SourcePreview() = default;
+
+Result<std::unique_ptr<SourcePreview>> SourcePreview::Prepare(const Database& db,
+                                                              const SourceSpec& source,
+                                                              HttpFetcher& fetcher,
+                                                              const PreviewOptions& options,
+                                                              std::stop_token stop) {
+  auto state = std::make_unique<State>();
+  SourceSpec& spec = state->spec;
+  spec = source;
+  spec.max_wait_s = std::min(spec.max_wait_s, options.max_wait_s);
+  state->options = options;
+  state->options.pages = std::clamp(options.pages, 1, 10);
   if (spec.for_each) {
     auto parent = FirstParentRecord(db, spec.for_each->source);
     if (!parent.ok()) return parent.status();
@@ -58,21 +76,34 @@ Result<json::object> PreviewSource(const Database& db, const SourceSpec& source,
                                 " cannot be used: " + values.status().message());
     }
     spec = ExpandForParent(spec, *values);
-    parent_id = parent->id;
-    answer["parent"] = {{"source", spec.for_each->source}, {"id", parent->id}};
+    state->parent_id = parent->id;
+    state->answer["parent"] = {{"source", spec.for_each->source}, {"id", parent->id}};
   }
   auto client = SourceClient::Open(spec, fetcher, kPreviewRetry, std::move(stop), {},
                                    {{"preview", spec.name}});
   if (!client.ok()) return client.status();
+  state->client = std::move(*client);
   auto extractor = PageExtractor::ForSpec(spec);
   if (!extractor.ok()) return extractor.status();
-  PagePlanner planner(spec, spec.query, std::nullopt, (*client)->credential_query());
-  auto first = planner.First();
+  state->extractor.emplace(std::move(*extractor));
+  state->planner.emplace(spec, spec.query, std::nullopt, state->client->credential_query());
+  auto first = state->planner->First();
   if (!first.ok()) return first.status();
-  const SecretScrubber& scrubber = (*client)->scrubber();
+  state->first = std::move(*first);
+  return std::unique_ptr<SourcePreview>(new SourcePreview(std::move(state)));
+}
+
+json::object SourcePreview::Run() {
+  State& state = *state_;
+  const SourceSpec& spec = state.spec;
+  const PreviewOptions& options = state.options;
+  SourceClient& client = *state.client;
+  PagePlanner& planner = *state.planner;
+  const SecretScrubber& scrubber = client.scrubber();
   const std::string auth_query = spec.auth.type == AuthSpec::Type::kQuery ? spec.auth.name : "";
   auto shown = [&](const std::string& url) { return scrubber.Scrub(RedactUrl(url, auth_query)); };
 
+  json::object answer = std::move(state.answer);
   json::array pages;
   json::array records;
   std::vector<std::string> samples;
@@ -80,16 +111,16 @@ Result<json::object> PreviewSource(const Database& db, const SourceSpec& source,
   std::set<std::string> duplicates;
   std::map<std::string, std::int64_t> skipped;
   simdjson::dom::parser parser;
-  std::optional<PageRequest> next = *first;
-  for (int number = 1; next && number <= std::clamp(options.pages, 1, 10); ++number) {
-    HttpRequest request = (*client)->base_request();
+  std::optional<PageRequest> next = std::move(state.first);
+  for (int number = 1; next && number <= options.pages; ++number) {
+    HttpRequest request = client.base_request();
     request.url = next->url;
     request.headers = spec.headers;
     if (spec.body) request.headers.emplace_back("Content-Type", "application/json");
     if (next->body) request.body = *next->body;
     json::object page{{"url", shown(request.url)}};
     next.reset();
-    auto response = (*client)->Fetch(request, "page " + std::to_string(number));
+    auto response = client.Fetch(request, "page " + std::to_string(number));
     if (!response.ok()) {
       page["status"] = nullptr;
       page["error"] = scrubber.Scrub(response.status().message());
@@ -98,15 +129,16 @@ Result<json::object> PreviewSource(const Database& db, const SourceSpec& source,
       break;
     }
     page["status"] = response->status;
-    auto extracted = extractor->Extract(response->body);
+    auto extracted = state.extractor->Extract(response->body);
     if (!extracted.ok()) {
       page["error"] = scrubber.Scrub(extracted.status().message());
       page["stopped_because"] = "the page could not be read";
       pages.push_back(std::move(page));
       break;
     }
-    if (parent_id) {
-      for (auto& record : extracted->records) record.id = ChildRecordId(*parent_id, record.id);
+    if (state.parent_id) {
+      for (auto& record : extracted->records)
+        record.id = ChildRecordId(*state.parent_id, record.id);
     }
     page["records"] = static_cast<std::int64_t>(extracted->records.size());
     for (const auto& id : extracted->duplicate_ids) duplicates.insert(id);
@@ -138,7 +170,7 @@ Result<json::object> PreviewSource(const Database& db, const SourceSpec& source,
   }
   if (next && !pages.empty()) {
     pages.back().as_object()["stopped_because"] =
-        "the preview's page limit (" + std::to_string(std::clamp(options.pages, 1, 10)) + ")";
+        "the preview's page limit (" + std::to_string(options.pages) + ")";
   }
   answer["pages"] = std::move(pages);
   answer["records"] = std::move(records);
@@ -156,6 +188,13 @@ Result<json::object> PreviewSource(const Database& db, const SourceSpec& source,
   index.erase("language");
   answer["suggested_index"] = std::move(index);
   return answer;
+}
+
+Result<json::object> PreviewSource(const Database& db, const SourceSpec& spec, HttpFetcher& fetcher,
+                                   const PreviewOptions& options, std::stop_token stop) {
+  auto preview = SourcePreview::Prepare(db, spec, fetcher, options, std::move(stop));
+  if (!preview.ok()) return preview.status();
+  return (*preview)->Run();
 }
 
 }  // namespace octohub::ingest

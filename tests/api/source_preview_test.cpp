@@ -2,6 +2,12 @@
 // paging stopped, duplicates, skipped records and a suggested mapping; nothing stored.
 #include <boost/json.hpp>
 #include <catch2/catch.hpp>
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <future>
+#include <mutex>
+#include <thread>
 
 #include "api_emulators.h"
 #include "http_test_server.h"
@@ -15,6 +21,7 @@ using octohub::testing::MakeApiEmulator;
 using octohub::testing::Response;
 using octohub::testing::Role;
 using octohub::testing::RunningServer;
+using octohub::testing::ServerOptions;
 using octohub::testing::TestRequest;
 using octohub::testing::TestResponse;
 
@@ -129,4 +136,54 @@ TEST_CASE("a preview refuses what it cannot try with a clear answer", "[pg][http
   CHECK(
       Client().Get(s.url("/api/v1/sources/preview"), {s.Auth(Role::kRead)}, "POST", "{}").status ==
       403);
+}
+
+TEST_CASE("previews fetch off the request threads, at most four at once", "[pg][http]") {
+  RunningServer s([](ServerOptions& options) { options.http.worker_threads = 1; });
+  std::mutex mutex;
+  std::condition_variable changed;
+  bool released = false;
+  int waiting = 0;
+  HttpTestServer api([&](const TestRequest&) {
+    std::unique_lock lock(mutex);
+    ++waiting;
+    changed.notify_all();
+    changed.wait(lock, [&] { return released; });
+    return TestResponse{200, R"({"items": [{"id": 1}, {"id": 2}]})"};
+  });
+  const std::string document =
+      R"({"url": ")" + api.url("/items") + R"(", "records": "/items", "id": "/id"})";
+  std::vector<std::future<Response>> previews;
+  auto release = [&] {
+    std::lock_guard lock(mutex);
+    released = true;
+    changed.notify_all();
+  };
+  // Declared last, so it runs first when the test ends early: nothing is left waiting.
+  struct Releaser {
+    std::function<void()> release;
+    ~Releaser() { release(); }
+  } on_exit{release};
+
+  for (int i = 0; i < 4; ++i) {
+    previews.push_back(std::async(std::launch::async, [&] { return Preview(s, document); }));
+  }
+  {
+    std::unique_lock lock(mutex);
+    REQUIRE(changed.wait_for(lock, std::chrono::seconds(20), [&] { return waiting == 4; }));
+  }
+  // Four previews wait on a slow API, and the one request thread still answers.
+  CHECK(Client().Get(s.url("/api/v1/sources"), {s.Auth(Role::kWrite)}).status == 200);
+  Response fifth = Preview(s, document);
+  CHECK(fifth.status == 429);
+  CHECK_THAT(fifth.headers, Catch::Contains("Retry-After"));
+  CHECK_THAT(fifth.body, Catch::Contains("4 previews"));
+  release();
+  for (auto& preview : previews) {
+    Response answer = preview.get();
+    REQUIRE(answer.status == 200);
+    CHECK(json::parse(answer.body).at("records").as_array().size() == 2);
+  }
+  // Their places are given back.
+  CHECK(Preview(s, document).status == 200);
 }
