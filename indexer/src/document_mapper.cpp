@@ -1,5 +1,6 @@
 #include "document_mapper.h"
 
+#include <algorithm>
 #include <boost/json.hpp>
 
 #include "index_schema.h"
@@ -20,10 +21,26 @@ Result<std::vector<std::pair<std::string, JsonPointer>>> CompileNamed(const Name
   return out;
 }
 
+// Every scalar the pointer reaches; an array it reaches stands for its scalar elements, so
+// "/labels" maps ["bug", "ui"] as "/labels/*" does.
+template <typename Visit>
+void VisitScalars(const JsonPointer& pointer, simdjson::dom::element root, Visit&& visit) {
+  pointer.Visit(root, [&](simdjson::dom::element value) {
+    simdjson::dom::array array;
+    if (value.get_array().get(array) != simdjson::SUCCESS) {
+      visit(value);
+      return;
+    }
+    for (simdjson::dom::element element : array) {
+      if (!element.is_array() && !element.is_object()) visit(element);
+    }
+  });
+}
+
 // Every scalar the pointer reaches, as text, joined by spaces.
 std::string TextOf(const JsonPointer& pointer, simdjson::dom::element root) {
   std::string out;
-  pointer.Visit(root, [&](simdjson::dom::element value) {
+  VisitScalars(pointer, root, [&](simdjson::dom::element value) {
     std::string text = ScalarText(value);
     if (text.empty()) return;
     if (!out.empty()) out += ' ';
@@ -104,23 +121,32 @@ Result<Xapian::Document> DocumentMapper::Map(const RecordRow& record,
     text.resize(cut);
   }
 
-  // Facets: a boolean term per value (exact filters) and the first value in the field's
-  // slot (counts); dates and numbers: a sortable value (ranges, sorting).
+  // Facets: a boolean term per value (exact filters) and every value in the field's slot
+  // (counts); dates and numbers: a sortable value (ranges, sorting).
   json::object fields;
+  std::vector<std::string> values;
   for (const auto& [name, pointer] : mapping.facets) {
-    json::array values;
-    pointer.Visit(root, [&](simdjson::dom::element element) {
+    values.clear();
+    VisitScalars(pointer, root, [&](simdjson::dom::element element) {
       std::string value = ScalarText(element);
       if (value.empty()) return;
       doc.add_boolean_term(schema::FacetTerm(name, value));
-      if (values.empty()) {
-        if (auto slot = registry.SlotFor(name, schema::FieldKind::kFacet))
-          doc.add_value(*slot, value);
+      // A value listed twice in one record counts once.
+      if (std::find(values.begin(), values.end(), value) == values.end()) {
+        values.push_back(std::move(value));
       }
-      values.emplace_back(value);
     });
-    if (values.size() == 1) fields[name] = values[0];
-    if (values.size() > 1) fields[name] = std::move(values);
+    if (values.empty()) continue;
+    if (auto slot = registry.SlotFor(name, schema::FieldKind::kFacet)) {
+      doc.add_value(*slot, schema::FacetSlotValue(values));
+    }
+    if (values.size() == 1) {
+      fields[name] = values[0];
+    } else {
+      json::array listed;
+      for (const auto& value : values) listed.emplace_back(value);
+      fields[name] = std::move(listed);
+    }
   }
   for (const auto& [name, pointer] : mapping.dates) {
     auto found = pointer.Find(root);

@@ -47,8 +47,14 @@ class GenerationWriter {
     return text.empty() ? 0 : std::stoll(text);
   }
   std::string database_id() const { return db_.get_metadata(schema::kDatabaseIdKey); }
-  void set_database_id(const std::string& id) {
+  // Whether this generation was written for this database in the current layout.
+  bool Current(const std::string& id) const {
+    return database_id() == id && db_.get_metadata(schema::kLayoutKey) == schema::kLayoutVersion;
+  }
+  // A new generation: which database it follows, in which layout.
+  void Claim(const std::string& id) {
     db_.set_metadata(schema::kDatabaseIdKey, id);
+    db_.set_metadata(schema::kLayoutKey, schema::kLayoutVersion);
     db_.commit();
   }
   std::int64_t document_count() const { return db_.get_doccount(); }
@@ -182,14 +188,17 @@ Status IndexFollower::Open() {
       s.writer =
           std::make_unique<GenerationWriter>(s.index_dir / *current, Xapian::DB_CREATE_OR_OPEN);
       s.generation = *current;
-      if (s.writer->database_id() == s.database_id) return Status::Ok();
-      log::Warn("index.foreign",
-                {{"generation", *current}, {"reason", "built from another database; rebuilding"}});
+      if (s.writer->Current(s.database_id)) return Status::Ok();
+      log::Warn("index.rebuild",
+                {{"generation", *current},
+                 {"reason", s.writer->database_id() == s.database_id
+                                ? "written in an older layout by an earlier version"
+                                : "built from another database"}});
       s.writer.reset();
     }
     s.generation = NextGeneration(s.index_dir);
     s.writer = std::make_unique<GenerationWriter>(s.index_dir / s.generation, Xapian::DB_CREATE);
-    s.writer->set_database_id(s.database_id);
+    s.writer->Claim(s.database_id);
     return SwapTo(s.index_dir, s.generation);
   } catch (const Xapian::Error& e) {
     s.writer.reset();
@@ -290,7 +299,7 @@ Result<std::int64_t> RebuildIndex(const Database& db, const fs::path& index_dir)
       WithConnection(db, "rebuilding the index", [&](pqxx::connection& c) -> Result<std::int64_t> {
         try {
           GenerationWriter writer(index_dir / generation, Xapian::DB_CREATE);
-          writer.set_database_id(*id);
+          writer.Claim(*id);
           std::int64_t total = 0;
           while (std::int64_t n = writer.ApplyNextBatch(c, 5000)) total += n;
           return total;

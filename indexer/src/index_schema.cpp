@@ -22,6 +22,21 @@ std::string FacetTerm(std::string_view field, std::string_view value) {
   return FacetPrefix(field) + "#" + ContentHash(value);
 }
 
+std::string FacetSlotValue(const std::vector<std::string>& values) {
+  if (values.size() == 1) return values.front();
+  std::string slot(1, kFacetListMark);
+  for (const auto& value : values) {
+    std::size_t length = value.size();
+    do {
+      const auto low = static_cast<unsigned char>(length & 0x7f);
+      length >>= 7;
+      slot += static_cast<char>(length == 0 ? low : (low | 0x80));
+    } while (length != 0);
+    slot += value;
+  }
+  return slot;
+}
+
 FieldRegistry FieldRegistry::FromJson(const std::string& text) {
   FieldRegistry registry;
   json::error_code ec;

@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "octohub/core/source_spec.h"
 #include "octohub/core/timestamp.h"
@@ -20,6 +21,10 @@ inline constexpr unsigned kUpdatedAtSlot = 0;  // RFC 3339 text, sorts as time
 
 inline constexpr const char* kCheckpointKey = "octohub.checkpoint";
 inline constexpr const char* kDatabaseIdKey = "octohub.database_id";
+// How documents are laid out. A generation written in another layout is rebuilt from
+// PostgreSQL when the index is opened. 2: every value of a multi-valued facet in its slot.
+inline constexpr const char* kLayoutKey = "octohub.layout";
+inline constexpr const char* kLayoutVersion = "2";
 inline constexpr const char* kFieldsKey = "octohub.fields";        // the FieldRegistry, as JSON
 inline constexpr const char* kLanguagesKey = "octohub.languages";  // SourceLanguages, as JSON
 
@@ -34,6 +39,36 @@ inline std::string SourceTerm(std::string_view source) {
 // Boolean term of a facet value: "XF" name ":" value (cut to fit a term).
 std::string FacetTerm(std::string_view field, std::string_view value);
 inline std::string FacetPrefix(std::string_view field) { return "XF" + std::string(field) + ":"; }
+
+// A facet's values in its value slot, where the counts are read from. One value is kept as it
+// is; several as kFacetListMark, then each as its length (7 bits a byte, high bit = more)
+// and its bytes. UTF-8 text never starts with 0xff, so the two cannot be confused.
+inline constexpr char kFacetListMark = '\xff';
+std::string FacetSlotValue(const std::vector<std::string>& values);
+// Calls visit(std::string_view) for each value in a slot written by FacetSlotValue; a slot
+// cut short ends the visit.
+template <typename Visit>
+void ForEachFacetValue(std::string_view slot, Visit&& visit) {
+  if (slot.empty()) return;
+  if (slot.front() != kFacetListMark) {
+    visit(slot);
+    return;
+  }
+  std::size_t at = 1;
+  while (at < slot.size()) {
+    std::size_t length = 0;
+    int shift = 0;
+    while (at < slot.size() && shift < 32) {
+      const auto byte = static_cast<unsigned char>(slot[at++]);
+      length |= static_cast<std::size_t>(byte & 0x7f) << shift;
+      shift += 7;
+      if ((byte & 0x80) == 0) break;
+    }
+    if (length > slot.size() - at) return;
+    visit(slot.substr(at, length));
+    at += length;
+  }
+}
 
 // Mapped fields across every source: each name has a kind and one value slot, the same for
 // the writer and every reader of the index. Kept in the index's metadata.

@@ -13,14 +13,12 @@
 #include "generations.h"
 #include "index_schema.h"
 #include "query_builder.h"
+#include "search_run.h"
 
 namespace octohub::indexer {
 namespace fs = std::filesystem;
 namespace json = boost::json;
 namespace {
-
-constexpr size_t kSnippetLength = 240;
-constexpr size_t kFacetValues = 100;  // values reported per facet, the most frequent first
 
 // Identifies the stub file's current version: a swap renames a new file over it.
 struct StubIdentity {
@@ -102,14 +100,8 @@ class XapianSearcher final : public Searcher {
     Status status = Status::Ok();
     try {
       status = Enumerate(reader->db, request, visit);
-    } catch (const Xapian::QueryParserError& e) {
-      status = InvalidArgument("the query cannot be parsed: " + e.get_msg());
-    } catch (const Xapian::InvalidArgumentError& e) {
-      status = InvalidArgument(e.get_msg());
-    } catch (const Xapian::Error& e) {
-      status = Unavailable(std::string("search failed: ") + e.get_type() + ": " + e.get_msg());
-    } catch (const std::exception&) {
-      status = UnreadableDocument();
+    } catch (...) {
+      status = SearchFailure(std::current_exception());
     }
     return status;
   }
@@ -122,7 +114,7 @@ class XapianSearcher final : public Searcher {
     Result<SearchResponse> result = Unavailable("the index kept changing under this search");
     for (int attempt = 0; attempt < 5; ++attempt) {
       try {
-        result = Run(reader->db, request);
+        result = SearchOnce(reader->db, request);
         break;
       } catch (const Xapian::DatabaseModifiedError&) {
         // A commit overtook this reader: retry on the new revision.
@@ -130,18 +122,6 @@ class XapianSearcher final : public Searcher {
           reader->db.reopen();
         } catch (const Xapian::DatabaseModifiedError&) {  // and once more, next time round
         }
-      } catch (const Xapian::QueryParserError& e) {
-        result = InvalidArgument("the query cannot be parsed: " + e.get_msg());
-        break;
-      } catch (const Xapian::InvalidArgumentError& e) {
-        result = InvalidArgument(e.get_msg());
-        break;
-      } catch (const Xapian::Error& e) {
-        result = Unavailable(std::string("search failed: ") + e.get_type() + ": " + e.get_msg());
-        break;
-      } catch (const std::exception&) {
-        result = UnreadableDocument();
-        break;
       }
     }
     if (result.ok()) {
@@ -153,12 +133,6 @@ class XapianSearcher final : public Searcher {
   }
 
  private:
-  // A document whose stored data does not parse: only a damaged or foreign index has one.
-  static Status UnreadableDocument() {
-    return Internal(
-        "the search index holds a document it cannot read; octohub reindex rebuilds it");
-  }
-
   // A reader for this thread's search, current with the latest commit and generation.
   Result<std::unique_ptr<Reader>> Acquire() {
     auto stub = ReadStubIdentity(index_dir_);
@@ -192,73 +166,6 @@ class XapianSearcher final : public Searcher {
   void Release(std::unique_ptr<Reader> reader) {
     std::lock_guard lock(mutex_);
     idle_.push_back(std::move(reader));
-  }
-
-  static Result<SearchResponse> Run(Xapian::Database& db, const SearchRequest& request) {
-    ParsedQuery parsed(db, request);
-    const schema::FieldRegistry& fields = parsed.fields;
-    Xapian::Enquire enquire(db);
-    enquire.set_query(parsed.query);
-    if (!request.sort.empty() && request.sort != "relevance") {
-      const bool descending = request.sort[0] == '-';
-      const std::string name = descending ? request.sort.substr(1) : request.sort;
-      const auto* field = RequireField(
-          fields, name, {schema::FieldKind::kDate, schema::FieldKind::kNumber}, "sort by");
-      enquire.set_sort_by_value_then_relevance(field->slot, descending);
-    }
-    std::vector<std::pair<std::string, std::unique_ptr<Xapian::ValueCountMatchSpy>>> spies;
-    for (const auto& name : request.facets) {
-      const auto* field = RequireField(fields, name, {schema::FieldKind::kFacet}, "count");
-      spies.emplace_back(name, std::make_unique<Xapian::ValueCountMatchSpy>(field->slot));
-      enquire.add_matchspy(spies.back().second.get());
-    }
-    const Xapian::doccount offset =
-        static_cast<Xapian::doccount>((request.page - 1) * request.per_page);
-    // Facet counts are exact: they need the whole match set, as an exact total does.
-    const Xapian::doccount check_at_least =
-        request.exact_total || !spies.empty() ? db.get_doccount() : 0;
-    Xapian::MSet mset = enquire.get_mset(offset, request.per_page, check_at_least);
-
-    SearchResponse response;
-    response.query = request.q;
-    response.page = request.page;
-    response.per_page = request.per_page;
-    response.total = mset.get_matches_estimated();
-    response.total_exact = mset.get_matches_lower_bound() == mset.get_matches_upper_bound();
-    if (response.total_exact) response.total = mset.get_matches_lower_bound();
-    for (auto it = mset.begin(); it != mset.end(); ++it) {
-      json::value data = json::parse(it.get_document().get_data());
-      const json::object& stored = data.as_object();
-      SearchHit hit;
-      hit.source = json::value_to<std::string>(stored.at("source"));
-      hit.id = json::value_to<std::string>(stored.at("id"));
-      hit.score = it.get_weight();
-      if (request.ids_only) {
-        response.hits.push_back(std::move(hit));
-        continue;
-      }
-      hit.title = json::value_to<std::string>(stored.at("title"));
-      hit.updated_at = json::value_to<std::string>(stored.at("updated_at"));
-      hit.fields = stored.at("fields").as_object();
-      const std::string text = json::value_to<std::string>(stored.at("text"));
-      // No background model: it looks up the frequency of every word of every hit, most of a
-      // search's time, to pick a slightly better window.
-      hit.snippet = mset.snippet(text.empty() ? hit.title : text, kSnippetLength,
-                                 parsed.StemmerFor(hit.source), Xapian::MSet::SNIPPET_EXHAUSTIVE,
-                                 "<mark>", "</mark>", "…");
-      response.hits.push_back(std::move(hit));
-    }
-    for (const auto& [name, spy] : spies) {
-      json::object counts;
-      for (auto it = spy->top_values_begin(kFacetValues); it != spy->top_values_end(kFacetValues);
-           ++it) {
-        counts[*it] = static_cast<std::int64_t>(it.get_termfreq());
-      }
-      response.facets[name] = std::move(counts);
-    }
-    const std::string corrected = parsed.parser.get_corrected_query_string();
-    if (!corrected.empty() && corrected != request.q) response.suggestion = corrected;
-    return response;
   }
 
   // Batches in document-id order, each resuming after the last id seen: a commit that

@@ -222,6 +222,38 @@ TEST_CASE("an index built from another database is rebuilt from this one", "[pg]
   CHECK(Ids(*searcher, "here") == std::vector<std::string>{"9"});
 }
 
+TEST_CASE("an index written in an older layout is rebuilt when opened, and keeps following",
+          "[pg]") {
+  TestDatabase database;
+  Store store(database);
+  TempDir dir;
+  store.Put("1", "Written before", "upgrade");
+  {
+    IndexFollower follower(database.db(), dir / "index");
+    REQUIRE(follower.Open().ok());
+    REQUIRE(follower.CatchUp().ok());
+  }
+  {
+    // As an earlier version left it: no layout recorded, and a document it would not write.
+    Xapian::WritableDatabase db((dir / "index").string(), Xapian::DB_OPEN);
+    db.set_metadata("octohub.layout", "");
+    Xapian::Document stale;
+    stale.add_term("leftover");
+    stale.set_data(R"({"source":"s","id":"old","title":"","text":"","updated_at":"","fields":{}})");
+    db.add_document(stale);
+    db.commit();
+  }
+  IndexFollower follower(database.db(), dir / "index");
+  REQUIRE(follower.Open().ok());
+  REQUIRE(follower.CatchUp().ok());
+  auto searcher = OpenSearcher(dir / "index");
+  CHECK(Ids(*searcher, "leftover").empty());
+  CHECK(Ids(*searcher, "upgrade") == std::vector<std::string>{"1"});
+  store.Put("2", "Written after", "upgrade");
+  REQUIRE(follower.CatchUp().ok());
+  CHECK(Ids(*searcher, "upgrade") == std::vector<std::string>{"1", "2"});
+}
+
 TEST_CASE("the running follower indexes a notified change promptly", "[pg]") {
   TestDatabase database;
   Store store(database);

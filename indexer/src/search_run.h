@@ -1,0 +1,26 @@
+// One search over an open Xapian database, on disk or in memory: the query parsed and run,
+// hits ranked and paged, facets counted. Private to indexer/.
+#pragma once
+
+#include <xapian.h>
+
+#include <exception>
+
+#include "octohub/indexer/searcher.h"
+
+namespace octohub::indexer {
+
+// Throws what Xapian throws: QueryParserError and InvalidArgumentError for a request that
+// cannot be answered (an unparseable query, a field no source maps), DatabaseModifiedError
+// when a commit overtook the reader (reopen and run again).
+SearchResponse RunSearch(Xapian::Database& db, const SearchRequest& request);
+
+// RunSearch with its failures as statuses (see Searcher::Search); DatabaseModifiedError is
+// still thrown, for the caller to reopen and retry.
+Result<SearchResponse> SearchOnce(Xapian::Database& db, const SearchRequest& request);
+
+// The status for an exception a search threw: kInvalidArgument for the request's faults,
+// kUnavailable for the index's, kInternal for a document that cannot be read.
+Status SearchFailure(const std::exception_ptr& failure);
+
+}  // namespace octohub::indexer
