@@ -59,6 +59,10 @@ Result<indexer::SearchRequest> ParseSearchParams(const QueryParams& params) {
       auto flag = ParseBool(name, value);
       if (!flag.ok()) return flag.status();
       (name == "prefix" ? request.prefix : request.exact_total) = *flag;
+    } else if (name == "typos") {
+      auto typos = indexer::ParseTypos(value);
+      if (!typos.ok()) return typos.status();
+      request.typos = *typos;
     } else if (name == "sort") {
       const std::string field = value.empty() || value[0] != '-' ? value : value.substr(1);
       if (!std::regex_match(field, kFieldName)) {

@@ -55,7 +55,8 @@ void ParseIndex(DocumentChecker& c, const json::object& o, IndexSpec& index) {
   if (!v) return;
   const json::object* ix = c.Object(*v, "/index");
   if (!ix) return;
-  c.RejectUnknown(*ix, "/index", {"title", "text", "facets", "dates", "numbers", "language"});
+  c.RejectUnknown(*ix, "/index",
+                  {"title", "text", "facets", "dates", "numbers", "language", "typos"});
   index.title = c.Pointer(*ix, "title", "/index", false, true);
   if (const json::value* text = ix->if_contains("text")) {
     auto add = [&](const json::value& item, const std::string& at) {
@@ -83,6 +84,7 @@ void ParseIndex(DocumentChecker& c, const json::object& o, IndexSpec& index) {
       index.language = *language;
     }
   }
+  index.typos = c.Bool(*ix, "typos", "/index").value_or(true);
 }
 
 }  // namespace
@@ -303,6 +305,7 @@ json::object SourceSpecToJson(const SourceSpec& spec, bool redact) {
   index["dates"] = NamedValuesToJson(ix.dates);
   index["numbers"] = NamedValuesToJson(ix.numbers);
   index["language"] = ix.language;
+  index["typos"] = ix.typos;
   out["index"] = std::move(index);
   return out;
 }

@@ -91,6 +91,10 @@ int RunCli(int argc, char** argv) {
       ->check(CLI::Range(1, 100));
   search->add_flag("--prefix", search_command.prefix, "treat the last word as a prefix");
   search->add_flag("--exact-total", search_command.exact_total, "count the whole match set");
+  search
+      ->add_option("--typos", search_command.typos,
+                   "typo tolerance: auto (1 edit from 5 characters, 2 from 9), 0, 1 or 2")
+      ->check(CLI::IsMember({"auto", "0", "1", "2"}));
   search->add_option("--facets", search_command.facets, "count these facet fields")->delimiter(',');
   search->add_option("--filter", search_command.filters,
                      "FIELD=VALUE, exact facet filter (repeatable)");

@@ -258,6 +258,8 @@ int RunSearch(const GlobalOptions& options, const SearchCommand& command) {
   request.per_page = command.per_page;
   request.prefix = command.prefix;
   request.exact_total = command.exact_total;
+  auto typos = indexer::ParseTypos(command.typos);  // the command line checked it already
+  request.typos = typos.ok() ? *typos : -1;
   request.facets = command.facets;
   request.sort = command.sort;
   for (const auto& filter : command.filters) {

@@ -34,6 +34,7 @@ struct SearchCommand {
   int per_page = 20;
   bool prefix = false;
   bool exact_total = false;
+  std::string typos = "auto";
   std::vector<std::string> facets;
   std::vector<std::string> filters;  // FIELD=VALUE
   std::string sort;

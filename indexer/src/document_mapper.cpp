@@ -54,6 +54,7 @@ std::string TextOf(const JsonPointer& pointer, simdjson::dom::element root) {
 Result<CompiledMapping> CompiledMapping::From(const IndexSpec& spec) {
   CompiledMapping mapping;
   mapping.language = spec.language;
+  mapping.typos = spec.typos;
   if (!spec.title.empty()) {
     auto title = JsonPointer::Parse(spec.title, true);
     if (!title.ok()) return title.status();
@@ -74,11 +75,6 @@ Result<CompiledMapping> CompiledMapping::From(const IndexSpec& spec) {
   mapping.dates = *dates;
   mapping.numbers = *numbers;
   return mapping;
-}
-
-void DocumentMapper::KeepSpelling(Xapian::WritableDatabase& db) {
-  generator_.set_database(db);
-  generator_.set_flags(Xapian::TermGenerator::FLAG_SPELLING);
 }
 
 Result<Xapian::Document> DocumentMapper::Map(const RecordRow& record,
@@ -102,6 +98,8 @@ Result<Xapian::Document> DocumentMapper::Map(const RecordRow& record,
     generator_.increase_termpos();
     generator_.index_text(title, 2);  // title words also match unprefixed, weighted up
     generator_.increase_termpos();
+    // A query equal to the title ranks the record first.
+    if (auto whole = schema::TitleTerm(title); !whole.empty()) doc.add_boolean_term(whole);
   }
   std::string text;
   for (const auto& pointer : mapping.text) {

@@ -32,6 +32,7 @@ struct CompiledMapping {
   std::vector<std::pair<std::string, JsonPointer>> dates;
   std::vector<std::pair<std::string, JsonPointer>> numbers;
   std::string language;
+  bool typos = true;
 
   static Result<CompiledMapping> From(const IndexSpec& spec);
 };
@@ -42,9 +43,6 @@ class DocumentMapper {
   // field names get value slots in `fields`.
   Result<Xapian::Document> Map(const RecordRow& record, const CompiledMapping& mapping,
                                schema::FieldRegistry& fields);
-
-  // Words indexed from now on also feed the database's spelling dictionary.
-  void KeepSpelling(Xapian::WritableDatabase& db);
 
  private:
   simdjson::dom::parser parser_;

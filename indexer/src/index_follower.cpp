@@ -38,9 +38,7 @@ class GenerationWriter {
   GenerationWriter(const fs::path& path, int flags)
       : db_(path.string(), flags),
         fields_(schema::FieldRegistry::FromJson(db_.get_metadata(schema::kFieldsKey))),
-        languages_(schema::SourceLanguages::FromJson(db_.get_metadata(schema::kLanguagesKey))) {
-    mapper_.KeepSpelling(db_);
-  }
+        sources_(schema::SourceSettings::FromJson(db_.get_metadata(schema::kSourcesKey))) {}
 
   std::int64_t checkpoint() const {
     std::string text = db_.get_metadata(schema::kCheckpointKey);
@@ -73,7 +71,7 @@ class GenerationWriter {
         // A source's tombstone: every document it had leaves the index. Its records were
         // deleted with it, so nothing of it comes later in the feed unless it is re-created.
         db_.delete_document(schema::SourceTerm(source));
-        languages_.Erase(source);
+        sources_.Erase(source);
         continue;
       }
       RecordRow record{source, row[1].as<std::string>(), row[2].as<std::string>(),
@@ -93,15 +91,15 @@ class GenerationWriter {
         continue;
       }
       db_.replace_document(term, *doc);
-      languages_.Set(record.source, mapping->language);
+      sources_.Set(record.source, {mapping->language, mapping->typos});
     }
     if (fields_.changed()) {
       db_.set_metadata(schema::kFieldsKey, fields_.ToJson());
       fields_.clear_changed();
     }
-    if (languages_.changed()) {
-      db_.set_metadata(schema::kLanguagesKey, languages_.ToJson());
-      languages_.clear_changed();
+    if (sources_.changed()) {
+      db_.set_metadata(schema::kSourcesKey, sources_.ToJson());
+      sources_.clear_changed();
     }
     db_.set_metadata(schema::kCheckpointKey, std::to_string(last));
     db_.commit();
@@ -129,7 +127,7 @@ class GenerationWriter {
 
   Xapian::WritableDatabase db_;
   schema::FieldRegistry fields_;
-  schema::SourceLanguages languages_;
+  schema::SourceSettings sources_;
   DocumentMapper mapper_;
   std::map<std::string, CompiledMapping> mappings_;
 };

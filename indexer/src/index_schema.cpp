@@ -1,5 +1,7 @@
 #include "index_schema.h"
 
+#include <xapian.h>
+
 #include <boost/json.hpp>
 #include <charconv>
 #include <cstdio>
@@ -14,6 +16,23 @@ std::string UniqueTerm(std::string_view source, std::string_view id) {
   std::string term = std::string(kUniquePrefix) + std::string(source) + ":" + std::string(id);
   if (term.size() <= 240) return term;
   return std::string(kUniquePrefix) + std::string(source) + ":#" + ContentHash(id);
+}
+
+std::string TitleTerm(std::string_view text) {
+  std::string collapsed;
+  for (const char c : text) {
+    const bool space = c == ' ' || c == '\t' || c == '\r' || c == '\n';
+    if (space) {
+      if (!collapsed.empty() && collapsed.back() != ' ') collapsed += ' ';
+    } else {
+      collapsed += c;
+    }
+  }
+  if (!collapsed.empty() && collapsed.back() == ' ') collapsed.pop_back();
+  if (collapsed.empty()) return {};
+  std::string term = std::string(kWholeTitlePrefix) + Xapian::Unicode::tolower(collapsed);
+  if (term.size() <= 240) return term;
+  return std::string(kWholeTitlePrefix) + "#" + ContentHash(term);
 }
 
 std::string FacetTerm(std::string_view field, std::string_view value) {
@@ -84,34 +103,51 @@ const Field* FieldRegistry::Find(const std::string& name) const {
   return it == fields_.end() ? nullptr : &it->second;
 }
 
-SourceLanguages SourceLanguages::FromJson(const std::string& text) {
-  SourceLanguages languages;
+SourceSettings SourceSettings::FromJson(const std::string& text) {
+  SourceSettings settings;
   json::error_code ec;
   json::value parsed = json::parse(text, ec);
-  if (ec || !parsed.is_object()) return languages;
-  for (const auto& [source, language] : parsed.as_object()) {
-    if (language.is_string()) {
-      languages.by_source_[std::string(source)] = std::string(language.as_string());
+  if (ec || !parsed.is_object()) return settings;
+  for (const auto& [source, entry] : parsed.as_object()) {
+    const auto* fields = entry.if_object();
+    if (fields == nullptr) continue;
+    SourceSearch search;
+    if (const auto* language = fields->if_contains("language"); language && language->is_string()) {
+      search.language = std::string(language->get_string());
     }
+    if (const auto* typos = fields->if_contains("typos"); typos && typos->is_bool()) {
+      search.typos = typos->get_bool();
+    }
+    settings.by_source_[std::string(source)] = std::move(search);
   }
-  return languages;
+  return settings;
 }
 
-std::string SourceLanguages::ToJson() const {
+std::string SourceSettings::ToJson() const {
   json::object out;
-  for (const auto& [source, language] : by_source_) out[source] = language;
+  for (const auto& [source, search] : by_source_) {
+    out[source] = {{"language", search.language}, {"typos", search.typos}};
+  }
   return json::serialize(out);
 }
 
-void SourceLanguages::Set(const std::string& source, const std::string& language) {
-  auto [it, inserted] = by_source_.try_emplace(source, language);
-  if (!inserted && it->second == language) return;
-  it->second = language;
+void SourceSettings::Set(const std::string& source, const SourceSearch& settings) {
+  auto [it, inserted] = by_source_.try_emplace(source, settings);
+  if (!inserted && it->second == settings) return;
+  it->second = settings;
   changed_ = true;
 }
 
-void SourceLanguages::Erase(const std::string& source) {
+void SourceSettings::Erase(const std::string& source) {
   if (by_source_.erase(source) > 0) changed_ = true;
+}
+
+std::vector<std::string> SourceSettings::TyposOff() const {
+  std::vector<std::string> off;
+  for (const auto& [source, search] : by_source_) {
+    if (!search.typos) off.push_back(source);
+  }
+  return off;
 }
 
 }  // namespace octohub::indexer::schema

@@ -13,20 +13,22 @@
 
 namespace octohub::indexer::schema {
 
-inline constexpr std::string_view kUniquePrefix = "Q";   // source ":" id, one per document
-inline constexpr std::string_view kSourcePrefix = "XS";  // boolean: the source name
-inline constexpr std::string_view kTitlePrefix = "S";    // free text of the title
+inline constexpr std::string_view kUniquePrefix = "Q";       // source ":" id, one per document
+inline constexpr std::string_view kSourcePrefix = "XS";      // boolean: the source name
+inline constexpr std::string_view kTitlePrefix = "S";        // free text of the title
+inline constexpr std::string_view kWholeTitlePrefix = "XT";  // boolean: the whole title
 
 inline constexpr unsigned kUpdatedAtSlot = 0;  // RFC 3339 text, sorts as time
 
 inline constexpr const char* kCheckpointKey = "octohub.checkpoint";
 inline constexpr const char* kDatabaseIdKey = "octohub.database_id";
 // How documents are laid out. A generation written in another layout is rebuilt from
-// PostgreSQL when the index is opened. 2: every value of a multi-valued facet in its slot.
+// PostgreSQL when the index is opened. 2: every value of a multi-valued facet in its slot;
+// 3: a title term per document, per-source settings, no spelling table.
 inline constexpr const char* kLayoutKey = "octohub.layout";
-inline constexpr const char* kLayoutVersion = "2";
-inline constexpr const char* kFieldsKey = "octohub.fields";        // the FieldRegistry, as JSON
-inline constexpr const char* kLanguagesKey = "octohub.languages";  // SourceLanguages, as JSON
+inline constexpr const char* kLayoutVersion = "3";
+inline constexpr const char* kFieldsKey = "octohub.fields";    // the FieldRegistry, as JSON
+inline constexpr const char* kSourcesKey = "octohub.sources";  // SourceSettings, as JSON
 
 // Text kept per document for snippets.
 inline constexpr size_t kMaxSnippetSource = size_t{16} * 1024;
@@ -36,6 +38,9 @@ std::string UniqueTerm(std::string_view source, std::string_view id);
 inline std::string SourceTerm(std::string_view source) {
   return std::string(kSourcePrefix) + std::string(source);
 }
+// Boolean term of a whole title, or of a query compared with titles: lower case, each run of
+// spaces as one, trimmed; cut to fit a term. Empty text: "".
+std::string TitleTerm(std::string_view text);
 // Boolean term of a facet value: "XF" name ":" value (cut to fit a term).
 std::string FacetTerm(std::string_view field, std::string_view value);
 inline std::string FacetPrefix(std::string_view field) { return "XF" + std::string(field) + ":"; }
@@ -95,21 +100,29 @@ class FieldRegistry {
   bool changed_ = false;
 };
 
-// The stemming language each indexed source was written with, so that a query stems its words
-// as the documents it is meant to match were stemmed. Kept in the index's metadata.
-class SourceLanguages {
+// How each indexed source is searched: the stemming language its documents were written with
+// (a query stems its words as the documents it is meant to match were stemmed), and whether
+// typos are tolerated in it. Kept in the index's metadata.
+struct SourceSearch {
+  std::string language = "english";
+  bool typos = true;
+  bool operator==(const SourceSearch&) const = default;
+};
+class SourceSettings {
  public:
-  static SourceLanguages FromJson(const std::string& text);  // "" or bad JSON: empty
+  static SourceSettings FromJson(const std::string& text);  // "" or bad JSON: empty
   std::string ToJson() const;
 
-  void Set(const std::string& source, const std::string& language);
+  void Set(const std::string& source, const SourceSearch& settings);
   void Erase(const std::string& source);
-  const std::map<std::string, std::string>& by_source() const { return by_source_; }
+  const std::map<std::string, SourceSearch>& by_source() const { return by_source_; }
+  // The sources with typo tolerance turned off.
+  std::vector<std::string> TyposOff() const;
   bool changed() const { return changed_; }
   void clear_changed() { changed_ = false; }
 
  private:
-  std::map<std::string, std::string> by_source_;
+  std::map<std::string, SourceSearch> by_source_;
   bool changed_ = false;
 };
 

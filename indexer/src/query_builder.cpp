@@ -4,6 +4,11 @@
 
 #include <algorithm>
 #include <chrono>
+#include <optional>
+#include <tuple>
+
+#include "query_text.h"
+#include "typo_expansion.h"
 
 namespace octohub::indexer {
 namespace {
@@ -36,10 +41,11 @@ class DateRange : public Xapian::RangeProcessor {
   static Xapian::Query Invalid() { return Xapian::Query(Xapian::Query::OP_INVALID); }
 };
 
-StemmingPlan PlanStemming(const schema::SourceLanguages& languages,
+StemmingPlan PlanStemming(const schema::SourceSettings& sources,
                           const std::vector<std::string>& searched) {
   std::map<std::string, std::vector<std::string>> by_language;
-  for (const auto& [source, language] : languages.by_source()) {
+  for (const auto& [source, settings] : sources.by_source()) {
+    const std::string& language = settings.language;
     if (searched.empty() || std::find(searched.begin(), searched.end(), source) != searched.end()) {
       by_language[language].push_back(source);
     }
@@ -97,7 +103,35 @@ const schema::Field* RequireField(const schema::FieldRegistry& fields, const std
   return field;
 }
 
-ParsedQuery::ParsedQuery(Xapian::Database& db, const SearchRequest& request) {
+namespace {
+
+// A `name:` no source maps would be searched as words by the parser: refuse it instead.
+void CheckFieldNames(const std::string& q, const schema::FieldRegistry& fields) {
+  for (const auto& name : ReadQueryText(q).fields) {
+    if (name == "title" || name == "source" || fields.Find(name) != nullptr) continue;
+    std::string known = "title, source";
+    for (const auto& [other, field] : fields.fields()) known += ", " + other;
+    throw Xapian::InvalidArgumentError("no source maps the field \"" + name +
+                                       "\"; fields that can be searched: " + known);
+  }
+}
+
+// Every document a query matches gets `weight` more: the tiers that rank above relevance.
+Xapian::Query Boosted(const Xapian::Query& matches, double weight) {
+  auto* fixed = new Xapian::FixedWeightPostingSource(weight);
+  return Xapian::Query(Xapian::Query::OP_FILTER, Xapian::Query(fixed->release()), matches);
+}
+
+}  // namespace
+
+double RelevanceWithoutTiers(double weight) {
+  if (weight >= kTitleTier) weight -= kTitleTier;
+  if (weight >= kExactTier) weight -= kExactTier;
+  return weight;
+}
+
+ParsedQuery::ParsedQuery(Xapian::Database& db, const SearchRequest& request,
+                         const TypoVocabulary* vocabulary) {
   fields = schema::FieldRegistry::FromJson(db.get_metadata(schema::kFieldsKey));
   for (const auto& [name, field] : fields.fields()) {
     if (field.kind == schema::FieldKind::kDate) {
@@ -106,42 +140,74 @@ ParsedQuery::ParsedQuery(Xapian::Database& db, const SearchRequest& request) {
       ranges.push_back(std::make_unique<Xapian::NumberRangeProcessor>(field.slot, name + ":"));
     }
   }
-  languages = schema::SourceLanguages::FromJson(db.get_metadata(schema::kLanguagesKey));
-  plan = PlanStemming(languages, request.sources);
+  sources = schema::SourceSettings::FromJson(db.get_metadata(schema::kSourcesKey));
+  plan = PlanStemming(sources, request.sources);
   for (const auto& language : plan.languages()) stemmers.emplace(language, Xapian::Stem(language));
+  CheckFieldNames(request.q, fields);
 
   unsigned flags = Xapian::QueryParser::FLAG_DEFAULT | Xapian::QueryParser::FLAG_PURE_NOT |
-                   Xapian::QueryParser::FLAG_WILDCARD |
-                   Xapian::QueryParser::FLAG_SPELLING_CORRECTION;
+                   Xapian::QueryParser::FLAG_WILDCARD;
   if (request.prefix) flags |= Xapian::QueryParser::FLAG_PARTIAL;
+  const std::string text = request.prefix ? PrefixReady(request.q) : request.q;
   const bool match_all = request.q.find_first_not_of(" \t\r\n") == std::string::npos;
   parser = MakeParser(db, fields, ranges, stemmers.at(plan.primary));
-  // A fresh match-all query: copying the shared Xapian::Query::MatchAll from several threads
-  // races on its reference count, which is not atomic.
-  query = match_all ? Xapian::Query(std::string()) : parser.parse_query(request.q, flags);
-  if (!match_all && !plan.others.empty()) {
-    // Each source's documents are matched by the query stemmed in that source's language.
-    std::vector<Xapian::Query> elsewhere;
-    std::vector<Xapian::Query> alternatives;
-    for (const auto& [language, sources] : plan.others) {
-      std::vector<Xapian::Query> terms;
-      for (const auto& source : sources) terms.emplace_back(schema::SourceTerm(source));
-      Xapian::Query in_language(Xapian::Query::OP_OR, terms.begin(), terms.end());
-      Xapian::QueryParser other = MakeParser(db, fields, ranges, stemmers.at(language));
-      alternatives.emplace_back(Xapian::Query::OP_FILTER, other.parse_query(request.q, flags),
-                                in_language);
-      elsewhere.push_back(std::move(in_language));
+  if (match_all) {
+    // A fresh match-all query: copying the shared Xapian::Query::MatchAll from several threads
+    // races on its reference count, which is not atomic.
+    query = exact = Xapian::Query(std::string());
+  } else {
+    std::optional<TypoExpansion> typos;
+    if (vocabulary != nullptr && request.typos != 0) {
+      typos.emplace(db, *vocabulary, TypoPolicy{request.typos, sources.TyposOff()});
     }
-    alternatives.emplace_back(
-        Xapian::Query::OP_AND_NOT, query,
-        Xapian::Query(Xapian::Query::OP_OR, elsewhere.begin(), elsewhere.end()));
-    query = Xapian::Query(Xapian::Query::OP_OR, alternatives.begin(), alternatives.end());
+    // The query as written, and with typo neighbours, parsed by one language's parser.
+    auto parse = [&](Xapian::QueryParser& by, const std::string& language) {
+      Xapian::Query written = by.parse_query(text, flags);
+      Xapian::Query tolerant = typos ? typos->Expand(written, by, stemmers.at(language)) : written;
+      return std::pair{written, tolerant};
+    };
+    std::tie(exact, query) = parse(parser, plan.primary);
+    if (!plan.others.empty()) {
+      // Each source's documents are matched by the query stemmed in that source's language.
+      std::vector<Xapian::Query> elsewhere;
+      std::vector<Xapian::Query> exact_alternatives;
+      std::vector<Xapian::Query> alternatives;
+      for (const auto& [language, in_sources] : plan.others) {
+        std::vector<Xapian::Query> terms;
+        for (const auto& source : in_sources) terms.emplace_back(schema::SourceTerm(source));
+        Xapian::Query in_language(Xapian::Query::OP_OR, terms.begin(), terms.end());
+        Xapian::QueryParser other = MakeParser(db, fields, ranges, stemmers.at(language));
+        auto [written, tolerant] = parse(other, language);
+        exact_alternatives.emplace_back(Xapian::Query::OP_FILTER, written, in_language);
+        alternatives.emplace_back(Xapian::Query::OP_FILTER, tolerant, in_language);
+        elsewhere.push_back(std::move(in_language));
+      }
+      Xapian::Query not_elsewhere(Xapian::Query::OP_OR, elsewhere.begin(), elsewhere.end());
+      exact_alternatives.emplace_back(Xapian::Query::OP_AND_NOT, exact, not_elsewhere);
+      alternatives.emplace_back(Xapian::Query::OP_AND_NOT, query, not_elsewhere);
+      exact =
+          Xapian::Query(Xapian::Query::OP_OR, exact_alternatives.begin(), exact_alternatives.end());
+      query = Xapian::Query(Xapian::Query::OP_OR, alternatives.begin(), alternatives.end());
+    }
+    // Tiers: a record whose title is the query, then records matching the words as written,
+    // then records matching only through typos; relevance orders each tier.
+    if (typos && typos->expanded()) {
+      typos_used = true;
+      query = Xapian::Query(Xapian::Query::OP_AND_MAYBE, query, Boosted(exact, kExactTier));
+    }
+    if (std::string title = schema::TitleTerm(request.q); !title.empty()) {
+      query = Xapian::Query(Xapian::Query::OP_AND_MAYBE, query,
+                            Boosted(Xapian::Query(title), kTitleTier));
+    }
   }
+  auto narrow = [this](const Xapian::Query& by) {
+    query = Xapian::Query(Xapian::Query::OP_FILTER, query, by);
+    exact = Xapian::Query(Xapian::Query::OP_FILTER, exact, by);
+  };
   if (!request.sources.empty()) {
     std::vector<Xapian::Query> terms;
     for (const auto& source : request.sources) terms.emplace_back(schema::SourceTerm(source));
-    query = Xapian::Query(Xapian::Query::OP_FILTER, query,
-                          Xapian::Query(Xapian::Query::OP_OR, terms.begin(), terms.end()));
+    narrow(Xapian::Query(Xapian::Query::OP_OR, terms.begin(), terms.end()));
   }
   if (!request.among.empty()) {
     std::vector<Xapian::Query> terms;
@@ -149,8 +215,7 @@ ParsedQuery::ParsedQuery(Xapian::Database& db, const SearchRequest& request) {
     for (const auto& [source, id] : request.among) {
       terms.emplace_back(schema::UniqueTerm(source, id));
     }
-    query = Xapian::Query(Xapian::Query::OP_FILTER, query,
-                          Xapian::Query(Xapian::Query::OP_OR, terms.begin(), terms.end()));
+    narrow(Xapian::Query(Xapian::Query::OP_OR, terms.begin(), terms.end()));
   }
   // Filters: values of one field are alternatives, different fields must all hold.
   std::map<std::string, std::vector<Xapian::Query>> by_field;
@@ -159,9 +224,7 @@ ParsedQuery::ParsedQuery(Xapian::Database& db, const SearchRequest& request) {
     by_field[name].emplace_back(schema::FacetTerm(name, value));
   }
   for (auto& [name, alternatives] : by_field) {
-    query = Xapian::Query(
-        Xapian::Query::OP_FILTER, query,
-        Xapian::Query(Xapian::Query::OP_OR, alternatives.begin(), alternatives.end()));
+    narrow(Xapian::Query(Xapian::Query::OP_OR, alternatives.begin(), alternatives.end()));
   }
 }
 

@@ -13,6 +13,7 @@
 #include "index_schema.h"
 #include "octohub/core/status.h"
 #include "octohub/indexer/searcher.h"
+#include "typo_vocabulary.h"
 
 namespace octohub::indexer {
 
@@ -31,30 +32,45 @@ struct StemmingPlan {
     return all;
   }
   const std::string& LanguageOf(const std::string& source,
-                                const schema::SourceLanguages& languages) const {
-    auto it = languages.by_source().find(source);
-    if (it != languages.by_source().end() && others.count(it->second) != 0) return it->second;
+                                const schema::SourceSettings& sources) const {
+    auto it = sources.by_source().find(source);
+    if (it != sources.by_source().end() && others.count(it->second.language) != 0) {
+      return it->second.language;
+    }
     return primary;
   }
 };
 
+// Ranking tiers (SPEC §4), added to the relevance of the records in them: a record whose
+// title is the query ranks above one matching its words as written, which ranks above one
+// matching only through typos. Relevance weights stay far below either.
+inline constexpr double kExactTier = 1e5;
+inline constexpr double kTitleTier = 1e7;
+// A hit's weight with the tiers taken off: its relevance.
+double RelevanceWithoutTiers(double weight);
+
 // The request's q, sources, record list and filters as one Xapian query, each source's words
-// stemmed in its own language. The primary parser is kept: it knows the spelling correction
-// of what it parsed. Throws Xapian errors as the parser does.
+// stemmed in its own language, with typo tolerance from the vocabulary (none without one) and
+// the ranking tiers. Throws Xapian errors as the parser does, and InvalidArgumentError for a
+// field no source maps.
 struct ParsedQuery {
-  ParsedQuery(Xapian::Database& db, const SearchRequest& request);
+  ParsedQuery(Xapian::Database& db, const SearchRequest& request,
+              const TypoVocabulary* vocabulary = nullptr);
 
   const Xapian::Stem& StemmerFor(const std::string& source) const {
-    return stemmers.at(plan.LanguageOf(source, languages));
+    return stemmers.at(plan.LanguageOf(source, sources));
   }
 
   schema::FieldRegistry fields;
   std::vector<std::unique_ptr<Xapian::RangeProcessor>> ranges;
-  schema::SourceLanguages languages;
+  schema::SourceSettings sources;
   StemmingPlan plan;
   std::map<std::string, Xapian::Stem> stemmers;
   Xapian::QueryParser parser;
-  Xapian::Query query;
+  Xapian::Query query;  // what the search runs
+  Xapian::Query
+      exact;  // the same without typo neighbours or tiers: does anything match as written?
+  bool typos_used = false;  // some word got typo neighbours
 };
 
 // What a query's text must be before it is parsed: UTF-8, and short enough.

@@ -5,6 +5,7 @@
 #include "facet_counter.h"
 #include "index_schema.h"
 #include "query_builder.h"
+#include "typo_expansion.h"
 
 namespace octohub::indexer {
 namespace json = boost::json;
@@ -13,10 +14,22 @@ namespace {
 constexpr size_t kSnippetLength = 240;
 constexpr size_t kFacetValues = 100;  // values reported per facet, the most frequent first
 
+bool IsBlank(const std::string& text) {
+  return text.find_first_not_of(" \t\r\n") == std::string::npos;
+}
+
+bool MatchesAny(Xapian::Database& db, const Xapian::Query& query) {
+  Xapian::Enquire enquire(db);
+  enquire.set_query(query);
+  enquire.set_weighting_scheme(Xapian::BoolWeight());
+  return enquire.get_mset(0, 0, 1).get_matches_lower_bound() > 0;
+}
+
 }  // namespace
 
-SearchResponse RunSearch(Xapian::Database& db, const SearchRequest& request) {
-  ParsedQuery parsed(db, request);
+SearchResponse RunSearch(Xapian::Database& db, const SearchRequest& request,
+                         const TypoVocabulary* vocabulary) {
+  ParsedQuery parsed(db, request, vocabulary);
   const schema::FieldRegistry& fields = parsed.fields;
   Xapian::Enquire enquire(db);
   enquire.set_query(parsed.query);
@@ -53,7 +66,7 @@ SearchResponse RunSearch(Xapian::Database& db, const SearchRequest& request) {
     SearchHit hit;
     hit.source = json::value_to<std::string>(stored.at("source"));
     hit.id = json::value_to<std::string>(stored.at("id"));
-    hit.score = it.get_weight();
+    hit.score = RelevanceWithoutTiers(it.get_weight());
     if (request.ids_only) {
       response.hits.push_back(std::move(hit));
       continue;
@@ -74,14 +87,18 @@ SearchResponse RunSearch(Xapian::Database& db, const SearchRequest& request) {
     for (auto& [value, count] : spy->Top(kFacetValues)) counts[value] = count;
     response.facets[name] = std::move(counts);
   }
-  const std::string corrected = parsed.parser.get_corrected_query_string();
-  if (!corrected.empty() && corrected != request.q) response.suggestion = corrected;
+  // A suggestion only when nothing matched the words as written.
+  if (vocabulary != nullptr && !IsBlank(request.q) &&
+      (response.total == 0 || (parsed.typos_used && !MatchesAny(db, parsed.exact)))) {
+    response.suggestion = SuggestQuery(request.q, request.prefix, db, *vocabulary);
+  }
   return response;
 }
 
-Result<SearchResponse> SearchOnce(Xapian::Database& db, const SearchRequest& request) {
+Result<SearchResponse> SearchOnce(Xapian::Database& db, const SearchRequest& request,
+                                  const TypoVocabulary* vocabulary) {
   try {
-    return RunSearch(db, request);
+    return RunSearch(db, request, vocabulary);
   } catch (const Xapian::DatabaseModifiedError&) {
     throw;
   } catch (...) {

@@ -9,11 +9,13 @@
 #include <chrono>
 #include <map>
 #include <mutex>
+#include <thread>
 
 #include "generations.h"
 #include "index_schema.h"
 #include "query_builder.h"
 #include "search_run.h"
+#include "typo_vocabulary.h"
 
 namespace octohub::indexer {
 namespace fs = std::filesystem;
@@ -99,7 +101,7 @@ class XapianSearcher final : public Searcher {
     Lease reader(*this, std::move(*acquired));
     Status status = Status::Ok();
     try {
-      status = Enumerate(reader->db, request, visit);
+      status = Enumerate(reader->db, request, VocabularyFor(reader->db).get(), visit);
     } catch (...) {
       status = SearchFailure(std::current_exception());
     }
@@ -114,7 +116,7 @@ class XapianSearcher final : public Searcher {
     Result<SearchResponse> result = Unavailable("the index kept changing under this search");
     for (int attempt = 0; attempt < 5; ++attempt) {
       try {
-        result = SearchOnce(reader->db, request);
+        result = SearchOnce(reader->db, request, VocabularyFor(reader->db).get());
         break;
       } catch (const Xapian::DatabaseModifiedError&) {
         // A commit overtook this reader: retry on the new revision.
@@ -172,7 +174,7 @@ class XapianSearcher final : public Searcher {
   // overtakes the reader (the visitor may be slow) is met by reopening and going on, and
   // documents are never visited twice.
   static Status Enumerate(Xapian::Database& db, const SearchRequest& request,
-                          const MatchVisitor& visit) {
+                          const TypoVocabulary* vocabulary, const MatchVisitor& visit) {
     constexpr Xapian::doccount kBatch = 5000;
     class After : public Xapian::MatchDecider {
      public:
@@ -181,7 +183,7 @@ class XapianSearcher final : public Searcher {
     } after;
     for (int reopened = 0;;) {
       try {
-        ParsedQuery parsed(db, request);
+        ParsedQuery parsed(db, request, vocabulary);
         Xapian::Enquire enquire(db);
         enquire.set_query(parsed.query);
         enquire.set_weighting_scheme(Xapian::BoolWeight());
@@ -205,12 +207,66 @@ class XapianSearcher final : public Searcher {
       }
     }
   }
+  // The words of the index for typo tolerance. The first search builds them; after that, a
+  // search that finds the index changed, kVocabularyRefresh after the last build began,
+  // starts a rebuild in the background and goes on with the words it has: a word indexed
+  // since is not yet a typo neighbour, and a word gone since is checked and skipped.
+  std::shared_ptr<const TypoVocabulary> VocabularyFor(const Xapian::Database& db) {
+    const std::string key = db.get_uuid() + "@" + std::to_string(db.get_revision());
+    const auto now = std::chrono::steady_clock::now();
+    std::lock_guard lock(vocabulary_mutex_);
+    if (!vocabulary_) {
+      vocabulary_ = TypoVocabulary::Build(db);
+      vocabulary_key_ = key;
+      vocabulary_built_ = now;
+      return vocabulary_;
+    }
+    if (vocabulary_key_ == key || refreshing_ || now - vocabulary_built_ < kVocabularyRefresh) {
+      return vocabulary_;
+    }
+    refreshing_ = true;
+    vocabulary_built_ = now;
+    refresher_ = std::jthread([this] { RefreshVocabulary(); });  // the last one has finished
+    return vocabulary_;
+  }
+
+  void RefreshVocabulary() {
+    std::shared_ptr<const TypoVocabulary> fresh;
+    std::string key;
+    try {
+      Xapian::Database db(index_dir_.string());
+      key = db.get_uuid() + "@" + std::to_string(db.get_revision());
+      fresh = TypoVocabulary::Build(db);
+    } catch (const Xapian::Error&) {  // a commit or swap overtook it: the next search retries
+    }
+    std::lock_guard lock(vocabulary_mutex_);
+    if (fresh) {
+      vocabulary_ = std::move(fresh);
+      vocabulary_key_ = key;
+    }
+    refreshing_ = false;
+  }
+
+  static constexpr auto kVocabularyRefresh = std::chrono::seconds(10);
+
   const fs::path index_dir_;
   std::mutex mutex_;
   std::vector<std::unique_ptr<Reader>> idle_;
+  std::mutex vocabulary_mutex_;
+  std::shared_ptr<const TypoVocabulary> vocabulary_;
+  std::string vocabulary_key_;
+  std::chrono::steady_clock::time_point vocabulary_built_;
+  bool refreshing_ = false;
+  std::jthread refresher_;  // last: joined before what it uses goes away
 };
 
 }  // namespace
+
+Result<int> ParseTypos(const std::string& text) {
+  if (text == "auto") return -1;
+  if (text == "0" || text == "1" || text == "2") return text[0] - '0';
+  return InvalidArgument("\"typos\" must be auto, 0, 1 or 2, not \"" + text + "\"");
+}
 
 std::unique_ptr<Searcher> OpenSearcher(const fs::path& index_dir) {
   return std::make_unique<XapianSearcher>(index_dir);

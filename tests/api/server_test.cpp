@@ -52,7 +52,8 @@ TEST_CASE("search answers in the documented shape", "[pg][http]") {
 TEST_CASE("bad search parameters are a 400 problem naming the parameter", "[pg][http]") {
   RunningServer s;
   Client client;
-  for (const std::string query : {"per_page=101", "page=0", "q=%ZZ", "q=%C3%28"}) {
+  for (const std::string query : {"per_page=101", "page=0", "q=%ZZ", "q=%C3%28", "typos=3",
+                                  "typos=x", "typos=", "q=nosuchfield%3Afoo"}) {
     auto response = client.Get(s.url("/api/v1/search?" + query));
     INFO(query << " -> " << response.body);
     CHECK(response.status == 400);
@@ -61,6 +62,11 @@ TEST_CASE("bad search parameters are a 400 problem naming the parameter", "[pg][
     CHECK(problem.at("status").as_int64() == 400);
     CHECK(!problem.at("detail").as_string().empty());
   }
+  auto unknown = client.Get(s.url("/api/v1/search?q=nosuchfield%3Afoo"));
+  CHECK_THAT(unknown.body, Catch::Contains("no source maps the field") &&
+                               Catch::Contains("nosuchfield") && Catch::Contains("title, source"));
+  CHECK(client.Get(s.url("/api/v1/search?q=anything&typos=auto")).status == 200);
+  CHECK(client.Get(s.url("/api/v1/search?q=anything&typos=0")).status == 200);
 }
 
 TEST_CASE("unknown paths are 404 and wrong methods 405 with Allow, as problems", "[pg][http]") {

@@ -28,7 +28,7 @@ class MemoryIndex {
     auto mapping = CompiledMapping::From(spec->index);
     REQUIRE(mapping.ok());
     mappings_.insert_or_assign(source, *mapping);
-    languages_.Set(source, spec->index.language);
+    sources_.Set(source, {spec->index.language, spec->index.typos});
   }
 
   void Add(const std::string& source, const std::string& id, const boost::json::object& data) {
@@ -39,12 +39,13 @@ class MemoryIndex {
     REQUIRE(doc.ok());
     db_.replace_document(schema::UniqueTerm(source, id), *doc);
     db_.set_metadata(schema::kFieldsKey, fields_.ToJson());
-    db_.set_metadata(schema::kLanguagesKey, languages_.ToJson());
+    db_.set_metadata(schema::kSourcesKey, sources_.ToJson());
   }
 
   Result<SearchResponse> Search(SearchRequest request) {
     if (request.per_page == 20) request.per_page = 100;
-    return SearchOnce(db_, request);
+    // As the searcher does: a vocabulary of the index as it is now.
+    return SearchOnce(db_, request, TypoVocabulary::Build(db_).get());
   }
 
   SearchResponse SearchOk(SearchRequest request) {
@@ -58,7 +59,7 @@ class MemoryIndex {
   Xapian::WritableDatabase db_{std::string(), Xapian::DB_BACKEND_INMEMORY};
   std::map<std::string, CompiledMapping> mappings_;
   schema::FieldRegistry fields_;
-  schema::SourceLanguages languages_;
+  schema::SourceSettings sources_;
   DocumentMapper mapper_;
 };
 

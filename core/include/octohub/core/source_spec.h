@@ -86,6 +86,7 @@ struct IndexSpec {
   NamedValues dates;
   NamedValues numbers;
   std::string language = "english";
+  bool typos = true;  // queries also match words a typo or two away (SPEC §4)
   bool operator==(const IndexSpec&) const = default;
 };
 

@@ -20,8 +20,11 @@ struct SearchRequest {
   int page = 1;                      // from 1
   int per_page = 20;                 // 1..100
   bool prefix = false;               // the last word is a prefix (search as you type)
-  bool exact_total = false;          // count the whole match set
-  std::vector<std::string> facets;   // facet fields to count over the whole match set
+  // Typo tolerance: -1 auto (SPEC §4: 1 edit from 5 characters, 2 from 9), 0 off, 1 or 2 at
+  // most that many edits.
+  int typos = -1;
+  bool exact_total = false;         // count the whole match set
+  std::vector<std::string> facets;  // facet fields to count over the whole match set
   // Exact facet filters: several values of one field match any of them; fields combine.
   std::vector<std::pair<std::string, std::string>> filters;
   std::string sort;  // "", "relevance", "FIELD" or "-FIELD" (date or number)
@@ -29,6 +32,9 @@ struct SearchRequest {
   std::vector<std::pair<std::string, std::string>> among;
   bool ids_only = false;  // hits carry source and id only: no snippet, title or fields
 };
+
+// The typos= setting as SearchRequest::typos: "auto", "0", "1" or "2"; kInvalidArgument else.
+Result<int> ParseTypos(const std::string& text);
 
 struct SearchHit {
   std::string source;
