@@ -123,9 +123,10 @@ Result<Xapian::Document> DocumentMapper::Map(const RecordRow& record,
   // (counts); dates and numbers: a sortable value (ranges, sorting).
   json::object fields;
   std::vector<std::string> values;
-  for (const auto& [name, pointer] : mapping.facets) {
+  for (const auto& facet : mapping.facets) {
+    const std::string& name = facet.first;
     values.clear();
-    VisitScalars(pointer, root, [&](simdjson::dom::element element) {
+    VisitScalars(facet.second, root, [&](simdjson::dom::element element) {
       std::string value = ScalarText(element);
       if (value.empty()) return;
       doc.add_boolean_term(schema::FacetTerm(name, value));

@@ -18,19 +18,24 @@ std::string UniqueTerm(std::string_view source, std::string_view id) {
   return std::string(kUniquePrefix) + std::string(source) + ":#" + ContentHash(id);
 }
 
-std::string TitleTerm(std::string_view text) {
-  std::string collapsed;
+std::string TitleKey(std::string_view text) {
+  std::string key;
   for (const char c : text) {
-    const bool space = c == ' ' || c == '\t' || c == '\r' || c == '\n';
-    if (space) {
-      if (!collapsed.empty() && collapsed.back() != ' ') collapsed += ' ';
+    // Spaces and the joiners of compound names are one separator: "nova-api" is "nova api".
+    if (c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '-' || c == '_' || c == '/') {
+      if (!key.empty() && key.back() != ' ') key += ' ';
     } else {
-      collapsed += c;
+      key += c;
     }
   }
-  if (!collapsed.empty() && collapsed.back() == ' ') collapsed.pop_back();
-  if (collapsed.empty()) return {};
-  std::string term = std::string(kWholeTitlePrefix) + Xapian::Unicode::tolower(collapsed);
+  if (!key.empty() && key.back() == ' ') key.pop_back();
+  return Xapian::Unicode::tolower(key);
+}
+
+std::string TitleTerm(std::string_view text) {
+  const std::string key = TitleKey(text);
+  if (key.empty()) return {};
+  std::string term = std::string(kWholeTitlePrefix) + key;
   if (term.size() <= 240) return term;
   return std::string(kWholeTitlePrefix) + "#" + ContentHash(term);
 }

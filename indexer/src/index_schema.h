@@ -38,8 +38,10 @@ std::string UniqueTerm(std::string_view source, std::string_view id);
 inline std::string SourceTerm(std::string_view source) {
   return std::string(kSourcePrefix) + std::string(source);
 }
-// Boolean term of a whole title, or of a query compared with titles: lower case, each run of
-// spaces as one, trimmed; cut to fit a term. Empty text: "".
+// A whole title, or a query compared with titles: lower case, each run of spaces and of the
+// joiners "-", "_" and "/" as one space, trimmed.
+std::string TitleKey(std::string_view text);
+// Boolean term of TitleKey(text), cut to fit a term; "" for a blank text.
 std::string TitleTerm(std::string_view text);
 // Boolean term of a facet value: "XF" name ":" value (cut to fit a term).
 std::string FacetTerm(std::string_view field, std::string_view value);

@@ -125,8 +125,9 @@ Xapian::Query Boosted(const Xapian::Query& matches, double weight) {
 }  // namespace
 
 double RelevanceWithoutTiers(double weight) {
-  if (weight >= kTitleTier) weight -= kTitleTier;
-  if (weight >= kExactTier) weight -= kExactTier;
+  for (const double tier : {kTitleTier, kExactTier, kTitleTypoTier}) {
+    if (weight >= tier) weight -= tier;
+  }
   return weight;
 }
 
@@ -148,7 +149,7 @@ ParsedQuery::ParsedQuery(Xapian::Database& db, const SearchRequest& request,
   unsigned flags = Xapian::QueryParser::FLAG_DEFAULT | Xapian::QueryParser::FLAG_PURE_NOT |
                    Xapian::QueryParser::FLAG_WILDCARD;
   if (request.prefix) flags |= Xapian::QueryParser::FLAG_PARTIAL;
-  const std::string text = request.prefix ? PrefixReady(request.q) : request.q;
+  const std::string text = SplitCompounds(request.q);
   const bool match_all = request.q.find_first_not_of(" \t\r\n") == std::string::npos;
   parser = MakeParser(db, fields, ranges, stemmers.at(plan.primary));
   if (match_all) {
@@ -190,7 +191,26 @@ ParsedQuery::ParsedQuery(Xapian::Database& db, const SearchRequest& request,
       query = Xapian::Query(Xapian::Query::OP_OR, alternatives.begin(), alternatives.end());
     }
     // Tiers: a record whose title is the query, then records matching the words as written,
-    // then records matching only through typos; relevance orders each tier.
+    // then records whose title is near the query, then records matching only through typos;
+    // relevance orders each tier.
+    std::vector<Xapian::Query> near_titles;
+    if (auto titles = typos ? typos->TitlesNear(request.q) : std::nullopt) {
+      near_titles.push_back(*titles);
+    }
+    auto starting = request.prefix && vocabulary != nullptr
+                        ? TitlesStartingWith(request.q, db, *vocabulary)
+                        : std::nullopt;
+    if (starting) near_titles.push_back(*starting);
+    if (!near_titles.empty()) {
+      // One tier for a record however near its title is; the shorter of the titles that
+      // start with the query get a little more on top.
+      std::vector<Xapian::Query> parts{
+          query,
+          Boosted(Xapian::Query(Xapian::Query::OP_OR, near_titles.begin(), near_titles.end()),
+                  kTitleTypoTier)};
+      if (starting) parts.push_back(*starting);
+      query = Xapian::Query(Xapian::Query::OP_OR, parts.begin(), parts.end());
+    }
     if (typos && typos->expanded()) {
       typos_used = true;
       query = Xapian::Query(Xapian::Query::OP_AND_MAYBE, query, Boosted(exact, kExactTier));

@@ -43,9 +43,11 @@ struct StemmingPlan {
 
 // Ranking tiers (SPEC §4), added to the relevance of the records in them: a record whose
 // title is the query ranks above one matching its words as written, which ranks above one
-// matching only through typos. Relevance weights stay far below either.
-inline constexpr double kExactTier = 1e5;
-inline constexpr double kTitleTier = 1e7;
+// whose whole title is a typo or two from the query, which ranks above one matching only
+// through typos of single words. Relevance weights stay far below the smallest tier.
+inline constexpr double kTitleTypoTier = 1e4;
+inline constexpr double kExactTier = 1e6;
+inline constexpr double kTitleTier = 1e8;
 // A hit's weight with the tiers taken off: its relevance.
 double RelevanceWithoutTiers(double weight);
 

@@ -77,9 +77,32 @@ QueryText ReadQueryText(std::string_view q) {
       }
     }
     at = end;
-    if (IsOperator(token) || !std::all_of(token.begin(), token.end(), IsWordByte)) continue;
-    QueryWord word{end - token.size(), end, std::all_of(token.begin(), token.end(), IsDigit)};
-    text.words.push_back(word);
+    if (IsOperator(token)) continue;
+    // A word, or words joined by "-", "/", "+" or "." (not a decimal point): "qml-module-org".
+    const std::size_t token_begin = end - token.size();
+    std::vector<std::size_t> joints;
+    bool readable = true;
+    for (std::size_t i = 0; i < token.size() && readable; ++i) {
+      const char ch = token[i];
+      if (IsWordByte(ch)) continue;
+      const bool between =
+          i > 0 && i + 1 < token.size() && IsWordByte(token[i - 1]) && IsWordByte(token[i + 1]);
+      if (ch == '.' && between && IsDigit(token[i - 1]) && IsDigit(token[i + 1])) continue;
+      readable = between && (ch == '-' || ch == '/' || ch == '.' || ch == '+');
+      if (readable) joints.push_back(token_begin + i);
+    }
+    if (!readable) continue;
+    std::size_t part_begin = token_begin;
+    joints.push_back(end);
+    for (const std::size_t joint : joints) {
+      const std::string_view part = q.substr(part_begin, joint - part_begin);
+      const bool number =
+          std::all_of(part.begin(), part.end(), [](char ch) { return IsDigit(ch) || ch == '.'; });
+      text.words.push_back({part_begin, joint, number});
+      part_begin = joint + 1;
+    }
+    joints.pop_back();
+    text.joints.insert(text.joints.end(), joints.begin(), joints.end());
   }
   // The last word: only spaces and closing brackets after it.
   if (!text.words.empty()) {
@@ -89,21 +112,10 @@ QueryText ReadQueryText(std::string_view q) {
   return text;
 }
 
-std::string PrefixReady(std::string_view q) {
-  std::string ready(q);
-  const std::size_t end = ready.find_last_not_of(" \t\r\n");
-  if (end == std::string::npos) return ready;
-  const std::size_t space = ready.find_last_of(" \t\r\n(", end);
-  const std::size_t begin = space == std::string::npos ? 0 : space + 1;
-  const std::string_view last = std::string_view(ready).substr(begin, end + 1 - begin);
-  if (last.find_first_of("\":*") != std::string_view::npos) return ready;
-  for (std::size_t i = begin + 1; i < end; ++i) {
-    if ((ready[i] == '-' || ready[i] == '/') && IsWordByte(ready[i - 1]) &&
-        IsWordByte(ready[i + 1])) {
-      ready[i] = ' ';
-    }
-  }
-  return ready;
+std::string SplitCompounds(std::string_view q) {
+  std::string split(q);
+  for (const std::size_t joint : ReadQueryText(q).joints) split[joint] = ' ';
+  return split;
 }
 
 }  // namespace octohub::indexer

@@ -18,16 +18,19 @@ struct QueryWord {
 };
 
 struct QueryText {
-  // Words outside phrases, field values and ranges, not operators or wildcards, and not
-  // joined to others by punctuation ("python3-heat" is a phrase to the parser).
+  // Words outside phrases, field values and ranges, not operators or wildcards; the words of
+  // a compound ("qml-module-org-kde", "wesnoth-1.16") each on their own.
   std::vector<QueryWord> words;
+  std::vector<std::size_t> joints;  // where the "-", "/", "+" and "." joining compounds stand
   std::vector<std::string> fields;  // every "name:" used as a field, in order
 };
 
 QueryText ReadQueryText(std::string_view q);
 
-// The query as a prefix search reads it best: a last word joined to others by "-" or "/"
-// ("pinball-tab") would be a phrase, which cannot end in a prefix, so they become spaces.
-std::string PrefixReady(std::string_view q);
+// The query with compounds split into their words, as the parser should read it: Xapian
+// would make "qml-mdule-org" a phrase, whose words match exactly and which cannot end in a
+// prefix; as words, each tolerates typos and the last can be a prefix. A record titled with
+// the compound itself still ranks first (the title tier compares the query as typed).
+std::string SplitCompounds(std::string_view q);
 
 }  // namespace octohub::indexer

@@ -208,9 +208,10 @@ class XapianSearcher final : public Searcher {
     }
   }
   // The words of the index for typo tolerance. The first search builds them; after that, a
-  // search that finds the index changed, kVocabularyRefresh after the last build began,
-  // starts a rebuild in the background and goes on with the words it has: a word indexed
-  // since is not yet a typo neighbour, and a word gone since is checked and skipped.
+  // search that finds the index changed starts a rebuild in the background, at most once a
+  // second and at most a tenth of the time (a rebuild that took 200 ms waits 2 s), and goes on
+  // with the words it has meanwhile: a word indexed since is not yet a typo neighbour, and a
+  // word gone since is checked and skipped.
   std::shared_ptr<const TypoVocabulary> VocabularyFor(const Xapian::Database& db) {
     const std::string key = db.get_uuid() + "@" + std::to_string(db.get_revision());
     const auto now = std::chrono::steady_clock::now();
@@ -218,19 +219,23 @@ class XapianSearcher final : public Searcher {
     if (!vocabulary_) {
       vocabulary_ = TypoVocabulary::Build(db);
       vocabulary_key_ = key;
-      vocabulary_built_ = now;
+      vocabulary_started_ = now;
+      vocabulary_took_ = std::chrono::steady_clock::now() - now;
       return vocabulary_;
     }
-    if (vocabulary_key_ == key || refreshing_ || now - vocabulary_built_ < kVocabularyRefresh) {
+    const auto pause = std::max<std::chrono::steady_clock::duration>(std::chrono::seconds(1),
+                                                                     10 * vocabulary_took_);
+    if (vocabulary_key_ == key || refreshing_ || now - vocabulary_started_ < pause) {
       return vocabulary_;
     }
     refreshing_ = true;
-    vocabulary_built_ = now;
+    vocabulary_started_ = now;
     refresher_ = std::jthread([this] { RefreshVocabulary(); });  // the last one has finished
     return vocabulary_;
   }
 
   void RefreshVocabulary() {
+    const auto started = std::chrono::steady_clock::now();
     std::shared_ptr<const TypoVocabulary> fresh;
     std::string key;
     try {
@@ -243,11 +248,10 @@ class XapianSearcher final : public Searcher {
     if (fresh) {
       vocabulary_ = std::move(fresh);
       vocabulary_key_ = key;
+      vocabulary_took_ = std::chrono::steady_clock::now() - started;
     }
     refreshing_ = false;
   }
-
-  static constexpr auto kVocabularyRefresh = std::chrono::seconds(10);
 
   const fs::path index_dir_;
   std::mutex mutex_;
@@ -255,7 +259,8 @@ class XapianSearcher final : public Searcher {
   std::mutex vocabulary_mutex_;
   std::shared_ptr<const TypoVocabulary> vocabulary_;
   std::string vocabulary_key_;
-  std::chrono::steady_clock::time_point vocabulary_built_;
+  std::chrono::steady_clock::time_point vocabulary_started_;  // the last build began
+  std::chrono::steady_clock::duration vocabulary_took_{};     // and took this long
   bool refreshing_ = false;
   std::jthread refresher_;  // last: joined before what it uses goes away
 };

@@ -18,6 +18,7 @@ namespace octohub::indexer {
 // neighbours per word, and per query (the first words get theirs first).
 inline constexpr std::size_t kTyposPerWord = 8;
 inline constexpr std::size_t kTyposPerQuery = 32;
+inline constexpr std::size_t kTitlesPerQuery = 8;
 
 // Edits a word of this many characters may be away: none below 5, 1 up to 8, 2 from 9;
 // `cap` (0, 1 or 2; -1 for none) lowers it.
@@ -39,12 +40,18 @@ class TypoExpansion {
   // it knows which word each stemmed term came from.
   Xapian::Query Expand(const Xapian::Query& parsed, const Xapian::QueryParser& parser,
                        const Xapian::Stem& stemmer);
-  // Whether any word got neighbours, in any Expand call so far.
+  // Records whose whole title is a typo or two away from the whole query (the SPEC's rule
+  // applied to the query's length), when the query is nothing but words: "nva-api" finds
+  // "nova-api" though "nva" is too short for a typo of its own. At most kTitlesPerQuery
+  // titles, the nearest and most frequent first; nullopt when none.
+  std::optional<Xapian::Query> TitlesNear(const std::string& q);
+  // Whether any word or title got neighbours so far.
   bool expanded() const { return expanded_; }
 
  private:
   Xapian::Query Rewrite(const Xapian::Query& query);
   Xapian::Query RewriteTerm(const Xapian::Query& leaf);
+  Xapian::Query WithoutSourcesOff(const Xapian::Query& typos) const;
 
   const Xapian::Database& db_;
   const TypoVocabulary& vocabulary_;
@@ -54,6 +61,13 @@ class TypoExpansion {
   std::size_t budget_ = kTyposPerQuery;
   bool expanded_ = false;
 };
+
+// For a prefix search of nothing but words: the records whose whole title starts with the
+// query, the shorter titles (nearer the query) weighted higher, so that
+// "golang-github-eapache-go-x" finds its package among thousands of matches. At most
+// kTitlesPerQuery; nullopt when none.
+std::optional<Xapian::Query> TitlesStartingWith(const std::string& q, const Xapian::Database& db,
+                                                const TypoVocabulary& vocabulary);
 
 // The query with each plain word that no record holds replaced by its nearest indexed
 // neighbour (up to 2 edits from 5 characters, 1 from 3), field names, values, phrases,

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "index_schema.h"
+
 namespace octohub::indexer {
 namespace {
 
@@ -60,7 +62,9 @@ class NearWalk {
     std::vector<int> next(row.size());
     while (i < hi) {
       const std::string& word = words_[i].first;
-      const auto [point, length] = DecodeAt(word, depth);
+      const auto decoded = DecodeAt(word, depth);
+      const char32_t point = decoded.first;
+      const std::size_t length = decoded.second;
       const std::string_view key(word.data() + depth, length);
       // Words whose next character is this one follow each other.
       const auto end = std::partition_point(
@@ -99,21 +103,25 @@ std::size_t CodePoints(std::string_view text) {
 }
 
 std::shared_ptr<const TypoVocabulary> TypoVocabulary::Build(const Xapian::Database& db) {
-  std::vector<std::pair<std::string, std::int64_t>> words;
+  auto vocabulary = std::make_shared<TypoVocabulary>();
+  const std::string title_prefix(schema::kWholeTitlePrefix);
+  for (auto it = db.allterms_begin(title_prefix); it != db.allterms_end(title_prefix); ++it) {
+    const std::string term = *it;
+    if (term.size() - title_prefix.size() > kMaxTitleBytes) continue;
+    vocabulary->titles_.emplace_back(term.substr(title_prefix.size()), it.get_termfreq());
+  }
+  // Prefixed terms (ids, sources, facets, titles, stems) begin with a capital letter: the
+  // words are the terms before "A" and from "[" on. allterms come sorted.
   for (auto it = db.allterms_begin(); it != db.allterms_end(); ++it) {
     const std::string term = *it;
-    // Prefixed terms (ids, sources, facets, titles, stems) begin with a capital letter.
     if (!term.empty() && term[0] >= 'A' && term[0] <= 'Z') {
       it.skip_to("[");
       if (it == db.allterms_end()) break;
-      const std::string after = *it;
-      words.emplace_back(after, it.get_termfreq());
+      vocabulary->words_.emplace_back(*it, it.get_termfreq());
       continue;
     }
-    words.emplace_back(term, it.get_termfreq());
+    vocabulary->words_.emplace_back(term, it.get_termfreq());
   }
-  auto vocabulary = std::make_shared<TypoVocabulary>();
-  vocabulary->words_ = std::move(words);  // allterms come sorted
   return vocabulary;
 }
 
@@ -130,8 +138,18 @@ std::shared_ptr<const TypoVocabulary> TypoVocabulary::FromWords(
 
 std::vector<NearWord> TypoVocabulary::Near(std::string_view word, int max_edits,
                                            std::size_t limit) const {
-  if (max_edits <= 0 || word.empty() || limit == 0) return {};
-  NearWalk walk(words_, Decode(word), word, max_edits);
+  return NearIn(words_, word, max_edits, limit);
+}
+
+std::vector<NearWord> TypoVocabulary::NearTitles(std::string_view title, int max_edits,
+                                                 std::size_t limit) const {
+  return NearIn(titles_, title, max_edits, limit);
+}
+
+std::vector<NearWord> TypoVocabulary::NearIn(const Entries& entries, std::string_view text,
+                                             int max_edits, std::size_t limit) {
+  if (max_edits <= 0 || text.empty() || limit == 0) return {};
+  NearWalk walk(entries, Decode(text), text, max_edits);
   walk.Run();
   std::vector<NearWord>& found = walk.found;
   std::sort(found.begin(), found.end(), [](const NearWord& a, const NearWord& b) {
@@ -141,6 +159,22 @@ std::vector<NearWord> TypoVocabulary::Near(std::string_view word, int max_edits,
   });
   if (found.size() > limit) found.resize(limit);
   return found;
+}
+
+std::vector<std::string> TypoVocabulary::TitlesStartingWith(std::string_view prefix,
+                                                            std::size_t limit) const {
+  std::vector<std::string> titles;
+  auto it = std::lower_bound(titles_.begin(), titles_.end(), prefix,
+                             [](const auto& entry, std::string_view p) { return entry.first < p; });
+  for (; it != titles_.end() && titles.size() < kTitleScan &&
+         std::string_view(it->first).starts_with(prefix);
+       ++it) {
+    titles.push_back(it->first);
+  }
+  std::stable_sort(titles.begin(), titles.end(),
+                   [](const std::string& a, const std::string& b) { return a.size() < b.size(); });
+  if (titles.size() > limit) titles.resize(limit);
+  return titles;
 }
 
 bool TypoVocabulary::HasPrefix(std::string_view prefix) const {

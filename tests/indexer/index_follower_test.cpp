@@ -254,6 +254,27 @@ TEST_CASE("an index written in an older layout is rebuilt when opened, and keeps
   CHECK(Ids(*searcher, "upgrade") == std::vector<std::string>{"1", "2"});
 }
 
+TEST_CASE("a word indexed after the first search soon has typo neighbours", "[pg]") {
+  TestDatabase database;
+  Store store(database);
+  TempDir dir;
+  store.Put("1", "Browsers", "firefox");
+  IndexFollower follower(database.db(), dir / "index");
+  REQUIRE(follower.Open().ok());
+  REQUIRE(follower.CatchUp().ok());
+  auto searcher = OpenSearcher(dir / "index");
+  CHECK(Ids(*searcher, "firefx") == std::vector<std::string>{"1"});  // the words as of now
+  store.Put("2", "Browsers", "chromium");
+  REQUIRE(follower.CatchUp().ok());
+  CHECK(Ids(*searcher, "chromium") == std::vector<std::string>{"2"});  // exact: at once
+  std::vector<std::string> found;
+  for (int attempt = 0; attempt < 100 && found.empty(); ++attempt) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    found = Ids(*searcher, "chromim");
+  }
+  CHECK(found == std::vector<std::string>{"2"});
+}
+
 TEST_CASE("the running follower indexes a notified change promptly", "[pg]") {
   TestDatabase database;
   Store store(database);

@@ -29,7 +29,11 @@ TEST_CASE("plain words are found, and nothing the parser reads otherwise", "[uni
       {"state:open AND (kernel OR +fonts) -bug", {"kernel", "fonts", "bug$"}, {"state"}},
       {"label:\"good first\" title:(a b) x", {"x$"}, {"label", "title"}},
       {"released:2023..2024 comments:10.. chess", {"chess$"}, {"released", "comments"}},
-      {"python3-heat g++ pyth*", {}, {}},
+      {"python3-heat g++ pyth*", {"python3", "heat"}, {}},
+      {"qml-module-org.kde wesnoth-1.16 a/b",
+       {"qml", "module", "org", "kde", "wesnoth", "1.16#", "a", "b$"},
+       {}},
+      {"-excluded- x--y", {}, {}},
       {"NEAR/3 ADJ or 2024 échec", {"or", "2024#", "échec$"}, {}},
       {"http://example.com/x note: more", {"more$"}, {}},
       {"(chess)", {"chess$"}, {}},
@@ -39,6 +43,14 @@ TEST_CASE("plain words are found, and nothing the parser reads otherwise", "[uni
   INFO(q);
   CHECK(WordsOf(q) == words);
   CHECK(ReadQueryText(q).fields == fields);
+}
+
+TEST_CASE("compounds are split into words for the parser, and nothing else changes", "[unit]") {
+  CHECK(SplitCompounds("pinball-tab") == "pinball tab");
+  CHECK(SplitCompounds("derive+default g++ +must c++-dev") == "derive default g++ +must c++-dev");
+  CHECK(SplitCompounds("qml-mdule-org.kde wesnoth-1.16") == "qml mdule org kde wesnoth 1.16");
+  CHECK(SplitCompounds("-bug \"a-b\" title:x-y http://a.org/b pyth* 3.14") ==
+        "-bug \"a-b\" title:x-y http://a.org/b pyth* 3.14");
 }
 
 }  // namespace

@@ -50,6 +50,41 @@ TEST_CASE("a word matches indexed words one edit away from 5 characters, two fro
   CHECK(IdsOf(index.SearchOk({.q = query})) == found);
 }
 
+TEST_CASE("each word of a compound tolerates typos, and its last word can be a prefix", "[unit]") {
+  MemoryIndex index = WordIndex({"qml-module-org-kde-quickcharts", "wesnoth-1.16-thot",
+                                 "pinball-table", "libswt-gtk-4-jni", "nova-api"});
+  auto [query, found] = GENERATE(table<std::string, Strings>({
+      {"qml-mdule-org-kde-quickcharts", {"qml-module-org-kde-quickcharts"}},
+      // "gk" and "nva" are too short for typos of their own, but the whole title is one edit
+      // from the whole query.
+      {"libswt-gk-4-jni", {"libswt-gtk-4-jni"}},
+      {"nva api", {"nova-api"}},
+      {"nva", {}},
+      {"libswt-gtk-5-jni", {}},  // a number is never a typo
+      {"libswtt-gtk-4-jni", {"libswt-gtk-4-jni"}},
+      {"wesnoth-1.16-th", {"wesnoth-1.16-thot"}},
+      {"pinball-tab", {"pinball-table"}},
+  }));
+  INFO(query);
+  CHECK(IdsOf(index.SearchOk({.q = query, .prefix = true})) == found);
+}
+
+TEST_CASE("a prefix search ranks titles starting with the query first, shorter ones first",
+          "[unit]") {
+  MemoryIndex index;
+  index.AddSource("packages", R"({"title": "/name", "text": ["/summary"]})");
+  for (const std::string name : {"ruby-sass-extensions-for-rails", "ruby-sigar", "ruby-s3"}) {
+    index.Add("packages", name, {{"name", name}, {"summary", "a library"}});
+  }
+  index.Add("packages", "tools",
+            {{"name", "tools"}, {"summary", "ruby ruby ruby sigar sass s3 for ruby"}});
+  CHECK(IdsOf(index.SearchOk({.q = "ruby-s", .prefix = true})) ==
+        Strings{"ruby-s3", "ruby-sigar", "ruby-sass-extensions-for-rails", "tools"});
+  CHECK(IdsOf(index.SearchOk({.q = "Ruby Si", .prefix = true})).front() == "ruby-sigar");
+  // Without prefix=true "s" is a word no record has, and "ruby-s3" is a number away.
+  CHECK(index.SearchOk({.q = "ruby-s"}).total == 0);
+}
+
 TEST_CASE("numbers, phrases, field values and wildcards match exactly", "[unit]") {
   MemoryIndex index;
   index.AddSource("notes", R"({"title": "/title", "text": ["/body"],

@@ -8,6 +8,7 @@
 //                never another package's name
 //   prefix       the first 60% (rounded up) of a name of 10+ characters
 //   description  three words of the summary, in their order: 3+ letters, no stop words
+//                (lowercase, as typed)
 // Each set draws from a stream of its own and takes its queries in order, so a smaller COUNT
 // asks the first COUNT questions of a bigger one.
 import { readFileSync } from 'node:fs';
@@ -16,7 +17,7 @@ const SEED = 20240613;
 const SETS = ['exact', 'typo', 'prefix', 'description'];
 
 // xorshift32 (Marsaglia, 2003): small, fast and good enough to pick samples. A zero state
-// would stay zero, hence the | 1.
+// would stay zero, hence the `|| 1`.
 function random(seed) {
   let state = seed >>> 0 || 1;
   return () => {
@@ -83,34 +84,45 @@ const STOP_WORDS = new Set(`
   who whom why will with within without would you your yours
 `.split(/\s+/).filter(Boolean));
 
-// Three words of SUMMARY in their order, or null when it has fewer than three to give.
+// Three words of SUMMARY in their order, or null when it has fewer than three to give. A
+// word is all letters: "32bit" or "x11" are not words (and give none).
 function describe(rand, summary) {
-  const words = summary.toLowerCase().split(/[^a-z]+/)
-    .filter((w) => w.length >= 3 && !STOP_WORDS.has(w));
+  const words = summary.toLowerCase().split(/[^\p{L}\p{N}]+/u)
+    .filter((w) => /^\p{L}{3,}$/u.test(w) && !STOP_WORDS.has(w));
   if (words.length < 3) return null;
   const picked = shuffled(rand, words.map((_, i) => i)).slice(0, 3).sort((a, b) => a - b);
   return picked.map((i) => words[i]).join(' ');
 }
 
-function draw(set, count, records, names) {
+// How each set turns a package into a query (null: this package gives none), and the
+// shortest name it takes.
+function makers(names) {
+  return {
+    exact: { shortest: 1, make: (rand, r) => r.name },
+    typo: {
+      shortest: 5,
+      make: (rand, r) => {
+        for (let tries = 0; tries < 20; tries++) {
+          const q = typo(rand, r.name);
+          if (q !== null && !names.has(q)) return q;
+        }
+        return null;
+      },
+    },
+    prefix: { shortest: 10, make: (rand, r) => r.name.slice(0, Math.ceil(r.name.length * 0.6)) },
+    description: { shortest: 1, make: (rand, r) => describe(rand, r.summary) },
+  };
+}
+
+// COUNT queries of SET: the packages in a shuffled order, each asked about if it can be.
+function draw(set, { shortest, make }, count, records) {
   // Nearby seeds start xorshift on nearby paths: spread them over the 32 bits first.
   const rand = random(Math.imul(SEED + SETS.indexOf(set), 0x9e3779b1));
-  const candidates = records
-    .filter((r) => set !== 'typo' || r.name.length >= 5)
-    .filter((r) => set !== 'prefix' || r.name.length >= 10)
-    .map((r) => r.name);
   const out = [];
-  for (const name of shuffled(rand, candidates)) {
+  for (const record of shuffled(rand, records.filter((r) => r.name.length >= shortest))) {
     if (out.length === count) break;
-    let q = null;
-    if (set === 'exact') q = name;
-    if (set === 'typo') {
-      for (let tries = 0; tries < 20 && (q === null || names.has(q)); tries++) q = typo(rand, name);
-      if (names.has(q)) q = null;
-    }
-    if (set === 'prefix') q = name.slice(0, Math.ceil(name.length * 0.6));
-    if (set === 'description') q = describe(rand, records.byName.get(name).summary);
-    if (q !== null) out.push({ q, target: name });
+    const q = make(rand, record);
+    if (q !== null) out.push({ q, target: record.name });
   }
   return out;
 }
@@ -124,10 +136,7 @@ if (!file || !(count > 0)) {
 // Sorted by name, so the draw does not depend on the order apt lists its packages in.
 const records = JSON.parse(readFileSync(file, 'utf8'))
   .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-records.byName = new Map(records.map((r) => [r.name, r]));
-const names = new Set(records.map((r) => r.name));
-const sets = {};
-for (const set of SETS) {
-  sets[set] = draw(set, count, records, names);
-}
+const byMaker = makers(new Set(records.map((r) => r.name)));
+const sets = Object.fromEntries(
+  SETS.map((set) => [set, draw(set, byMaker[set], count, records)]));
 console.log(JSON.stringify(sets, null, 1));
