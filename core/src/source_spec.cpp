@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <boost/json.hpp>
 #include <boost/url/parse.hpp>
+#include <cctype>
 #include <cmath>
+#include <map>
 #include <regex>
 #include <set>
 
@@ -50,13 +52,85 @@ NamedValues FieldPointers(DocumentChecker& c, const json::object& index, std::st
   return out;
 }
 
+// "synonyms": [["tv", "television"], ["nyc", "new york city"]]. Each entry is words (letters,
+// digits, "-", "'" and "."), kept in lower case with single spaces. An entry in two groups
+// would chain them together: refused, as are groups of one and oversized lists.
+std::vector<std::vector<std::string>> SynonymGroups(DocumentChecker& c, const json::object& ix) {
+  std::vector<std::vector<std::string>> groups;
+  const json::value* v = ix.if_contains("synonyms");
+  if (v == nullptr) return groups;
+  if (!v->is_array()) {
+    c.Fail("/index/synonyms", "must be an array of groups, each an array of words or phrases");
+    return groups;
+  }
+  std::map<std::string, std::size_t> group_of;
+  std::size_t total = 0;
+  for (std::size_t g = 0; g < v->as_array().size(); ++g) {
+    const std::string at = "/index/synonyms/" + std::to_string(g);
+    const json::value& group = v->as_array()[g];
+    if (!group.is_array() || group.as_array().size() < 2) {
+      c.Fail(at, "a group is an array of at least two words or phrases");
+      continue;
+    }
+    if (group.as_array().size() > kMaxSynonymsPerGroup) {
+      c.Fail(at, "a group holds at most " + std::to_string(kMaxSynonymsPerGroup) + " entries");
+      continue;
+    }
+    total += group.as_array().size();
+    std::vector<std::string> entries;
+    for (std::size_t e = 0; e < group.as_array().size(); ++e) {
+      const std::string here = at + "/" + std::to_string(e);
+      const json::value& item = group.as_array()[e];
+      if (!item.is_string()) {
+        c.Fail(here, "must be a word or phrase");
+        continue;
+      }
+      std::string entry;
+      std::size_t words = 0;
+      bool readable = true;
+      for (const char ch : item.as_string()) {
+        const auto byte = static_cast<unsigned char>(ch);
+        if (ch == ' ' || ch == '\t') {
+          if (!entry.empty() && entry.back() != ' ') entry += ' ';
+          continue;
+        }
+        if (entry.empty() || entry.back() == ' ') ++words;
+        readable = readable && (std::isalnum(byte) || byte >= 0x80 || ch == '-' || ch == '\'' ||
+                                ch == '.' || ch == '_');
+        entry += static_cast<char>(std::tolower(byte));
+      }
+      if (!entry.empty() && entry.back() == ' ') entry.pop_back();
+      if (entry.empty() || !readable) {
+        c.Fail(here, "a synonym is words of letters and digits (with - ' . _), spaces between");
+        continue;
+      }
+      if (words > kMaxSynonymWords) {
+        c.Fail(here, "a synonym is at most " + std::to_string(kMaxSynonymWords) + " words");
+        continue;
+      }
+      auto [it, added] = group_of.emplace(entry, g);
+      if (!added) {
+        c.Fail(here, "\"" + entry + "\" is already in group " + std::to_string(it->second) +
+                         (it->second == g ? "" : "; an entry belongs to one group (merge them)"));
+        continue;
+      }
+      entries.push_back(std::move(entry));
+    }
+    groups.push_back(std::move(entries));
+  }
+  if (total > kMaxSynonyms) {
+    c.Fail("/index/synonyms", "at most " + std::to_string(kMaxSynonyms) + " entries in all");
+  }
+  return groups;
+}
+
 void ParseIndex(DocumentChecker& c, const json::object& o, IndexSpec& index) {
   const json::value* v = o.if_contains("index");
   if (!v) return;
   const json::object* ix = c.Object(*v, "/index");
   if (!ix) return;
   c.RejectUnknown(*ix, "/index",
-                  {"title", "text", "facets", "dates", "numbers", "language", "typos"});
+                  {"title", "text", "facets", "dates", "numbers", "language", "typos", "synonyms"});
   index.title = c.Pointer(*ix, "title", "/index", false, true);
   if (const json::value* text = ix->if_contains("text")) {
     auto add = [&](const json::value& item, const std::string& at) {
@@ -85,6 +159,7 @@ void ParseIndex(DocumentChecker& c, const json::object& o, IndexSpec& index) {
     }
   }
   index.typos = c.Bool(*ix, "typos", "/index").value_or(true);
+  index.synonyms = SynonymGroups(c, *ix);
 }
 
 }  // namespace
@@ -306,6 +381,13 @@ json::object SourceSpecToJson(const SourceSpec& spec, bool redact) {
   index["numbers"] = NamedValuesToJson(ix.numbers);
   index["language"] = ix.language;
   index["typos"] = ix.typos;
+  json::array synonyms;
+  for (const auto& group : ix.synonyms) {
+    json::array entries;
+    for (const auto& entry : group) entries.emplace_back(entry);
+    synonyms.emplace_back(std::move(entries));
+  }
+  index["synonyms"] = std::move(synonyms);
   out["index"] = std::move(index);
   return out;
 }

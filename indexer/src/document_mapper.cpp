@@ -55,6 +55,7 @@ Result<CompiledMapping> CompiledMapping::From(const IndexSpec& spec) {
   CompiledMapping mapping;
   mapping.language = spec.language;
   mapping.typos = spec.typos;
+  mapping.synonyms = spec.synonyms;
   if (!spec.title.empty()) {
     auto title = JsonPointer::Parse(spec.title, true);
     if (!title.ok()) return title.status();

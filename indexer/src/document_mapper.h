@@ -33,6 +33,7 @@ struct CompiledMapping {
   std::vector<std::pair<std::string, JsonPointer>> numbers;
   std::string language;
   bool typos = true;
+  std::vector<std::vector<std::string>> synonyms;
 
   static Result<CompiledMapping> From(const IndexSpec& spec);
 };

@@ -91,7 +91,7 @@ class GenerationWriter {
         continue;
       }
       db_.replace_document(term, *doc);
-      sources_.Set(record.source, {mapping->language, mapping->typos});
+      sources_.Set(record.source, {mapping->language, mapping->typos, mapping->synonyms});
     }
     if (fields_.changed()) {
       db_.set_metadata(schema::kFieldsKey, fields_.ToJson());

@@ -123,6 +123,16 @@ SourceSettings SourceSettings::FromJson(const std::string& text) {
     if (const auto* typos = fields->if_contains("typos"); typos && typos->is_bool()) {
       search.typos = typos->get_bool();
     }
+    if (const auto* groups = fields->if_contains("synonyms"); groups && groups->is_array()) {
+      for (const auto& group : groups->get_array()) {
+        if (!group.is_array()) continue;
+        std::vector<std::string> entries;
+        for (const auto& entry : group.get_array()) {
+          if (entry.is_string()) entries.emplace_back(entry.get_string());
+        }
+        search.synonyms.push_back(std::move(entries));
+      }
+    }
     settings.by_source_[std::string(source)] = std::move(search);
   }
   return settings;
@@ -131,7 +141,14 @@ SourceSettings SourceSettings::FromJson(const std::string& text) {
 std::string SourceSettings::ToJson() const {
   json::object out;
   for (const auto& [source, search] : by_source_) {
-    out[source] = {{"language", search.language}, {"typos", search.typos}};
+    json::array groups;
+    for (const auto& group : search.synonyms) {
+      json::array entries;
+      for (const auto& entry : group) entries.emplace_back(entry);
+      groups.emplace_back(std::move(entries));
+    }
+    out[source] = {
+        {"language", search.language}, {"typos", search.typos}, {"synonyms", std::move(groups)}};
   }
   return json::serialize(out);
 }

@@ -103,11 +103,12 @@ class FieldRegistry {
 };
 
 // How each indexed source is searched: the stemming language its documents were written with
-// (a query stems its words as the documents it is meant to match were stemmed), and whether
-// typos are tolerated in it. Kept in the index's metadata.
+// (a query stems its words as the documents it is meant to match were stemmed), whether
+// typos are tolerated in it, and its synonym groups. Kept in the index's metadata.
 struct SourceSearch {
   std::string language = "english";
   bool typos = true;
+  std::vector<std::vector<std::string>> synonyms;
   bool operator==(const SourceSearch&) const = default;
 };
 class SourceSettings {

@@ -5,9 +5,11 @@
 #include <algorithm>
 #include <chrono>
 #include <optional>
+#include <set>
 #include <tuple>
 
 #include "query_text.h"
+#include "synonyms.h"
 #include "typo_expansion.h"
 
 namespace octohub::indexer {
@@ -162,33 +164,60 @@ ParsedQuery::ParsedQuery(Xapian::Database& db, const SearchRequest& request,
       typos.emplace(db, *vocabulary, TypoPolicy{request.typos, sources.TyposOff()});
     }
     // The query as written, and with typo neighbours, parsed by one language's parser.
-    auto parse = [&](Xapian::QueryParser& by, const std::string& language) {
-      Xapian::Query written = by.parse_query(text, flags);
+    auto parse = [&](Xapian::QueryParser& by, const std::string& language,
+                     const std::string& variant) {
+      Xapian::Query written = by.parse_query(variant, flags);
       Xapian::Query tolerant = typos ? typos->Expand(written, by, stemmers.at(language)) : written;
       return std::pair{written, tolerant};
     };
-    std::tie(exact, query) = parse(parser, plan.primary);
-    if (!plan.others.empty()) {
-      // Each source's documents are matched by the query stemmed in that source's language.
-      std::vector<Xapian::Query> elsewhere;
-      std::vector<Xapian::Query> exact_alternatives;
-      std::vector<Xapian::Query> alternatives;
-      for (const auto& [language, in_sources] : plan.others) {
-        std::vector<Xapian::Query> terms;
-        for (const auto& source : in_sources) terms.emplace_back(schema::SourceTerm(source));
-        Xapian::Query in_language(Xapian::Query::OP_OR, terms.begin(), terms.end());
-        Xapian::QueryParser other = MakeParser(db, fields, ranges, stemmers.at(language));
-        auto [written, tolerant] = parse(other, language);
-        exact_alternatives.emplace_back(Xapian::Query::OP_FILTER, written, in_language);
-        alternatives.emplace_back(Xapian::Query::OP_FILTER, tolerant, in_language);
-        elsewhere.push_back(std::move(in_language));
+    std::tie(exact, query) = parse(parser, plan.primary, text);
+    // Some sources read the query their own way: with their synonyms, or stemmed in their own
+    // language. Each such variant matches only its sources; the rest match the query as is.
+    struct Variant {
+      std::string text;
+      std::string language;
+      std::vector<std::string> sources;
+    };
+    std::vector<Variant> variants;
+    std::set<std::string> apart;
+    const auto searched = [&](const std::string& source) {
+      return request.sources.empty() || std::find(request.sources.begin(), request.sources.end(),
+                                                  source) != request.sources.end();
+    };
+    for (const auto& [source, settings] : sources.by_source()) {
+      if (!searched(source)) continue;
+      if (auto with = WithSynonyms(text, settings.synonyms)) {
+        variants.push_back({*with, plan.LanguageOf(source, sources), {source}});
+        apart.insert(source);
       }
-      Xapian::Query not_elsewhere(Xapian::Query::OP_OR, elsewhere.begin(), elsewhere.end());
-      exact_alternatives.emplace_back(Xapian::Query::OP_AND_NOT, exact, not_elsewhere);
-      alternatives.emplace_back(Xapian::Query::OP_AND_NOT, query, not_elsewhere);
-      exact =
-          Xapian::Query(Xapian::Query::OP_OR, exact_alternatives.begin(), exact_alternatives.end());
-      query = Xapian::Query(Xapian::Query::OP_OR, alternatives.begin(), alternatives.end());
+    }
+    for (const auto& [language, in_language] : plan.others) {
+      Variant variant{text, language, {}};
+      for (const auto& source : in_language) {
+        if (apart.insert(source).second) variant.sources.push_back(source);
+      }
+      if (!variant.sources.empty()) variants.push_back(std::move(variant));
+    }
+    if (!variants.empty()) {
+      auto source_terms = [](const auto& names) {
+        std::vector<Xapian::Query> terms;
+        for (const auto& name : names) terms.emplace_back(schema::SourceTerm(name));
+        return Xapian::Query(Xapian::Query::OP_OR, terms.begin(), terms.end());
+      };
+      std::vector<Xapian::Query> exact_parts;
+      std::vector<Xapian::Query> parts;
+      for (const auto& variant : variants) {
+        Xapian::QueryParser own = MakeParser(db, fields, ranges, stemmers.at(variant.language));
+        auto [written, tolerant] = parse(own, variant.language, variant.text);
+        const Xapian::Query in_sources = source_terms(variant.sources);
+        exact_parts.emplace_back(Xapian::Query::OP_FILTER, written, in_sources);
+        parts.emplace_back(Xapian::Query::OP_FILTER, tolerant, in_sources);
+      }
+      const Xapian::Query elsewhere = source_terms(apart);
+      exact_parts.emplace_back(Xapian::Query::OP_AND_NOT, exact, elsewhere);
+      parts.emplace_back(Xapian::Query::OP_AND_NOT, query, elsewhere);
+      exact = Xapian::Query(Xapian::Query::OP_OR, exact_parts.begin(), exact_parts.end());
+      query = Xapian::Query(Xapian::Query::OP_OR, parts.begin(), parts.end());
     }
     // Tiers: a record whose title is the query, then records matching the words as written,
     // then records whose title is near the query, then records matching only through typos;

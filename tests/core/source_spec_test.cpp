@@ -320,6 +320,37 @@ TEST_CASE("An unknown index language is rejected and a known one accepted", "[un
   CHECK(spec->index.language == language);
 }
 
+TEST_CASE("Synonym groups are kept in lower case, and loops and oversized lists refused",
+          "[unit]") {
+  auto spec = ParseWith("index", R"({"synonyms": [["TV", " Television "],
+                                                   ["nyc", "New  York City"]], "typos": false})");
+  REQUIRE(spec.ok());
+  CHECK(spec->index.synonyms ==
+        std::vector<std::vector<std::string>>{{"tv", "television"}, {"nyc", "new york city"}});
+  CHECK_FALSE(spec->index.typos);
+  // Kept in the canonical JSON, so that they survive a round trip.
+  auto again = Parse(json::serialize(SourceSpecToJson(*spec, false)));
+  REQUIRE(again.ok());
+  CHECK(again->index == spec->index);
+
+  std::string huge = "[";
+  for (int i = 0; i < 10000; ++i) huge += (i ? ",\"w" : "\"w") + std::to_string(i) + "\"";
+  huge += "]";
+  auto [synonyms, pointer] = GENERATE_COPY(table<std::string, std::string>({
+      {R"([["a", "b"], ["b", "c"]])", "/index/synonyms/1/0"},  // a loop: b in two groups
+      {R"([["a", "A"]])", "/index/synonyms/0/1"},
+      {R"([["alone"]])", "/index/synonyms/0"},
+      {R"("tv")", "/index/synonyms"},
+      {R"([["a", 3]])", "/index/synonyms/0/1"},
+      {R"([["a", "b:c"]])", "/index/synonyms/0/1"},
+      {R"([["a", "\"quoted\""]])", "/index/synonyms/0/1"},
+      {R"([["a", "one two three four five six seven eight nine"]])", "/index/synonyms/0/1"},
+      {"[" + huge + "]", "/index/synonyms/0"},
+  }));
+  INFO(synonyms.substr(0, 80));
+  CHECK(Pointers(ParseWith("index", R"({"synonyms": )" + synonyms + "}")) == Strings{pointer});
+}
+
 TEST_CASE("Redacted JSON hides literal secrets but keeps environment names", "[unit]") {
   auto spec = Parse(R"({"name": "s", "url": "http://h/",
                         "auth": {"type": "basic", "username": "alice", "password_env": "PW"}})");

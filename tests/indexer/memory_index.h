@@ -28,7 +28,7 @@ class MemoryIndex {
     auto mapping = CompiledMapping::From(spec->index);
     REQUIRE(mapping.ok());
     mappings_.insert_or_assign(source, *mapping);
-    sources_.Set(source, {spec->index.language, spec->index.typos});
+    sources_.Set(source, {spec->index.language, spec->index.typos, spec->index.synonyms});
   }
 
   void Add(const std::string& source, const std::string& id, const boost::json::object& data) {

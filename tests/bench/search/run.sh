@@ -12,7 +12,8 @@
 #      same concurrency, at two loads: one request in flight per core (2 connections: the
 #      latency of a search on a machine that keeps up) and 16 connections (saturation: the
 #      throughput; latency there is mostly waiting for a core). Goals: >= 5 x PostgreSQL's
-#      throughput, p99 < 20 ms.
+#      throughput, p99 < 20 ms, with typo tolerance on (the default); the same mix with
+#      typos=0 is run too, to show what typo tolerance costs.
 # Everything runs in one throwaway cluster, removed on exit. The last line ends with the
 # ratios: throughput ours/PostgreSQL, and p50 PostgreSQL/ours (both: bigger is better).
 # BENCH_RECORDS=N changes the record count (for a quick try; figures are for 500,000);
@@ -224,14 +225,13 @@ stop_serve() {
   serve_pid=""
 }
 
-# wrk over the mix with CONNECTIONS: a few seconds to warm caches and readers, then the
-# measured run; prints "requests req/s p50 p99".
+# wrk over the mix with CONNECTIONS (PATHS: the mix's file, $work/paths.txt by default): a few
+# seconds to warm caches and readers, then the measured run; prints "requests req/s p50 p99".
 load_ours() {
-  local connections="$1" result errors non2xx requests rps p50 p99
-  wrk -t"$THREADS" -c"$connections" -d3s -s "$MIX_LUA" "http://$listen" -- "$work/paths.txt" \
-    >/dev/null
+  local connections="$1" paths="${2:-$work/paths.txt}" result errors non2xx requests rps p50 p99
+  wrk -t"$THREADS" -c"$connections" -d3s -s "$MIX_LUA" "http://$listen" -- "$paths" >/dev/null
   wrk -t"$THREADS" -c"$connections" -d"${SECONDS_PER_RUN}s" -s "$MIX_LUA" "http://$listen" \
-    -- "$work/paths.txt" >"$work/wrk.out"
+    -- "$paths" >"$work/wrk.out"
   result="$(grep '^mix: ' "$work/wrk.out")" || die "wrk printed no result: $(cat "$work/wrk.out")"
   read -r _ _ requests _ _ _ rps _ p50 _ p99 _ errors _ non2xx <<<"$result"
   if [ "$errors" != 0 ] || [ "$non2xx" != 0 ]; then
@@ -302,6 +302,11 @@ report() {
     "$ours_requests" "$ours_rps" "$ours_p50" "$ours_p99"
   printf '%-40s %5s %9s %9s %9s %9s\n' "PostgreSQL full-text search (pgbench)" "$CLIENTS" \
     "$pg_requests" "$pg_tps" "$pg_p50" "$pg_p99"
+  printf '%-40s %5s %9s %9s %9s %9s\n' "octohub serve, the mix with typos=0" \
+    "$LIGHT_CLIENTS" "$off_light_requests" "$off_light_rps" "$off_light_p50" "$off_light_p99"
+  printf '%-40s %5s %9s %9s %9s %9s\n' "octohub serve, the mix with typos=0" "$CLIENTS" \
+    "$off_requests" "$off_rps" "$off_p50" "$off_p99"
+  echo "(typo tolerance is on by default: the first two octohub rows; typos=0 shows its cost)"
   echo "(ours answers with snippets, and facet counts where asked; PostgreSQL with id, title"
   echo " and rank, no ts_headline)"
   local throughput_ratio p50_ratio
@@ -335,6 +340,11 @@ main() {
   read -r ours_light_requests ours_light_rps ours_light_p50 ours_light_p99 \
     <<<"$(load_ours "$LIGHT_CLIENTS")"
   read -r ours_requests ours_rps ours_p50 ours_p99 <<<"$(load_ours "$CLIENTS")"
+  sed 's/$/\&typos=0/' "$work/paths.txt" >"$work/paths-typos-off.txt"
+  read -r off_light_requests off_light_rps off_light_p50 off_light_p99 \
+    <<<"$(load_ours "$LIGHT_CLIENTS" "$work/paths-typos-off.txt")"
+  read -r off_requests off_rps off_p50 off_p99 \
+    <<<"$(load_ours "$CLIENTS" "$work/paths-typos-off.txt")"
   stop_serve
   log "load on PostgreSQL"
   read -r pg_light_requests pg_light_tps pg_light_p50 pg_light_p99 \

@@ -327,6 +327,29 @@ const scenarios = [
     t.expect((await error.textContent()).includes('nosuchfield'), 'the problem detail shown');
   }],
 
+  ['typo matches are shown as such, and a query being typed keeps the last results', async (t) => {
+    // "xylophne": one letter off, so its records come as typo matches.
+    await t.page.goto(t.url('/?q=xylophne'));
+    const shown = t.page.locator('.suggestion', { hasText: 'Showing results for' });
+    await shown.waitFor();
+    t.expect((await shown.textContent()).includes('xylophone'), 'the word matched named');
+    t.expect((await t.page.locator('.hit-link').count()) === XYLOPHONE_TICKETS.length + 1,
+      'every xylophone record found through the typo');
+    await t.page.fill('#q', 'xylophone');
+    await t.eventually(async () => (await t.page.locator('.suggestion').count()) === 0,
+      'no suggestion once the word is right');
+    const before = await t.page.locator('.hit-link').count();
+    // Half a query: the parser cannot read it yet; the results stay, with a quiet hint.
+    await t.page.fill('#q', 'xylophone AND');
+    await t.page.locator('#search-message .unfinished').waitFor();
+    t.expect((await t.page.locator('#search-message .message.error').count()) === 0,
+      'no error while typing');
+    t.expect((await t.page.locator('.hit-link').count()) === before, 'the last results kept');
+    await t.page.fill('#q', 'xylophone AND tune');
+    await t.eventually(async () => (await t.page.locator('#search-message .unfinished').count()) === 0,
+      'the hint gone once the query reads');
+  }],
+
   ['dark and phone layouts pass the accessibility scan', async (t) => {
     await t.page.emulateMedia({ colorScheme: 'dark' });
     await t.page.goto(t.url('/?q=xylophone'));

@@ -107,6 +107,12 @@ async function runSearch() {
     renderFilters(state, lastFacets);
   } catch (error) {
     if (error.name === 'AbortError' || mine !== ticket) return;
+    // A query being typed that cannot be parsed yet ("security AND"): the last results stay,
+    // with a quiet hint, rather than flashing an error at every keystroke.
+    if (error instanceof ApiError && error.status === 400 && state.q && lastResult) {
+      renderUnfinished(error);
+      return;
+    }
     lastResult = null;
     renderError(state, error);
   } finally {
@@ -150,9 +156,13 @@ function render(state, result) {
   fill(els.message);
   if (result.suggestion) {
     const target = urlFor({ ...state, q: result.suggestion, page: 1, record: null });
-    els.message.append(h('p', { class: 'suggestion' }, 'Did you mean ',
-      h('a', { href: target, onclick: (e) => follow(e, { q: result.suggestion, page: 1 }) },
-        result.suggestion), '?'));
+    const link = h('a', { href: target, onclick: (e) => follow(e, { q: result.suggestion, page: 1 }) },
+      result.suggestion);
+    // Hits with a suggestion: nothing matched the words as typed, these are typo matches.
+    els.message.append(result.hits.length > 0
+      ? h('p', { class: 'suggestion' }, 'Showing results for ', link,
+        ' — nothing matches “', state.q, '” as typed.')
+      : h('p', { class: 'suggestion' }, 'Did you mean ', link, '?'));
   }
   renderChips(state);
   renderFilters(state, lastFacets);
@@ -164,6 +174,11 @@ function render(state, result) {
   }
   renderPager(state, result);
   renderSelectionBar(state, result);
+}
+
+function renderUnfinished(error) {
+  fill(els.message, h('p', { class: 'tip unfinished', role: 'status' },
+    'Showing the last results: the query cannot be read yet (', error.message, ').'));
 }
 
 function renderError(state, error) {

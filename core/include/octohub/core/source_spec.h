@@ -79,6 +79,11 @@ struct IncrementalSpec {
   bool operator==(const IncrementalSpec&) const = default;
 };
 
+// Bounds on "index.synonyms": entries per group, entries in all, words per entry.
+inline constexpr std::size_t kMaxSynonymsPerGroup = 50;
+inline constexpr std::size_t kMaxSynonyms = 1000;
+inline constexpr std::size_t kMaxSynonymWords = 8;
+
 struct IndexSpec {
   std::string title;              // JSON Pointer, may be empty
   std::vector<std::string> text;  // JSON Pointers, "*" walks arrays
@@ -87,6 +92,9 @@ struct IndexSpec {
   NamedValues numbers;
   std::string language = "english";
   bool typos = true;  // queries also match words a typo or two away (SPEC §4)
+  // Groups of words and phrases that match each other in this source, lower case, single
+  // spaces; an entry belongs to one group.
+  std::vector<std::vector<std::string>> synonyms;
   bool operator==(const IndexSpec&) const = default;
 };
 
