@@ -201,6 +201,7 @@ ParsedQuery::ParsedQuery(Xapian::Database& db, const SearchRequest& request,
     if (!variants.empty()) {
       auto source_terms = [](const auto& names) {
         std::vector<Xapian::Query> terms;
+        terms.reserve(names.size());
         for (const auto& name : names) terms.emplace_back(schema::SourceTerm(name));
         return Xapian::Query(Xapian::Query::OP_OR, terms.begin(), terms.end());
       };

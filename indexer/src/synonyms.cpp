@@ -25,6 +25,7 @@ std::optional<std::string> WithSynonyms(const std::string& text,
   }
   const std::vector<QueryWord> words = ReadQueryText(text).words;
   std::vector<std::string> lower;
+  lower.reserve(words.size());
   for (const auto& word : words) {
     lower.push_back(Xapian::Unicode::tolower(text.substr(word.begin, word.end - word.begin)));
   }
