@@ -286,7 +286,11 @@ int RunSearch(const GlobalOptions& options, const SearchCommand& command) {
       }
       std::cout << "\n";
     }
-    if (response->suggestion) std::cout << "\ndid you mean: " << *response->suggestion << "\n";
+    if (response->suggestion) {
+      // With hits, nothing matched the words as typed: these are typo matches.
+      std::cout << (response->hits.empty() ? "\ndid you mean: " : "\nshowing results for: ")
+                << *response->suggestion << "\n";
+    }
   }
   return (*runtime)->Close().ok() ? 0 : 1;
 }

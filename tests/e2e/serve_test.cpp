@@ -279,6 +279,16 @@ TEST_CASE("reindex rebuilds the index and search finds what PostgreSQL holds", "
   auto search = Octohub({"search", "xylophone", "--json", "--data-dir", data});
   REQUIRE(search.exit_code == 0);
   CHECK(json::parse(search.out).at("total").as_int64() == 1);
+  // One letter off: found through the typo, and said so; with --typos 0, only suggested.
+  auto typo = Octohub({"search", "xylophne", "--data-dir", data});
+  REQUIRE(typo.exit_code == 0);
+  CHECK_THAT(typo.out,
+             Catch::StartsWith("1 results") && Catch::Contains("showing results for: xylophone"));
+  auto exact = Octohub({"search", "xylophne", "--typos", "0", "--data-dir", data});
+  REQUIRE(exact.exit_code == 0);
+  CHECK_THAT(exact.out,
+             Catch::StartsWith("0 results") && Catch::Contains("did you mean: xylophone"));
+  CHECK(Octohub({"search", "x", "--typos", "3", "--data-dir", data}).exit_code != 0);
   auto faceted = Octohub(
       {"search", "", "--facets", "kind", "--filter", "kind=odd", "--json", "--data-dir", data});
   INFO(faceted.err);
