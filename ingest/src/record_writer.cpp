@@ -15,11 +15,6 @@ constexpr const char* kCreateStaging = R"(
     id text NOT NULL, data text NOT NULL, content_hash uuid NOT NULL
   ) ON COMMIT DELETE ROWS)";
 
-// What is stored for a page's ids: one primary-key probe per id, no writes.
-constexpr const char* kStoredHashes = R"(
-  SELECT r.id, replace(r.content_hash::text, '-', ''), r.deleted
-  FROM unnest($2::text[]) AS page(id) JOIN records r ON r.source = $1 AND r.id = page.id)";
-
 // Only records known to be new or changed reach this; the WHERE keeps a record that a
 // concurrent writer stored meanwhile with the same content from being renumbered.
 constexpr const char* kUpsert = R"(
@@ -51,6 +46,16 @@ std::string IdArray(const std::vector<ExtractedRecord>& records) {
 }
 
 }  // namespace
+
+// What is stored for a page's ids: one primary-key probe per id, no writes. The LIMIT keeps
+// the planner from turning the probes into a join: it would hash the whole table for every
+// page once the table is large (a harvest then slows with every page: 63,697 small records
+// took 42 s instead of 0.7 s).
+const char* const kStoredHashes = R"(
+  SELECT page.id, replace(r.content_hash::text, '-', ''), r.deleted
+  FROM unnest($2::text[]) AS page(id)
+  CROSS JOIN LATERAL (SELECT content_hash, deleted FROM records
+                      WHERE source = $1 AND id = page.id LIMIT 1) AS r)";
 
 WriteCounts WriteRecords(pqxx::work& tx, const std::string& source,
                          const std::vector<ExtractedRecord>& records, const ParentRef* parent) {

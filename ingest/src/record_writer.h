@@ -17,6 +17,10 @@
 
 namespace octohub::ingest {
 
+// The lookup of what is stored for a page's ids ($1 the source, $2 the ids): exposed so that
+// a test can check its plan.
+extern const char* const kStoredHashes;
+
 // The parent record a child source's page was fetched for (SPEC §3 for_each).
 struct ParentRef {
   std::string source;
