@@ -98,16 +98,20 @@ struct ApiServer::Impl {
         keys(deps.db),
         limiter(options.rate_limit, options.rate_burst),
         failures(options.auth_failures_per_minute / 60.0, options.auth_failures_per_minute),
+        search_log(options.analytics_days > 0
+                       ? std::make_unique<SearchLog>(deps.db, options.analytics_days)
+                       : nullptr),
         http(WithAuthorizer(std::move(options.http),
                             MakeAuthorizer(keys, options.public_read, limiter, failures),
                             deps.metrics),
-             BuildRoutes(this->deps, keys, assets, options.max_exports)) {}
+             BuildRoutes(this->deps, keys, assets, options.max_exports, search_log.get())) {}
 
   ServerDependencies deps;
   KeyStore keys;
   RateLimiter limiter;
-  RateLimiter failures;  // wrong keys per client address
-  StaticAssets assets;   // before http: the routes refer to it
+  RateLimiter failures;                   // wrong keys per client address
+  StaticAssets assets;                    // before http: the routes refer to it
+  std::unique_ptr<SearchLog> search_log;  // before http, as assets
   HttpServer http;
 };
 

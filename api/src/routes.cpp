@@ -66,8 +66,8 @@ void RouteTable::AddInline(const char* method, std::string pattern,
 }
 
 std::vector<Route> BuildRoutes(const ServerDependencies& deps, KeyStore& keys,
-                               const StaticAssets& assets, int max_exports) {
-  RouteTable table(deps, keys, assets, max_exports);
+                               const StaticAssets& assets, int max_exports, SearchLog* search_log) {
+  RouteTable table(deps, keys, assets, max_exports, search_log);
   AddHealthRoutes(table);
   AddSearchRoutes(table);
   AddRecordRoutes(table);

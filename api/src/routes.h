@@ -11,6 +11,7 @@
 
 #include "octohub/api/keys.h"
 #include "octohub/api/server.h"
+#include "search_log.h"
 #include "search_params.h"
 #include "static_assets.h"
 
@@ -22,8 +23,12 @@ class RouteTable {
   using DepsHandler = Reply (*)(const ServerDependencies&, const RequestView&);
 
   RouteTable(const ServerDependencies& deps, KeyStore& keys, const StaticAssets& assets,
-             int max_exports)
-      : deps_(deps), keys_(keys), assets_(assets), max_exports_(max_exports) {}
+             int max_exports, SearchLog* search_log)
+      : deps_(deps),
+        keys_(keys),
+        assets_(assets),
+        max_exports_(max_exports),
+        search_log_(search_log) {}
 
   // A route whose handler may block (PostgreSQL, the index): it runs on a worker thread, for
   // callers with at least `role`.
@@ -38,6 +43,7 @@ class RouteTable {
   KeyStore& keys() const { return keys_; }
   const StaticAssets& assets() const { return assets_; }
   int max_exports() const { return max_exports_; }
+  SearchLog* search_log() const { return search_log_; }  // null: analytics are off
   std::vector<Route> Take() { return std::move(routes_); }
 
  private:
@@ -45,16 +51,17 @@ class RouteTable {
   KeyStore& keys_;
   const StaticAssets& assets_;
   int max_exports_;
+  SearchLog* search_log_;
   std::vector<Route> routes_;
 };
 
 // Every route of the API, in one table.
 std::vector<Route> BuildRoutes(const ServerDependencies& deps, KeyStore& keys,
-                               const StaticAssets& assets, int max_exports);
+                               const StaticAssets& assets, int max_exports, SearchLog* search_log);
 
 // /healthz, /readyz, /metrics.
 void AddHealthRoutes(RouteTable& table);
-// /api/v1/search, /api/v1/fields.
+// /api/v1/search, /api/v1/fields, /api/v1/analytics/searches.
 void AddSearchRoutes(RouteTable& table);
 // /api/v1/records/{source}/{id}.
 void AddRecordRoutes(RouteTable& table);

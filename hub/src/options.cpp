@@ -114,6 +114,9 @@ void AddGlobalOptions(CLI::App& app, GlobalOptions& o) {
   option("max-exports", o.max_exports, "exports running at once; more are answered 429")
       ->check(CLI::Range(1, 64))
       ->capture_default_str();
+  option("analytics-days", o.analytics_days, "days searches are kept for analytics; 0 keeps none")
+      ->check(CLI::Range(0, 3650))
+      ->capture_default_str();
   app.add_flag("--public-read", o.public_read, "let anonymous clients search and read records")
       ->envname(EnvNameFor("public-read"));
   option("max-header", o.max_header, "largest accepted request line and headers in bytes (431)")

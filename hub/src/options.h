@@ -43,6 +43,7 @@ struct GlobalOptions {
   std::string allow_networks;                          // exceptions to deny_networks
   std::vector<std::string> cors_origins;               // empty: CORS off
   int max_exports = 4;
+  int analytics_days = 30;  // searches kept for analytics; 0 keeps none
 
   std::filesystem::path cluster_dir() const { return data_dir / "pg"; }
   std::filesystem::path index_dir() const { return data_dir / "index"; }

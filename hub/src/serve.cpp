@@ -189,6 +189,7 @@ int RunServe(const GlobalOptions& options, const ServeReadyHook& on_ready) {
     server_options.rate_burst = options.rate_burst;
     server_options.auth_failures_per_minute = options.auth_failure_limit;
     server_options.max_exports = options.max_exports;
+    server_options.analytics_days = options.analytics_days;
     server = std::make_unique<api::ApiServer>(
         server_options, api::ServerDependencies{api_db, *searcher, metrics, follower.get()});
     if (Status s = server->Start(); !s.ok()) return Fail(s);

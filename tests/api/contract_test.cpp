@@ -265,8 +265,8 @@ TEST_CASE("every route the server has is in the OpenAPI document", "[pg][http]")
   octohub::api::KeyStore keys(s.database.db());
   octohub::api::StaticAssets assets;
   // Every route, the export among them: one table holds them all.
-  auto routes =
-      octohub::api::BuildRoutes({s.database.db(), *s.searcher, s.metrics}, keys, assets, 4);
+  auto routes = octohub::api::BuildRoutes({s.database.db(), *s.searcher, s.metrics}, keys, assets,
+                                          4, nullptr);
   const auto files = assets.Paths();  // the web UI's files: described once, as GET /
   int checked = 0;
   for (const auto& route : routes) {

@@ -127,6 +127,7 @@ async function otherCounts(state, signal) {
   const request = (patch, extra) => {
     const params = appendSearch(new URLSearchParams(), { ...state, ...patch });
     params.set('per_page', '1');
+    params.set('analytics', 'false');  // counts for the filters, not a search anybody typed
     if (state.q) params.set('prefix', 'true');
     for (const [name, value] of Object.entries(extra)) params.set(name, value);
     return getJson(`/api/v1/search?${params}`, { signal });

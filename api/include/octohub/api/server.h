@@ -22,6 +22,8 @@ struct ServerOptions {
   double rate_limit = 0;
   double rate_burst = 0;
   int max_exports = 4;  // exports running at once; more get 429 with Retry-After
+  // Days searches are kept for analytics (SPEC §4); 0 keeps none.
+  int analytics_days = 30;
   // Wrong keys an address may send a minute (and at once); beyond, its requests with a key get
   // 429 with Retry-After before the key is looked up. 0 turns the limit off.
   double auth_failures_per_minute = 20;
