@@ -20,7 +20,10 @@ else
     echo "tidy: $base is not in this clone; checking core/" >&2
     mapfile -t changed < <(git ls-files 'core/src/*.cpp')
   else
-    mapfile -t changed < <(git diff --name-only --diff-filter=d "$base" -- | grep -E "$pattern" || true)
+    # Files not yet added to git count as changed too: a new source is checked before its
+    # commit, not first in CI.
+    mapfile -t changed < <({ git diff --name-only --diff-filter=d "$base" --
+      git ls-files --others --exclude-standard; } | grep -E "$pattern" || true)
   fi
 fi
 
@@ -33,7 +36,8 @@ for file in "${changed[@]}"; do
       stem=$(basename "$file" .h)
       root=${file%%/*}
       while IFS= read -r cpp; do units["$cpp"]=1; done \
-        < <(git ls-files "$root" | grep -E "/$stem\.cpp$" || true) ;;
+        < <(git ls-files --cached --others --exclude-standard "$root" |
+              grep -E "/$stem\.cpp$" || true) ;;
   esac
 done
 files=("${!units[@]}")

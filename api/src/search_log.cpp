@@ -41,7 +41,7 @@ std::string NumberArray(const std::vector<std::string>& numbers) {
 }  // namespace
 
 SearchLog::SearchLog(const Database& db, int keep_days)
-    : db_(db), keep_days_(keep_days), writer_([this](std::stop_token stop) { Run(stop); }) {}
+    : db_(db), keep_days_(keep_days), writer_([this](const std::stop_token& stop) { Run(stop); }) {}
 
 SearchLog::~SearchLog() {
   writer_.request_stop();
@@ -57,7 +57,7 @@ void SearchLog::Record(std::string query, std::int64_t hits, double took_ms) {
   pending_.push_back({std::move(query), hits, took_ms});
 }
 
-void SearchLog::Run(std::stop_token stop) {
+void SearchLog::Run(const std::stop_token& stop) {
   Prune();
   while (true) {
     std::vector<Entry> entries;
@@ -73,16 +73,17 @@ void SearchLog::Run(std::stop_token stop) {
                 {{"searches", static_cast<std::int64_t>(dropped)},
                  {"reason", "more searches waited than the log keeps in memory"}});
     }
-    // Pruning goes with each batch: an index range over rows that are mostly not there.
+    // Pruning goes with each batch (an index range over rows that are mostly not there), and
+    // before it, so that what a report shows after the batch is pruned already.
     if (!entries.empty()) {
-      Write(std::move(entries));
       Prune();
+      Write(entries);
     }
     if (stop.stop_requested()) return;  // what was pending is written above
   }
 }
 
-void SearchLog::Write(std::vector<Entry> entries) {
+void SearchLog::Write(const std::vector<Entry>& entries) {
   std::vector<std::string> hits, took;
   hits.reserve(entries.size());
   took.reserve(entries.size());

@@ -44,8 +44,8 @@ class SearchLog {
     std::int64_t hits;
     double took_ms;
   };
-  void Run(std::stop_token stop);
-  void Write(std::vector<Entry> entries);
+  void Run(const std::stop_token& stop);
+  void Write(const std::vector<Entry>& entries);
   void Prune();
 
   const Database& db_;

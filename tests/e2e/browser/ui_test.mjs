@@ -350,6 +350,23 @@ const scenarios = [
       'the hint gone once the query reads');
   }],
 
+  ['admin: the searches tab shows what was searched and what found nothing', async (t) => {
+    // The scenarios before searched for xylophone, and for qwertyuiop, which finds nothing.
+    await t.page.goto(t.url('/?view=admin&tab=searches'));
+    const table = (heading) => t.page.locator(`#admin-panel h2:has-text("${heading}") + *`);
+    // The log is written once a second: the tab is opened again until both have come.
+    await t.eventually(async () => {
+      await t.page.click('#tab-searches');
+      await t.page.locator('#admin-panel h2').first().waitFor();
+      return (await table('Most searched').textContent()).includes('xylophone') &&
+        (await table('Found nothing').textContent()).includes('qwertyuiop');
+    }, 'xylophone among the searches, and qwertyuiop among those that found nothing');
+    const days = await table('By day').locator('tbody tr').count();
+    t.expect(days === 1, `one day of searches: ${days}`);
+    await t.shot('admin-searches');
+    await t.axe('admin searches');
+  }],
+
   ['dark and phone layouts pass the accessibility scan', async (t) => {
     await t.page.emulateMedia({ colorScheme: 'dark' });
     await t.page.goto(t.url('/?q=xylophone'));

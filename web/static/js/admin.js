@@ -1,6 +1,6 @@
 // Admin views (need a key with the write or admin role, entered here and kept in
 // localStorage): sources with their last and next run and "run now", run history, targets,
-// deliveries with retry, and export.
+// deliveries with retry, search analytics, and export.
 import { getJson, listOf, request, sendJson, storedKey, storeKey } from './api.js';
 import { fill, formatNumber, formatTime, h, message, relativeTime } from './dom.js';
 import { getState, setState } from './state.js';
@@ -12,7 +12,7 @@ const panel = document.getElementById('admin-panel');
 
 const TABS = [
   ['sources', 'Sources'], ['runs', 'Runs'], ['targets', 'Targets'],
-  ['deliveries', 'Deliveries'], ['export', 'Export'],
+  ['deliveries', 'Deliveries'], ['searches', 'Searches'], ['export', 'Export'],
 ];
 let refresh = null;  // the timer that keeps a tab current while something is running
 let generation = 0;  // bumps on every render, so late answers for an old tab are dropped
@@ -42,7 +42,7 @@ export function renderAdmin() {
     },
   }, label)));
   panel.setAttribute('aria-labelledby', `tab-${active}`);
-  const views = { sources, runs, targets, deliveries, exporter };
+  const views = { sources, runs, targets, deliveries, searches, exporter };
   (views[active === 'export' ? 'exporter' : active])(mine);
 }
 
@@ -213,6 +213,29 @@ function targets(mine) {
         },
       }, 'Deliveries')))),
     'No targets yet: apply one with octohub targets apply FILE, or POST /api/v1/targets.'));
+  });
+}
+
+// Search analytics: what people look for, what finds nothing, and searches per day.
+function searches(mine) {
+  load(mine, '/api/v1/analytics/searches?limit=20', (body) => {
+    const link = (query) => h('a', { href: `/?q=${encodeURIComponent(query)}` }, query);
+    const counted = (list) => list.map((q) => h('tr', {},
+      h('th', { scope: 'row' }, link(q.query)), h('td', { class: 'num' }, formatNumber(q.searches))));
+    const ms = (value) => `${Number(value).toFixed(1)} ms`;
+    fill(panel,
+      h('p', { class: 'muted' }, `Searches of the last ${body.kept_days} days, as typed. `,
+        body.kept_days ? '' : 'None are kept: octohub serve runs with --analytics-days 0.'),
+      h('h2', {}, 'Most searched'),
+      table(['Query', 'Searches'], counted(body.queries), 'No searches yet.'),
+      h('h2', {}, 'Found nothing'),
+      table(['Query', 'Searches'], counted(body.zero_hit_queries),
+        'Every search found something.'),
+      h('h2', {}, 'By day'),
+      table(['Day (UTC)', 'Searches', 'Median', 'p99'], body.days.map((d) => h('tr', {},
+        h('th', { scope: 'row' }, d.day), h('td', { class: 'num' }, formatNumber(d.searches)),
+        h('td', { class: 'num' }, ms(d.median_ms)), h('td', { class: 'num' }, ms(d.p99_ms)))),
+      'No searches yet.'));
   });
 }
 
