@@ -1,7 +1,6 @@
 // /api/v1/targets, /api/v1/rules, /api/v1/forwards and /api/v1/deliveries (SPEC §5, §6).
 // Secrets are never returned.
 #include <boost/json.hpp>
-#include <charconv>
 #include <pqxx/pqxx>
 
 #include "octohub/core/log.h"
@@ -41,15 +40,12 @@ std::optional<int> IntParam(const RequestView& request, const char* name, int mi
                             int fallback, std::optional<Reply>& bad) {
   for (const auto& [key, value] : request.query) {
     if (key != name) continue;
-    int parsed = 0;
-    auto [end, error] = std::from_chars(value.data(), value.data() + value.size(), parsed);
-    if (error != std::errc() || end != value.data() + value.size() || parsed < min ||
-        parsed > max) {
-      bad = ProblemReply(400, "\"" + std::string(name) + "\" must be an integer from " +
-                                  std::to_string(min) + " to " + std::to_string(max));
+    auto parsed = ParseIntParam(key, value, min, max);
+    if (!parsed.ok()) {
+      bad = ReplyForStatus(parsed.status());
       return std::nullopt;
     }
-    return parsed;
+    return *parsed;
   }
   return fallback;
 }

@@ -6,22 +6,6 @@
 namespace octohub::api {
 namespace {
 
-Result<int> ParseInt(const std::string& name, const std::string& text, int min, int max) {
-  int value = 0;
-  auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (error != std::errc() || end != text.data() + text.size() || value < min || value > max) {
-    return InvalidArgument("\"" + name + "\" must be an integer from " + std::to_string(min) +
-                           " to " + std::to_string(max) + ", not \"" + text + "\"");
-  }
-  return value;
-}
-
-Result<bool> ParseBool(const std::string& name, const std::string& text) {
-  if (text == "true" || text == "1" || text.empty()) return true;
-  if (text == "false" || text == "0") return false;
-  return InvalidArgument("\"" + name + "\" must be true or false, not \"" + text + "\"");
-}
-
 const std::regex kFieldName("[a-z0-9_]{1,64}");
 
 std::vector<std::string> SplitCommas(const std::string& value) {
@@ -40,6 +24,22 @@ std::vector<std::string> SplitCommas(const std::string& value) {
 
 }  // namespace
 
+Result<int> ParseIntParam(const std::string& name, const std::string& text, int min, int max) {
+  int value = 0;
+  auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (error != std::errc() || end != text.data() + text.size() || value < min || value > max) {
+    return InvalidArgument("\"" + name + "\" must be an integer from " + std::to_string(min) +
+                           " to " + std::to_string(max) + ", not \"" + text + "\"");
+  }
+  return value;
+}
+
+Result<bool> ParseBoolParam(const std::string& name, const std::string& text) {
+  if (text == "true" || text == "1" || text.empty()) return true;
+  if (text == "false" || text == "0") return false;
+  return InvalidArgument("\"" + name + "\" must be true or false, not \"" + text + "\"");
+}
+
 Result<indexer::SearchRequest> ParseSearchParams(const QueryParams& params) {
   indexer::SearchRequest request;
   for (const auto& [name, value] : params) {
@@ -48,15 +48,15 @@ Result<indexer::SearchRequest> ParseSearchParams(const QueryParams& params) {
     } else if (name == "source") {
       for (auto& source : SplitCommas(value)) request.sources.push_back(std::move(source));
     } else if (name == "page") {
-      auto page = ParseInt(name, value, 1, 100000);
+      auto page = ParseIntParam(name, value, 1, 100000);
       if (!page.ok()) return page.status();
       request.page = *page;
     } else if (name == "per_page") {
-      auto per_page = ParseInt(name, value, 1, 100);
+      auto per_page = ParseIntParam(name, value, 1, 100);
       if (!per_page.ok()) return per_page.status();
       request.per_page = *per_page;
     } else if (name == "prefix" || name == "exact_total") {
-      auto flag = ParseBool(name, value);
+      auto flag = ParseBoolParam(name, value);
       if (!flag.ok()) return flag.status();
       (name == "prefix" ? request.prefix : request.exact_total) = *flag;
     } else if (name == "typos") {

@@ -1,7 +1,6 @@
 // GET /api/v1/search, GET /api/v1/fields and GET /api/v1/analytics/searches (SPEC §4).
 #include <algorithm>
 #include <boost/json.hpp>
-#include <charconv>
 #include <optional>
 
 #include "octohub/api/search.h"
@@ -39,10 +38,9 @@ Reply SearchAnalytics(const ServerDependencies& deps, int keep_days, const Reque
       }
       since = value;
     } else if (name == "limit") {
-      auto [end, error] = std::from_chars(value.data(), value.data() + value.size(), limit);
-      if (error != std::errc() || end != value.data() + value.size() || limit < 1 || limit > 100) {
-        return ProblemReply(400, "limit must be a whole number from 1 to 100");
-      }
+      auto parsed = ParseIntParam(name, value, 1, 100);
+      if (!parsed.ok()) return ReplyForStatus(parsed.status());
+      limit = *parsed;
     }
   }
   auto report = SearchLog::Report(deps.db, since, keep_days, limit);

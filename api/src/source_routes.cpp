@@ -1,6 +1,5 @@
 // /api/v1/sources and /api/v1/runs (SPEC §3, §6). Secrets are never returned.
 #include <boost/json.hpp>
-#include <charconv>
 
 #include "octohub/core/secrets.h"
 #include "octohub/ingest/ingest.h"
@@ -89,10 +88,9 @@ Reply ListRuns(const ServerDependencies& deps, const RequestView& request) {
   int limit = 50;
   for (const auto& [name, value] : request.query) {
     if (name != "limit") continue;
-    auto [end, error] = std::from_chars(value.data(), value.data() + value.size(), limit);
-    if (error != std::errc() || end != value.data() + value.size() || limit < 1 || limit > 1000) {
-      return ProblemReply(400, "\"limit\" must be an integer from 1 to 1000");
-    }
+    auto parsed = ParseIntParam(name, value, 1, 1000);
+    if (!parsed.ok()) return ReplyForStatus(parsed.status());
+    limit = *parsed;
   }
   const std::string& source = request.path_params[0];
   auto exists = ingest::SourceRegistry(deps.db).Get(source);
@@ -124,12 +122,9 @@ Reply StartPreview(const ServerDependencies& deps, const std::shared_ptr<std::at
   ingest::PreviewOptions options;
   for (const auto& [key, value] : request.query) {
     if (key != "pages") continue;
-    int pages = 0;
-    auto [end, error] = std::from_chars(value.data(), value.data() + value.size(), pages);
-    if (error != std::errc() || end != value.data() + value.size() || pages < 1 || pages > 10) {
-      return ProblemReply(400, "pages must be a whole number from 1 to 10");
-    }
-    options.pages = pages;
+    auto pages = ParseIntParam(key, value, 1, 10);
+    if (!pages.ok()) return ReplyForStatus(pages.status());
+    options.pages = *pages;
   }
   json::value body;
   if (auto bad = ParseBody(request, true, body)) return *bad;
