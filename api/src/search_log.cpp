@@ -32,12 +32,6 @@ constexpr const char* kDays = R"(
          percentile_cont(0.99) WITHIN GROUP (ORDER BY took_ms)
   FROM search_log WHERE at >= $1::timestamptz GROUP BY 1 ORDER BY 1)";
 
-std::string NumberArray(const std::vector<std::string>& numbers) {
-  std::string out = "{";
-  for (const auto& number : numbers) out += (out.size() > 1 ? "," : "") + number;
-  return out + "}";
-}
-
 }  // namespace
 
 SearchLog::SearchLog(const Database& db, int keep_days)
@@ -95,7 +89,7 @@ void SearchLog::Write(const std::vector<Entry>& entries) {
       PgTextArray(entries, [](const Entry& entry) -> const std::string& { return entry.query; });
   Status written = WithConnection(db_, "writing the search log", [&](pqxx::connection& c) {
     pqxx::work tx(c);
-    tx.exec_params0(kInsert, queries, NumberArray(hits), NumberArray(took));
+    tx.exec_params0(kInsert, queries, PgTextArray(hits), PgTextArray(took));
     tx.commit();
     return Status::Ok();
   });

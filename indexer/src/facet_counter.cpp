@@ -9,7 +9,7 @@ namespace octohub::indexer {
 void FacetCounter::operator()(const Xapian::Document& doc, double /*weight*/) {
   const std::string slot = doc.get_value(slot_);
   schema::ForEachFacetValue(slot, [this](std::string_view value) {
-    auto it = counts_.find(std::string(value));
+    auto it = counts_.find(value);
     if (it == counts_.end()) {
       counts_.emplace(value, 1);
     } else {

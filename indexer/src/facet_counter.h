@@ -4,7 +4,9 @@
 #include <xapian.h>
 
 #include <cstdint>
+#include <functional>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -23,8 +25,15 @@ class FacetCounter final : public Xapian::MatchSpy {
   std::vector<std::pair<std::string, std::int64_t>> Top(std::size_t limit) const;
 
  private:
+  // Looked up by the string_view of each value, so that a value seen before costs no copy.
+  struct Hash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view text) const {
+      return std::hash<std::string_view>{}(text);
+    }
+  };
   Xapian::valueno slot_;
-  std::unordered_map<std::string, std::int64_t> counts_;
+  std::unordered_map<std::string, std::int64_t, Hash, std::equal_to<>> counts_;
 };
 
 }  // namespace octohub::indexer

@@ -2,6 +2,8 @@
 // the mapper (writing) and the searcher (reading); private to indexer/.
 #pragma once
 
+#include <xapian.h>
+
 #include <map>
 #include <optional>
 #include <string>
@@ -37,6 +39,14 @@ inline constexpr size_t kMaxSnippetSource = size_t{16} * 1024;
 std::string UniqueTerm(std::string_view source, std::string_view id);
 inline std::string SourceTerm(std::string_view source) {
   return std::string(kSourcePrefix) + std::string(source);
+}
+// The documents of any of these sources.
+template <typename Names>
+Xapian::Query AnySource(const Names& sources) {
+  std::vector<Xapian::Query> terms;
+  terms.reserve(sources.size());
+  for (const auto& source : sources) terms.emplace_back(SourceTerm(source));
+  return Xapian::Query(Xapian::Query::OP_OR, terms.begin(), terms.end());
 }
 // A whole title, or a query compared with titles: lower case, each run of spaces and of the
 // joiners "-", "_" and "/" as one space, trimmed.

@@ -108,20 +108,14 @@ const schema::Field* RequireField(const schema::FieldRegistry& fields, const std
 namespace {
 
 // A `name:` no source maps would be searched as words by the parser: refuse it instead.
-void CheckFieldNames(const std::string& q, const schema::FieldRegistry& fields) {
-  for (const auto& name : ReadQueryText(q).fields) {
+void CheckFieldNames(const QueryText& read, const schema::FieldRegistry& fields) {
+  for (const auto& name : read.fields) {
     if (name == "title" || name == "source" || fields.Find(name) != nullptr) continue;
     std::string known = "title, source";
     for (const auto& [other, field] : fields.fields()) known += ", " + other;
     throw Xapian::InvalidArgumentError("no source maps the field \"" + name +
                                        "\"; fields that can be searched: " + known);
   }
-}
-
-// Every document a query matches gets `weight` more: the tiers that rank above relevance.
-Xapian::Query Boosted(const Xapian::Query& matches, double weight) {
-  auto* fixed = new Xapian::FixedWeightPostingSource(weight);
-  return Xapian::Query(Xapian::Query::OP_FILTER, Xapian::Query(fixed->release()), matches);
 }
 
 }  // namespace
@@ -146,12 +140,13 @@ ParsedQuery::ParsedQuery(Xapian::Database& db, const SearchRequest& request,
   sources = schema::SourceSettings::FromJson(db.get_metadata(schema::kSourcesKey));
   plan = PlanStemming(sources, request.sources);
   for (const auto& language : plan.languages()) stemmers.emplace(language, Xapian::Stem(language));
-  CheckFieldNames(request.q, fields);
+  const QueryText read = ReadQueryText(request.q);
+  CheckFieldNames(read, fields);
 
   unsigned flags = Xapian::QueryParser::FLAG_DEFAULT | Xapian::QueryParser::FLAG_PURE_NOT |
                    Xapian::QueryParser::FLAG_WILDCARD;
   if (request.prefix) flags |= Xapian::QueryParser::FLAG_PARTIAL;
-  const std::string text = SplitCompounds(request.q);
+  const std::string text = SplitCompounds(request.q, read);
   const bool match_all = request.q.find_first_not_of(" \t\r\n") == std::string::npos;
   parser = MakeParser(db, fields, ranges, stemmers.at(plan.primary));
   if (match_all) {
@@ -199,22 +194,16 @@ ParsedQuery::ParsedQuery(Xapian::Database& db, const SearchRequest& request,
       if (!variant.sources.empty()) variants.push_back(std::move(variant));
     }
     if (!variants.empty()) {
-      auto source_terms = [](const auto& names) {
-        std::vector<Xapian::Query> terms;
-        terms.reserve(names.size());
-        for (const auto& name : names) terms.emplace_back(schema::SourceTerm(name));
-        return Xapian::Query(Xapian::Query::OP_OR, terms.begin(), terms.end());
-      };
       std::vector<Xapian::Query> exact_parts;
       std::vector<Xapian::Query> parts;
       for (const auto& variant : variants) {
         Xapian::QueryParser own = MakeParser(db, fields, ranges, stemmers.at(variant.language));
         auto [written, tolerant] = parse(own, variant.language, variant.text);
-        const Xapian::Query in_sources = source_terms(variant.sources);
+        const Xapian::Query in_sources = schema::AnySource(variant.sources);
         exact_parts.emplace_back(Xapian::Query::OP_FILTER, written, in_sources);
         parts.emplace_back(Xapian::Query::OP_FILTER, tolerant, in_sources);
       }
-      const Xapian::Query elsewhere = source_terms(apart);
+      const Xapian::Query elsewhere = schema::AnySource(apart);
       exact_parts.emplace_back(Xapian::Query::OP_AND_NOT, exact, elsewhere);
       parts.emplace_back(Xapian::Query::OP_AND_NOT, query, elsewhere);
       exact = Xapian::Query(Xapian::Query::OP_OR, exact_parts.begin(), exact_parts.end());
@@ -224,11 +213,11 @@ ParsedQuery::ParsedQuery(Xapian::Database& db, const SearchRequest& request,
     // then records whose title is near the query, then records matching only through typos;
     // relevance orders each tier.
     std::vector<Xapian::Query> near_titles;
-    if (auto titles = typos ? typos->TitlesNear(request.q) : std::nullopt) {
+    if (auto titles = typos ? typos->TitlesNear(request.q, read) : std::nullopt) {
       near_titles.push_back(*titles);
     }
     auto starting = request.prefix && vocabulary != nullptr
-                        ? TitlesStartingWith(request.q, db, *vocabulary)
+                        ? TitlesStartingWith(request.q, read, db, *vocabulary)
                         : std::nullopt;
     if (starting) near_titles.push_back(*starting);
     if (!near_titles.empty()) {
@@ -254,11 +243,7 @@ ParsedQuery::ParsedQuery(Xapian::Database& db, const SearchRequest& request,
     query = Xapian::Query(Xapian::Query::OP_FILTER, query, by);
     exact = Xapian::Query(Xapian::Query::OP_FILTER, exact, by);
   };
-  if (!request.sources.empty()) {
-    std::vector<Xapian::Query> terms;
-    for (const auto& source : request.sources) terms.emplace_back(schema::SourceTerm(source));
-    narrow(Xapian::Query(Xapian::Query::OP_OR, terms.begin(), terms.end()));
-  }
+  if (!request.sources.empty()) narrow(schema::AnySource(request.sources));
   if (!request.among.empty()) {
     std::vector<Xapian::Query> terms;
     terms.reserve(request.among.size());

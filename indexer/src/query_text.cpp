@@ -104,6 +104,11 @@ QueryText ReadQueryText(std::string_view q) {
     joints.pop_back();
     text.joints.insert(text.joints.end(), joints.begin(), joints.end());
   }
+  std::size_t covered = text.joints.size();
+  for (const QueryWord& word : text.words) covered += word.end - word.begin;
+  text.only_words =
+      text.fields.empty() &&
+      covered + static_cast<std::size_t>(std::count_if(q.begin(), q.end(), IsSpace)) == q.size();
   // The last word: only spaces and closing brackets after it.
   if (!text.words.empty()) {
     const std::size_t after = text.words.back().end;
@@ -112,9 +117,9 @@ QueryText ReadQueryText(std::string_view q) {
   return text;
 }
 
-std::string SplitCompounds(std::string_view q) {
+std::string SplitCompounds(std::string_view q, const QueryText& read) {
   std::string split(q);
-  for (const std::size_t joint : ReadQueryText(q).joints) split[joint] = ' ';
+  for (const std::size_t joint : read.joints) split[joint] = ' ';
   return split;
 }
 

@@ -22,6 +22,7 @@ struct QueryText {
   // a compound ("qml-module-org-kde", "wesnoth-1.16") each on their own.
   std::vector<QueryWord> words;
   std::vector<std::size_t> joints;  // where the "-", "/", "+" and "." joining compounds stand
+  bool only_words = false;  // nothing else in the query but spaces: it can be compared with titles
   std::vector<std::string> fields;  // every "name:" used as a field, in order
 };
 
@@ -31,6 +32,6 @@ QueryText ReadQueryText(std::string_view q);
 // would make "qml-mdule-org" a phrase, whose words match exactly and which cannot end in a
 // prefix; as words, each tolerates typos and the last can be a prefix. A record titled with
 // the compound itself still ranks first (the title tier compares the query as typed).
-std::string SplitCompounds(std::string_view q);
+std::string SplitCompounds(std::string_view q, const QueryText& read);
 
 }  // namespace octohub::indexer

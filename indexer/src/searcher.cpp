@@ -212,8 +212,13 @@ class XapianSearcher final : public Searcher {
   // second and at most a tenth of the time (a rebuild that took 200 ms waits 2 s), and goes on
   // with the words it has meanwhile: a word indexed since is not yet a typo neighbour, and a
   // word gone since is checked and skipped.
+  // Which generation and revision a vocabulary was built from.
+  static std::string VocabularyKey(const Xapian::Database& db) {
+    return db.get_uuid() + "@" + std::to_string(db.get_revision());
+  }
+
   std::shared_ptr<const TypoVocabulary> VocabularyFor(const Xapian::Database& db) {
-    const std::string key = db.get_uuid() + "@" + std::to_string(db.get_revision());
+    const std::string key = VocabularyKey(db);
     const auto now = std::chrono::steady_clock::now();
     std::lock_guard lock(vocabulary_mutex_);
     if (!vocabulary_) {
@@ -240,7 +245,7 @@ class XapianSearcher final : public Searcher {
     std::string key;
     try {
       Xapian::Database db(index_dir_.string());
-      key = db.get_uuid() + "@" + std::to_string(db.get_revision());
+      key = VocabularyKey(db);
       fresh = TypoVocabulary::Build(db);
     } catch (const Xapian::Error&) {  // a commit or swap overtook it: the next search retries
     }

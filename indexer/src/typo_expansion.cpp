@@ -19,17 +19,6 @@ bool AllDigits(const std::string& word) {
          std::all_of(word.begin(), word.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
-// Whether the query is nothing but words (compounds included): only such a query is compared
-// with titles as a whole.
-bool OnlyWords(const std::string& q) {
-  const QueryText text = ReadQueryText(q);
-  std::size_t covered = text.joints.size();
-  for (const QueryWord& word : text.words) covered += word.end - word.begin;
-  const auto spaces = static_cast<std::size_t>(std::count_if(
-      q.begin(), q.end(), [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }));
-  return text.fields.empty() && covered + spaces == q.size();
-}
-
 }  // namespace
 
 int AllowedEdits(std::size_t characters, int cap) {
@@ -105,15 +94,12 @@ Xapian::Query TypoExpansion::RewriteTerm(const Xapian::Query& leaf) {
 
 Xapian::Query TypoExpansion::WithoutSourcesOff(const Xapian::Query& typos) const {
   if (policy_.sources_off.empty()) return typos;
-  std::vector<Xapian::Query> off;
-  for (const auto& source : policy_.sources_off) off.emplace_back(schema::SourceTerm(source));
-  return Xapian::Query(Xapian::Query::OP_AND_NOT, typos,
-                       Xapian::Query(Xapian::Query::OP_OR, off.begin(), off.end()));
+  return Xapian::Query(Xapian::Query::OP_AND_NOT, typos, schema::AnySource(policy_.sources_off));
 }
 
-std::optional<Xapian::Query> TypoExpansion::TitlesNear(const std::string& q) {
-  if (policy_.cap == 0) return std::nullopt;
-  if (!OnlyWords(q)) return std::nullopt;
+std::optional<Xapian::Query> TypoExpansion::TitlesNear(const std::string& q,
+                                                       const QueryText& read) {
+  if (policy_.cap == 0 || !read.only_words) return std::nullopt;
   const std::string key = schema::TitleKey(q);
   const int edits = AllowedEdits(CodePoints(key), policy_.cap);
   if (edits == 0) return std::nullopt;
@@ -138,20 +124,24 @@ std::optional<Xapian::Query> TypoExpansion::TitlesNear(const std::string& q) {
   return WithoutSourcesOff(Xapian::Query(Xapian::Query::OP_OR, titles.begin(), titles.end()));
 }
 
-std::optional<Xapian::Query> TitlesStartingWith(const std::string& q, const Xapian::Database& db,
+Xapian::Query Boosted(const Xapian::Query& matches, double weight) {
+  auto* fixed = new Xapian::FixedWeightPostingSource(weight);
+  return Xapian::Query(Xapian::Query::OP_FILTER, Xapian::Query(fixed->release()), matches);
+}
+
+std::optional<Xapian::Query> TitlesStartingWith(const std::string& q, const QueryText& read,
+                                                const Xapian::Database& db,
                                                 const TypoVocabulary& vocabulary) {
   // A bonus below any tier, so that within one the shorter titles come first.
   constexpr double kNearerBonus = 50;
   const std::string key = schema::TitleKey(q);
-  if (CodePoints(key) < 2 || !OnlyWords(q)) return std::nullopt;
+  if (CodePoints(key) < 2 || !read.only_words) return std::nullopt;
   std::vector<Xapian::Query> titles;
   for (const std::string& title : vocabulary.TitlesStartingWith(key, kTitlesPerQuery)) {
     const std::string term = schema::TitleTerm(title);
     if (db.get_termfreq(term) == 0) continue;
     const double nearness = static_cast<double>(key.size()) / static_cast<double>(title.size());
-    auto* weight = new Xapian::FixedWeightPostingSource(kNearerBonus * nearness);
-    titles.emplace_back(Xapian::Query::OP_FILTER, Xapian::Query(weight->release()),
-                        Xapian::Query(term));
+    titles.push_back(Boosted(Xapian::Query(term), kNearerBonus * nearness));
   }
   if (titles.empty()) return std::nullopt;
   return Xapian::Query(Xapian::Query::OP_OR, titles.begin(), titles.end());

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "query_text.h"
 #include "typo_vocabulary.h"
 
 namespace octohub::indexer {
@@ -44,7 +45,7 @@ class TypoExpansion {
   // applied to the query's length), when the query is nothing but words: "nva-api" finds
   // "nova-api" though "nva" is too short for a typo of its own. At most kTitlesPerQuery
   // titles, the nearest and most frequent first; nullopt when none.
-  std::optional<Xapian::Query> TitlesNear(const std::string& q);
+  std::optional<Xapian::Query> TitlesNear(const std::string& q, const QueryText& read);
   // Whether any word or title got neighbours so far.
   bool expanded() const { return expanded_; }
 
@@ -66,8 +67,13 @@ class TypoExpansion {
 // query, the shorter titles (nearer the query) weighted higher, so that
 // "golang-github-eapache-go-x" finds its package among thousands of matches. At most
 // kTitlesPerQuery; nullopt when none.
-std::optional<Xapian::Query> TitlesStartingWith(const std::string& q, const Xapian::Database& db,
+std::optional<Xapian::Query> TitlesStartingWith(const std::string& q, const QueryText& read,
+                                                const Xapian::Database& db,
                                                 const TypoVocabulary& vocabulary);
+
+// Every document `matches` selects gets `weight`, and nothing else from it: how the ranking
+// tiers and bonuses are added.
+Xapian::Query Boosted(const Xapian::Query& matches, double weight);
 
 // The query with each plain word that no record holds replaced by its nearest indexed
 // neighbour (up to 2 edits from 5 characters, 1 from 3), field names, values, phrases,

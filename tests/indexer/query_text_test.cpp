@@ -46,10 +46,15 @@ TEST_CASE("plain words are found, and nothing the parser reads otherwise", "[uni
 }
 
 TEST_CASE("compounds are split into words for the parser, and nothing else changes", "[unit]") {
-  CHECK(SplitCompounds("pinball-tab") == "pinball tab");
-  CHECK(SplitCompounds("derive+default g++ +must c++-dev") == "derive default g++ +must c++-dev");
-  CHECK(SplitCompounds("qml-mdule-org.kde wesnoth-1.16") == "qml mdule org kde wesnoth 1.16");
-  CHECK(SplitCompounds("-bug \"a-b\" title:x-y http://a.org/b pyth* 3.14") ==
+  CHECK(SplitCompounds("pinball-tab", ReadQueryText("pinball-tab")) == "pinball tab");
+  CHECK(SplitCompounds("derive+default g++ +must c++-dev",
+                       ReadQueryText("derive+default g++ +must c++-dev")) ==
+        "derive default g++ +must c++-dev");
+  CHECK(SplitCompounds("qml-mdule-org.kde wesnoth-1.16",
+                       ReadQueryText("qml-mdule-org.kde wesnoth-1.16")) ==
+        "qml mdule org kde wesnoth 1.16");
+  CHECK(SplitCompounds("-bug \"a-b\" title:x-y http://a.org/b pyth* 3.14",
+                       ReadQueryText("-bug \"a-b\" title:x-y http://a.org/b pyth* 3.14")) ==
         "-bug \"a-b\" title:x-y http://a.org/b pyth* 3.14");
 }
 
