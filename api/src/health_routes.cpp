@@ -45,14 +45,27 @@ Reply MetricsText(const ServerDependencies& deps) {
                   "deliveries to targets, by target and status");
   metrics.Declare("octohub_delivery_queue_depth", Metrics::Type::kGauge,
                   "deliveries waiting to be sent, by target");
+  metrics.Declare("octohub_index_shard_documents", Metrics::Type::kGauge,
+                  "documents in each shard of the search index");
+  metrics.Declare("octohub_index_shard_lag_records", Metrics::Type::kGauge,
+                  "records changed in PostgreSQL that a shard has not taken in yet");
   if (auto stats = deps.searcher.ReadStats(); stats.ok()) {
     metrics.Set("octohub_index_documents", {}, static_cast<double>(stats->documents));
-    auto lag = WithConnection(deps.db, "measuring index lag",
-                              [&](pqxx::connection& c) -> Result<std::int64_t> {
-                                pqxx::read_transaction tx(c);
-                                return ChangesAfter(tx, stats->checkpoint);
-                              });
-    if (lag.ok()) metrics.Set("octohub_index_lag_records", {}, static_cast<double>(*lag));
+    auto measured =
+        WithConnection(deps.db, "measuring index lag", [&](pqxx::connection& c) -> Result<bool> {
+          pqxx::read_transaction tx(c);
+          metrics.Set("octohub_index_lag_records", {},
+                      static_cast<double>(ChangesAfter(tx, stats->checkpoint)));
+          for (size_t i = 0; i < stats->shards.size(); ++i) {
+            const MetricLabels shard{{"shard", std::to_string(i)}};
+            metrics.Set("octohub_index_shard_documents", shard,
+                        static_cast<double>(stats->shards[i].documents));
+            metrics.Set("octohub_index_shard_lag_records", shard,
+                        static_cast<double>(ChangesAfter(tx, stats->shards[i].checkpoint)));
+          }
+          return true;
+        });
+    (void)measured;  // a database that cannot be reached leaves the last values
   }
   return Reply{200, "text/plain; version=0.0.4; charset=utf-8", metrics.Render(), {}};
 }

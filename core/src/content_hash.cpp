@@ -17,4 +17,8 @@ std::string ContentHash(std::string_view bytes) {
   return out;
 }
 
+std::uint64_t StableHash64(std::string_view bytes) {
+  return XXH3_64bits(bytes.data(), bytes.size());
+}
+
 }  // namespace octohub

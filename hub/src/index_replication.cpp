@@ -7,10 +7,12 @@
 
 #include <charconv>
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 
 #include "octohub/core/log.h"
 #include "octohub/core/network_guard.h"
+#include "octohub/indexer/indexer.h"
 #include "process.h"
 
 namespace octohub::hub {
@@ -56,19 +58,20 @@ std::vector<std::string> ReplicationServerCommand(const std::string& program,
 }
 
 std::vector<std::string> ReplicaClientCommand(const std::string& program, const HostPort& master,
-                                              const fs::path& index_dir, int interval_seconds) {
-  // "." names the writer's whole index directory: its stub, whichever generation that is.
-  // Readers that hold an old revision get DatabaseModifiedError and reopen, so changesets
-  // need not wait for them (-r); a silent master is given up on after -t seconds.
+                                              const std::string& name, const fs::path& index_dir,
+                                              int interval_seconds) {
+  // The name is a stub on the writer, whichever generation it points at. Readers that hold
+  // an old revision get DatabaseModifiedError and reopen, so changesets need not wait for
+  // them (-r); a silent master is given up on after -t seconds.
   return {program,
           "--host=" + master.host,
           "--port=" + std::to_string(master.port),
-          "--master=.",
+          "--master=" + name,
           "--interval=" + std::to_string(interval_seconds),
           "--reader-time=0",
           "--timeout=30",
           "--quiet",
-          fs::absolute(index_dir).string()};
+          (fs::absolute(index_dir) / name).string()};
 }
 
 Result<std::string> FindProgram(const std::string& name, const std::string& package) {
@@ -123,6 +126,50 @@ void SupervisedChild::Supervise(const std::stop_token& stop) {
                 {{"process", name_},
                  {"status", WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status)},
                  {"output", FileTail(log_.string(), 500)}});
+    }
+    for (int i = 0; i < 10 && !stop.stop_requested(); ++i) std::this_thread::sleep_for(100ms);
+  }
+}
+
+ShardReplicas::ShardReplicas(Options options) : options_(std::move(options)) {
+  Copy(1);  // shard 0 first: it tells how many there are
+  thread_ = std::jthread([this](const std::stop_token& stop) { Watch(stop); });
+}
+
+ShardReplicas::~ShardReplicas() {
+  thread_.request_stop();
+  if (thread_.joinable()) thread_.join();
+}
+
+void ShardReplicas::Copy(int shards) {
+  while (static_cast<int>(copies_.size()) > shards) copies_.pop_back();
+  for (int shard = static_cast<int>(copies_.size()); shard < shards; ++shard) {
+    const std::string name = indexer::ReplicatedShardName(shard);
+    std::error_code ignored;
+    fs::create_directories((options_.index_dir / name).parent_path(), ignored);
+    char log_name[32];
+    std::snprintf(log_name, sizeof(log_name), "replication-%02d.log", shard);
+    copies_.push_back(std::make_unique<SupervisedChild>(
+        "xapian-replicate " + name,
+        ReplicaClientCommand(options_.program, options_.master, name, options_.index_dir,
+                             options_.interval_seconds),
+        fs::absolute(options_.log_dir) / log_name));
+  }
+}
+
+void ShardReplicas::Watch(const std::stop_token& stop) {
+  using namespace std::chrono_literals;
+  while (!stop.stop_requested()) {
+    const int shards = indexer::ReplicatedShardCount(options_.index_dir);
+    if (shards > 0) {
+      if (shards != static_cast<int>(copies_.size())) {
+        log::Info("replication.shards", {{"shards", shards}});
+        Copy(shards);
+      }
+      auto pointed = indexer::PointAtReplicatedShards(options_.index_dir, shards);
+      if (!pointed.ok()) {
+        log::Warn("replication.stub_failed", {{"reason", pointed.status().message()}});
+      }
     }
     for (int i = 0; i < 10 && !stop.stop_requested(); ++i) std::this_thread::sleep_for(100ms);
   }

@@ -1,14 +1,15 @@
 // Copies of the index for API replicas, kept current by Xapian's own replication: the index
-// writer runs xapian-replicate-server over its index directory, and each replica runs
-// xapian-replicate into its own. The replica's directory is a stub database like the
-// writer's, so its searcher opens and reopens it the same way; a new generation on the
-// writer (after `octohub reindex`) arrives as a full copy that replaces the old one at once.
-// Private to hub/.
+// writer runs xapian-replicate-server over its index directory, and each replica runs one
+// xapian-replicate per shard into its own. The replica's directory is a stub database like
+// the writer's, so its searcher opens and reopens it the same way; a new generation on the
+// writer (after `octohub reindex`) arrives as a full copy of each shard that replaces the old
+// one at once. Private to hub/.
 #pragma once
 
 #include <sys/types.h>
 
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <string>
 #include <thread>
@@ -33,7 +34,10 @@ std::optional<std::string> PublicBindWarning(const std::string& host);
 std::vector<std::string> ReplicationServerCommand(const std::string& program,
                                                   const HostPort& listen,
                                                   const std::filesystem::path& index_dir);
+// Copies the master's database `name` (relative to the directory it serves) into
+// index_dir/name.
 std::vector<std::string> ReplicaClientCommand(const std::string& program, const HostPort& master,
+                                              const std::string& name,
                                               const std::filesystem::path& index_dir,
                                               int interval_seconds);
 
@@ -57,6 +61,32 @@ class SupervisedChild {
   const std::vector<std::string> argv_;
   const std::filesystem::path log_;
   std::jthread thread_;
+};
+
+// A replica's copies of every shard of the writer's index: a xapian-replicate per shard,
+// started as the copy of shard 0 tells how many there are, and the replica's index pointed
+// at them once all have arrived. Checked every second until destroyed.
+class ShardReplicas {
+ public:
+  struct Options {
+    std::string program;  // xapian-replicate
+    HostPort master;
+    std::filesystem::path index_dir;
+    int interval_seconds = 1;
+    std::filesystem::path log_dir;  // replication-NN.log per shard
+  };
+  explicit ShardReplicas(Options options);
+  ~ShardReplicas();
+  ShardReplicas(const ShardReplicas&) = delete;
+  ShardReplicas& operator=(const ShardReplicas&) = delete;
+
+ private:
+  void Watch(const std::stop_token& stop);
+  void Copy(int shards);  // keeps exactly this many copies running
+
+  const Options options_;
+  std::vector<std::unique_ptr<SupervisedChild>> copies_;
+  std::jthread thread_;  // last: stopped before the copies it manages
 };
 
 }  // namespace octohub::hub

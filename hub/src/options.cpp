@@ -5,6 +5,9 @@
 #include <algorithm>
 #include <cctype>
 #include <cstdlib>
+#include <thread>
+
+#include "octohub/indexer/indexer.h"
 
 namespace octohub::hub {
 namespace {
@@ -57,6 +60,12 @@ class YamlConfig : public CLI::Config {
 };
 
 }  // namespace
+
+int GlobalOptions::shard_count() const {
+  if (index_shards > 0) return index_shards;
+  return std::clamp(static_cast<int>(std::thread::hardware_concurrency()), 1,
+                    indexer::kMaxIndexShards);
+}
 
 bool GlobalOptions::has_role(const std::string& role) const {
   return std::find(roles.begin(), roles.end(), role) != roles.end();
@@ -111,6 +120,10 @@ void AddGlobalOptions(CLI::App& app, GlobalOptions& o) {
          "seconds between a replica's updates from the writer")
       ->check(CLI::Range(1, 3600))
       ->capture_default_str();
+  option("index-shards", o.index_shards,
+         "index role and reindex: Xapian databases the index is split into, each written by "
+         "its own thread (default: one per core); a change rebuilds the index")
+      ->check(CLI::Range(1, indexer::kMaxIndexShards));
   option("max-exports", o.max_exports, "exports running at once; more are answered 429")
       ->check(CLI::Range(1, 64))
       ->capture_default_str();

@@ -30,6 +30,7 @@ struct GlobalOptions {
   std::string replication_listen;  // index role: serve copies of the index here (host:port)
   std::string index_replica_of;    // api role: keep a copy of this writer's index (host:port)
   int replication_interval = 1;    // seconds between a replica's updates
+  int index_shards = 0;            // index role and reindex: Xapian databases; 0 = one per core
   std::size_t max_header = std::size_t{64} * 1024;
   double header_timeout = 10;      // seconds
   double body_timeout = 60;        // seconds
@@ -47,6 +48,7 @@ struct GlobalOptions {
 
   std::filesystem::path cluster_dir() const { return data_dir / "pg"; }
   std::filesystem::path index_dir() const { return data_dir / "index"; }
+  int shard_count() const;  // index_shards, or the number of cores
   bool has_role(const std::string& role) const;
 };
 

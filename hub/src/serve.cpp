@@ -4,6 +4,7 @@
 
 #include <cerrno>
 #include <iostream>
+#include <optional>
 #include <pqxx/pqxx>
 #include <random>
 #include <thread>
@@ -66,8 +67,14 @@ void IngestLoop(const Database& db, Metrics& metrics, int number, std::chrono::s
 }
 
 struct ReplicationPlan {
-  std::string name;  // the child's name in logs; empty: no replication
-  std::vector<std::string> command;
+  std::vector<std::string> server;  // the writer's xapian-replicate-server, if it serves
+  std::optional<ShardReplicas::Options> replica;
+};
+
+// Whichever side of replication this process is on, running until destroyed.
+struct Replication {
+  std::unique_ptr<SupervisedChild> server;
+  std::unique_ptr<ShardReplicas> replica;
 };
 
 // Checks the replication options before anything starts.
@@ -91,8 +98,7 @@ Result<ReplicationPlan> PlanIndexReplication(const GlobalOptions& options) {
     if (!program.ok()) return program.status();
     // The writer keeps changesets so that replicas get updates, not whole copies.
     setenv("XAPIAN_MAX_CHANGESETS", "100", 0);
-    return ReplicationPlan{"xapian-replicate-server",
-                           ReplicationServerCommand(*program, *listen, options.index_dir())};
+    return ReplicationPlan{ReplicationServerCommand(*program, *listen, options.index_dir()), {}};
   }
   if (!options.index_replica_of.empty()) {
     if (options.has_role("index")) {
@@ -103,20 +109,24 @@ Result<ReplicationPlan> PlanIndexReplication(const GlobalOptions& options) {
     if (!master.ok()) return master.status();
     auto program = FindProgram("xapian-replicate", "xapian-tools");
     if (!program.ok()) return program.status();
-    return ReplicationPlan{
-        "xapian-replicate",
-        ReplicaClientCommand(*program, *master, options.index_dir(), options.replication_interval)};
+    return ReplicationPlan{{},
+                           ShardReplicas::Options{*program, *master, options.index_dir(),
+                                                  options.replication_interval, options.data_dir}};
   }
   return ReplicationPlan{};
 }
 
-std::unique_ptr<SupervisedChild> StartIndexReplication(const ReplicationPlan& plan,
-                                                       const GlobalOptions& options) {
-  if (plan.name.empty()) return nullptr;
+Replication StartIndexReplication(const ReplicationPlan& plan, const GlobalOptions& options) {
   std::error_code ignored;
   std::filesystem::create_directories(options.data_dir, ignored);
-  return std::make_unique<SupervisedChild>(
-      plan.name, plan.command, std::filesystem::absolute(options.data_dir) / "replication.log");
+  Replication started;
+  if (!plan.server.empty()) {
+    started.server = std::make_unique<SupervisedChild>(
+        "xapian-replicate-server", plan.server,
+        std::filesystem::absolute(options.data_dir) / "replication.log");
+  }
+  if (plan.replica) started.replica = std::make_unique<ShardReplicas>(*plan.replica);
+  return started;
 }
 
 }  // namespace
@@ -145,6 +155,7 @@ int RunServe(const GlobalOptions& options, const ServeReadyHook& on_ready) {
   if (options.has_role("index")) {
     indexer::FollowerOptions follower_options;
     follower_options.metrics = &metrics;
+    follower_options.shards = options.shard_count();
     follower_options.on_commit = [&rules](std::int64_t checkpoint) {
       auto forwarded = rules.Evaluate(checkpoint);
       if (!forwarded.ok()) {
@@ -155,7 +166,7 @@ int RunServe(const GlobalOptions& options, const ServeReadyHook& on_ready) {
     if (Status s = follower->Open(); !s.ok()) return Fail(s);
   }
   // Started once the index exists; stopped (and reaped) when serve returns.
-  std::unique_ptr<SupervisedChild> replication = StartIndexReplication(*replication_plan, options);
+  Replication replication = StartIndexReplication(*replication_plan, options);
   // The API's worker threads keep their PostgreSQL connections between requests.
   const Database api_db = Database::ReusingConnections(db);
   std::unique_ptr<api::ApiServer> server;
@@ -258,7 +269,7 @@ int RunServe(const GlobalOptions& options, const ServeReadyHook& on_ready) {
   forward_thread = {};     // requests in flight finish and are recorded; other leases are let go
   index_thread = {};
   follower.reset();  // the last batch is committed; the write lock is released
-  replication.reset();
+  replication = {};
   if (Status s = (*runtime)->Close(); !s.ok()) return Fail(s);
   log::Info("serve.stopped");
   return exit_code;

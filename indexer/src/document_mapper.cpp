@@ -80,7 +80,7 @@ Result<CompiledMapping> CompiledMapping::From(const IndexSpec& spec) {
 
 Result<Xapian::Document> DocumentMapper::Map(const RecordRow& record,
                                              const CompiledMapping& mapping,
-                                             schema::FieldRegistry& registry) {
+                                             schema::FieldSlots& registry) {
   simdjson::dom::element root;
   if (auto error = parser_.parse(record.data).get(root)) {
     return InvalidArgument(std::string("record data is not JSON: ") +
@@ -171,6 +171,7 @@ Result<Xapian::Document> DocumentMapper::Map(const RecordRow& record,
   doc.add_boolean_term(schema::UniqueTerm(record.source, record.id));
   doc.add_boolean_term(schema::SourceTerm(record.source));
   doc.add_value(schema::kUpdatedAtSlot, record.updated_at);
+  doc.add_value(schema::kOrderSlot, schema::OrderKey(record.updated_at, record.source, record.id));
   doc.set_data(json::serialize(json::object{{"source", record.source},
                                             {"id", record.id},
                                             {"title", title},

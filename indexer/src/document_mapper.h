@@ -43,7 +43,7 @@ class DocumentMapper {
   // Fails (kInvalidArgument) when data is not JSON; the caller skips such a record. New
   // field names get value slots in `fields`.
   Result<Xapian::Document> Map(const RecordRow& record, const CompiledMapping& mapping,
-                               schema::FieldRegistry& fields);
+                               schema::FieldSlots& fields);
 
  private:
   simdjson::dom::parser parser_;

@@ -3,12 +3,15 @@
 #include <atomic>
 #include <boost/json.hpp>
 #include <chrono>
+#include <condition_variable>
+#include <functional>
 #include <map>
+#include <mutex>
 #include <pqxx/pqxx>
 #include <thread>
 
 #include "document_mapper.h"
-#include "generations.h"
+#include "index_layout.h"
 #include "index_schema.h"
 #include "octohub/core/change_feed.h"
 #include "octohub/core/log.h"
@@ -31,59 +34,43 @@ constexpr const char* kChangesPast = R"(
   ) changes ORDER BY change_seq LIMIT $2)";
 constexpr const char* kMappings = "SELECT name, spec::text FROM sources";
 constexpr const char* kDatabaseId = "SELECT value FROM octohub_meta WHERE key = 'database_id'";
+constexpr auto kProgressEvery = std::chrono::seconds(5);
 
-// One generation's writer: applies batches of changes and commits them with the checkpoint.
-class GenerationWriter {
+// One change of the feed, routed to the shard that holds its record (a source's tombstone
+// goes to every shard).
+struct Change {
+  RecordRow record;  // record.id empty: the source was deleted
+  const CompiledMapping* mapping = nullptr;
+};
+
+// One shard: its database and the mapper of the thread that writes it.
+class ShardWriter {
  public:
-  GenerationWriter(const fs::path& path, int flags)
-      : db_(path.string(), flags),
-        fields_(schema::FieldRegistry::FromJson(db_.get_metadata(schema::kFieldsKey))),
-        sources_(schema::SourceSettings::FromJson(db_.get_metadata(schema::kSourcesKey))) {}
+  ShardWriter(const fs::path& path, int flags) : db_(path.string(), flags) {}
 
+  std::string metadata(const char* key) const { return db_.get_metadata(key); }
   std::int64_t checkpoint() const {
-    std::string text = db_.get_metadata(schema::kCheckpointKey);
+    std::string text = metadata(schema::kCheckpointKey);
     return text.empty() ? 0 : std::stoll(text);
-  }
-  std::string database_id() const { return db_.get_metadata(schema::kDatabaseIdKey); }
-  // Whether this generation was written for this database in the current layout.
-  bool Current(const std::string& id) const {
-    return database_id() == id && db_.get_metadata(schema::kLayoutKey) == schema::kLayoutVersion;
-  }
-  // A new generation: which database it follows, in which layout.
-  void Claim(const std::string& id) {
-    db_.set_metadata(schema::kDatabaseIdKey, id);
-    db_.set_metadata(schema::kLayoutKey, schema::kLayoutVersion);
-    db_.commit();
   }
   std::int64_t document_count() const { return db_.get_doccount(); }
 
-  // Reads and indexes the next batch past the checkpoint; returns how many rows it took.
-  std::int64_t ApplyNextBatch(pqxx::connection& c, int batch_size) {
-    std::int64_t from = checkpoint();
-    pqxx::read_transaction tx(c);
-    auto rows = tx.exec_params(kChangesPast, from, batch_size);
-    if (rows.empty()) return 0;
-    std::int64_t last = from;
-    for (const auto& row : rows) {
-      last = row[5].as<std::int64_t>();
-      const std::string source = row[0].as<std::string>();
-      if (row[1].is_null()) {
+  void Apply(const std::vector<const Change*>& changes, schema::FieldSlots& fields) {
+    for (const Change* change : changes) {
+      const RecordRow& record = change->record;
+      if (record.id.empty()) {
         // A source's tombstone: every document it had leaves the index. Its records were
         // deleted with it, so nothing of it comes later in the feed unless it is re-created.
-        db_.delete_document(schema::SourceTerm(source));
-        sources_.Erase(source);
+        db_.delete_document(schema::SourceTerm(record.source));
         continue;
       }
-      RecordRow record{source, row[1].as<std::string>(), row[2].as<std::string>(),
-                       row[4].as<std::string>(), row[3].as<bool>()};
       const std::string term = schema::UniqueTerm(record.source, record.id);
-      if (record.deleted) {
+      if (record.deleted || change->mapping == nullptr) {
+        // Deleted, or its source is gone and its records go with it.
         db_.delete_document(term);
         continue;
       }
-      const CompiledMapping* mapping = MappingFor(tx, record.source);
-      if (mapping == nullptr) continue;  // the source is gone; its records go with it
-      auto doc = mapper_.Map(record, *mapping, fields_);
+      auto doc = mapper_.Map(record, *change->mapping, fields);
       if (!doc.ok()) {
         log::Warn(
             "index.record_skipped",
@@ -91,18 +78,193 @@ class GenerationWriter {
         continue;
       }
       db_.replace_document(term, *doc);
-      sources_.Set(record.source, {mapping->language, mapping->typos, mapping->synonyms});
     }
-    if (fields_.changed()) {
-      db_.set_metadata(schema::kFieldsKey, fields_.ToJson());
-      fields_.clear_changed();
+  }
+
+  void Commit(const std::vector<std::pair<const char*, std::string>>& metadata) {
+    for (const auto& [key, value] : metadata) db_.set_metadata(key, value);
+    db_.commit();
+  }
+
+ private:
+  Xapian::WritableDatabase db_;
+  DocumentMapper mapper_;
+};
+
+// Runs a task for every shard at once, each on the shard's own thread (a Xapian database is
+// used by one thread at a time), and waits for all of them. One shard runs on the caller.
+class ShardThreads {
+ public:
+  explicit ShardThreads(int shards) {
+    failures_.resize(static_cast<size_t>(shards));
+    if (shards == 1) return;
+    threads_.reserve(static_cast<size_t>(shards));
+    for (int shard = 0; shard < shards; ++shard) {
+      threads_.emplace_back([this, shard](const std::stop_token& stop) { Loop(shard, stop); });
     }
+  }
+  ~ShardThreads() {
+    {
+      std::lock_guard lock(mutex_);  // a thread between its check and its wait misses nothing
+      for (auto& thread : threads_) thread.request_stop();
+    }
+    wake_.notify_all();
+  }
+  ShardThreads(const ShardThreads&) = delete;
+  ShardThreads& operator=(const ShardThreads&) = delete;
+
+  // Rethrows the first shard's failure once every shard has finished.
+  void RunEach(const std::function<void(int shard)>& task) {
+    if (threads_.empty()) {
+      task(0);
+      return;
+    }
+    std::unique_lock lock(mutex_);
+    task_ = &task;
+    pending_ = static_cast<int>(threads_.size());
+    ++round_;
+    wake_.notify_all();
+    done_.wait(lock, [this] { return pending_ == 0; });
+    task_ = nullptr;
+    for (auto& failure : failures_) {
+      if (failure) std::rethrow_exception(std::exchange(failure, nullptr));
+    }
+  }
+
+ private:
+  void Loop(int shard, const std::stop_token& stop) {
+    std::uint64_t seen = 0;
+    std::unique_lock lock(mutex_);
+    for (;;) {
+      wake_.wait(lock, [&] { return stop.stop_requested() || round_ != seen; });
+      if (stop.stop_requested()) return;
+      seen = round_;
+      const auto* task = task_;
+      lock.unlock();
+      std::exception_ptr failure;
+      try {
+        (*task)(shard);
+      } catch (...) {
+        failure = std::current_exception();
+      }
+      lock.lock();
+      failures_[static_cast<size_t>(shard)] = failure;
+      if (--pending_ == 0) done_.notify_all();
+    }
+  }
+
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::condition_variable done_;
+  const std::function<void(int)>* task_ = nullptr;
+  std::uint64_t round_ = 0;
+  int pending_ = 0;
+  std::vector<std::exception_ptr> failures_;
+  std::vector<std::jthread> threads_;  // last: stopped and joined first
+};
+
+// The shards of one generation, written together: a batch of changes is split among them,
+// mapped and written in parallel, and committed by each with the batch's last change
+// sequence. The generation's checkpoint is the lowest of its shards': a batch is done only
+// when every shard has committed it, and a crash before that replays it, harmlessly.
+class ShardSet {
+ public:
+  ShardSet(const fs::path& index_dir, IndexLayout layout, int flags)
+      : layout_(std::move(layout)), threads_(layout_.shards) {
+    shards_.reserve(static_cast<size_t>(layout_.shards));
+    for (int shard = 0; shard < layout_.shards; ++shard) {
+      const fs::path dir = ShardDir(index_dir, layout_.generation, shard);
+      std::error_code ec;
+      fs::create_directories(dir.parent_path(), ec);
+      shards_.push_back(std::make_unique<ShardWriter>(dir, flags));
+    }
+    // The shard that committed last has the newest registry and settings.
+    const ShardWriter* newest = shards_.front().get();
+    for (const auto& shard : shards_) {
+      if (shard->checkpoint() > newest->checkpoint()) newest = shard.get();
+    }
+    fields_ = std::make_unique<schema::SharedFieldRegistry>(
+        schema::FieldRegistry::FromJson(newest->metadata(schema::kFieldsKey)));
+    sources_ = schema::SourceSettings::FromJson(newest->metadata(schema::kSourcesKey));
+  }
+
+  const IndexLayout& layout() const { return layout_; }
+
+  std::int64_t checkpoint() const {
+    std::int64_t lowest = shards_.front()->checkpoint();
+    for (const auto& shard : shards_) lowest = std::min(lowest, shard->checkpoint());
+    return lowest;
+  }
+  std::int64_t document_count() const {
+    std::int64_t total = 0;
+    for (const auto& shard : shards_) total += shard->document_count();
+    return total;
+  }
+  std::string database_id() const { return shards_.front()->metadata(schema::kDatabaseIdKey); }
+  // Whether every shard was written for this database in the current layout.
+  bool Current(const std::string& id) const {
+    return std::all_of(shards_.begin(), shards_.end(), [&](const auto& shard) {
+      return shard->metadata(schema::kDatabaseIdKey) == id &&
+             shard->metadata(schema::kLayoutKey) == schema::kLayoutVersion;
+    });
+  }
+  // A new generation: which database it follows, in which layout.
+  void Claim(const std::string& id) {
+    threads_.RunEach([&](int shard) {
+      shards_[static_cast<size_t>(shard)]->Commit(
+          {{schema::kDatabaseIdKey, id},
+           {schema::kLayoutKey, schema::kLayoutVersion},
+           {schema::kShardsKey, std::to_string(layout_.shards)}});
+    });
+  }
+
+  // Reads and indexes the next batch past the checkpoint; returns how many rows it took.
+  std::int64_t ApplyNextBatch(pqxx::connection& c, int batch_size) {
+    const std::int64_t from = checkpoint();
+    pqxx::read_transaction tx(c);
+    auto rows = tx.exec_params(kChangesPast, from, batch_size);
+    if (rows.empty()) return 0;
+    std::vector<Change> changes(rows.size());
+    std::vector<std::vector<const Change*>> routed(shards_.size());
+    std::int64_t last = from;
+    for (size_t i = 0; i < rows.size(); ++i) {
+      const auto& row = rows[static_cast<pqxx::result::size_type>(i)];
+      last = row[5].as<std::int64_t>();
+      Change& change = changes[i];
+      change.record.source = row[0].as<std::string>();
+      if (row[1].is_null()) {
+        sources_.Erase(change.record.source);
+        for (auto& list : routed) list.push_back(&change);
+        continue;
+      }
+      change.record.id = row[1].as<std::string>();
+      change.record.deleted = row[3].as<bool>();
+      if (!change.record.deleted) {
+        change.record.data = row[2].as<std::string>();
+        change.record.updated_at = row[4].as<std::string>();
+        change.mapping = MappingFor(tx, change.record.source);
+        if (change.mapping != nullptr) {
+          const CompiledMapping& m = *change.mapping;
+          sources_.Set(change.record.source, {m.language, m.typos, m.synonyms});
+        }
+      }
+      routed[static_cast<size_t>(ShardOf(change.record.source, change.record.id, layout_.shards))]
+          .push_back(&change);
+    }
+    threads_.RunEach([&](int shard) {
+      shards_[static_cast<size_t>(shard)]->Apply(routed[static_cast<size_t>(shard)], *fields_);
+    });
+    // Every shard carries the registry and settings: searchers read them from the first.
+    if (auto fields = fields_->TakeChange()) fields_json_ = std::move(*fields);
     if (sources_.changed()) {
-      db_.set_metadata(schema::kSourcesKey, sources_.ToJson());
+      sources_json_ = sources_.ToJson();
       sources_.clear_changed();
     }
-    db_.set_metadata(schema::kCheckpointKey, std::to_string(last));
-    db_.commit();
+    std::vector<std::pair<const char*, std::string>> metadata{
+        {schema::kCheckpointKey, std::to_string(last)}};
+    if (fields_json_) metadata.emplace_back(schema::kFieldsKey, *fields_json_);
+    if (sources_json_) metadata.emplace_back(schema::kSourcesKey, *sources_json_);
+    threads_.RunEach([&](int shard) { shards_[static_cast<size_t>(shard)]->Commit(metadata); });
     return static_cast<std::int64_t>(rows.size());
   }
 
@@ -125,11 +287,15 @@ class GenerationWriter {
     return &it->second;
   }
 
-  Xapian::WritableDatabase db_;
-  schema::FieldRegistry fields_;
+  IndexLayout layout_;
+  std::vector<std::unique_ptr<ShardWriter>> shards_;
+  std::unique_ptr<schema::SharedFieldRegistry> fields_;
   schema::SourceSettings sources_;
-  DocumentMapper mapper_;
+  // Written with every commit once known, so that no shard keeps an older copy.
+  std::optional<std::string> fields_json_;
+  std::optional<std::string> sources_json_;
   std::map<std::string, CompiledMapping> mappings_;
+  ShardThreads threads_;  // last: its threads stop before the shards close
 };
 
 Result<std::string> ReadDatabaseId(const Database& db) {
@@ -140,6 +306,11 @@ Result<std::string> ReadDatabaseId(const Database& db) {
                         });
 }
 
+std::int64_t LastChange(pqxx::connection& c) {
+  pqxx::read_transaction tx(c);
+  return LastChangeSeq(tx);
+}
+
 Status FromXapian(const Xapian::Error& e, const std::string& context) {
   if (std::string_view(e.get_type()) == "DatabaseLockError") {
     return FailedPrecondition(context + ": another octohub process is writing this index (" +
@@ -148,24 +319,73 @@ Status FromXapian(const Xapian::Error& e, const std::string& context) {
   return Internal(context + ": " + e.get_type() + ": " + e.get_msg());
 }
 
+Status CreateDirectory(const fs::path& dir) {
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) return FailedPrecondition("cannot create " + dir.string() + ": " + ec.message());
+  return Status::Ok();
+}
+
+// Logs how far a rebuild has come, every few seconds.
+class RebuildProgress {
+ public:
+  RebuildProgress(std::string generation, std::int64_t last_change)
+      : generation_(std::move(generation)), last_change_(last_change) {}
+  void Update(const ShardSet& shards) {
+    const auto now = std::chrono::steady_clock::now();
+    if (now - logged_ < kProgressEvery) return;
+    logged_ = now;
+    const std::int64_t at = shards.checkpoint();
+    const double seconds = std::chrono::duration<double>(now - started_).count();
+    log::Info(
+        "index.rebuild_progress",
+        {{"generation", generation_},
+         {"shards", shards.layout().shards},
+         {"documents", shards.document_count()},
+         {"change_seq", at},
+         {"of_change_seq", last_change_},
+         {"percent", last_change_ > 0 ? 100 * std::min(at, last_change_) / last_change_ : 100},
+         {"seconds", static_cast<std::int64_t>(seconds)}});
+  }
+
+ private:
+  const std::string generation_;
+  const std::int64_t last_change_;
+  const std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
+  std::chrono::steady_clock::time_point logged_ = started_;
+};
+
 }  // namespace
 
 struct IndexFollower::State {
   const Database& db;
   fs::path index_dir;
   FollowerOptions options;
-  std::string generation;
-  std::unique_ptr<GenerationWriter> writer;
+  std::unique_ptr<ShardSet> writer;
+  // While a generation with another number of shards is built, searches go on with the one
+  // the stub names (this one); the new one is swapped in once it has caught up.
+  std::optional<std::string> serving_until_rebuilt;
+  std::unique_ptr<RebuildProgress> progress;
   std::string database_id;
   std::atomic<int> consecutive_failures{0};
+  std::atomic<std::int64_t> checkpoint{0};
+  std::atomic<std::int64_t> documents{0};
+
+  void Published() {
+    checkpoint = writer ? writer->checkpoint() : 0;
+    documents = writer ? writer->document_count() : 0;
+  }
 };
 
 IndexFollower::IndexFollower(const Database& db, fs::path index_dir, FollowerOptions options)
-    : state_(new State{db, std::move(index_dir), std::move(options), {}, nullptr, {}}) {
+    : state_(new State{db, std::move(index_dir), std::move(options)}) {
+  state_->options.shards = std::clamp(state_->options.shards, 1, kMaxShards);
   if (Metrics* metrics = state_->options.metrics) {
     metrics->Declare("octohub_index_errors_total", Metrics::Type::kCounter,
                      "catch-ups of the index that failed (each is retried)");
     metrics->Add("octohub_index_errors_total", {}, 0);  // shown from the start, as 0
+    metrics->Declare("octohub_index_batch_seconds", Metrics::Type::kHistogram,
+                     "time to index one batch of changes into every shard and commit it");
   }
 }
 
@@ -176,28 +396,51 @@ Status IndexFollower::Open() {
   auto id = ReadDatabaseId(s.db);
   if (!id.ok()) return id.status();
   s.database_id = *id;
-  std::error_code ec;
-  fs::create_directories(s.index_dir, ec);
-  if (ec) return FailedPrecondition("cannot create " + s.index_dir.string() + ": " + ec.message());
+  if (Status status = CreateDirectory(s.index_dir); !status.ok()) return status;
+  const int shards = s.options.shards;
+  s.writer.reset();
+  s.serving_until_rebuilt.reset();
+  s.progress.reset();
   try {
-    auto current = CurrentGeneration(s.index_dir);
-    if (current) {
-      s.writer.reset();
-      s.writer =
-          std::make_unique<GenerationWriter>(s.index_dir / *current, Xapian::DB_CREATE_OR_OPEN);
-      s.generation = *current;
-      if (s.writer->Current(s.database_id)) return Status::Ok();
-      log::Warn("index.rebuild",
-                {{"generation", *current},
-                 {"reason", s.writer->database_id() == s.database_id
-                                ? "written in an older layout by an earlier version"
-                                : "built from another database"}});
-      s.writer.reset();
+    auto current = CurrentLayout(s.index_dir);
+    std::string reason = "there is no index yet";
+    if (current && current->shards > 0) {
+      auto existing = std::make_unique<ShardSet>(s.index_dir, *current, Xapian::DB_OPEN);
+      if (existing->Current(s.database_id)) {
+        if (current->shards == shards) {
+          s.writer = std::move(existing);
+          s.Published();
+          return Status::Ok();
+        }
+        existing.reset();  // its write locks
+        // Complete but split otherwise: searches keep it while the new split is built.
+        const std::string generation = NextGeneration(s.index_dir);
+        log::Warn("index.reshard", {{"from_shards", current->shards},
+                                    {"to_shards", shards},
+                                    {"generation", generation},
+                                    {"serving", current->generation}});
+        s.writer = std::make_unique<ShardSet>(s.index_dir, IndexLayout{generation, shards},
+                                              Xapian::DB_CREATE);
+        s.writer->Claim(s.database_id);
+        s.serving_until_rebuilt = current->generation;
+        s.Published();
+        return Status::Ok();
+      }
+      reason = existing->database_id() == s.database_id
+                   ? "written in an older layout by an earlier version"
+                   : "built from another database";
+    } else if (current) {
+      reason = "written in an older layout by an earlier version";
     }
-    s.generation = NextGeneration(s.index_dir);
-    s.writer = std::make_unique<GenerationWriter>(s.index_dir / s.generation, Xapian::DB_CREATE);
+    const std::string generation = NextGeneration(s.index_dir);
+    if (current) {
+      log::Warn("index.rebuild", {{"generation", current->generation}, {"reason", reason}});
+    }
+    s.writer =
+        std::make_unique<ShardSet>(s.index_dir, IndexLayout{generation, shards}, Xapian::DB_CREATE);
     s.writer->Claim(s.database_id);
-    return SwapTo(s.index_dir, s.generation);
+    s.Published();
+    return SwapTo(s.index_dir, s.writer->layout());
   } catch (const Xapian::Error& e) {
     s.writer.reset();
     return FromXapian(e, "opening the index at " + s.index_dir.string());
@@ -208,25 +451,57 @@ Result<std::int64_t> IndexFollower::CatchUp(std::stop_token stop) {
   auto& s = *state_;
   if (!s.writer) return FailedPrecondition("the index is not open");
   // A rebuild elsewhere may have swapped in a new generation: continue on that one.
-  auto current = CurrentGeneration(s.index_dir);
-  if (current && *current != s.generation) {
-    log::Info("index.follow_generation", {{"from", s.generation}, {"to", *current}});
-    s.writer.reset();
-    if (Status status = Open(); !status.ok()) return status;
+  auto current = CurrentLayout(s.index_dir);
+  const std::string& ours =
+      s.serving_until_rebuilt ? *s.serving_until_rebuilt : s.writer->layout().generation;
+  if (current && current->generation != ours) {
+    log::Info("index.follow_generation", {{"from", ours}, {"to", current->generation}});
+    const int shards = s.options.shards;
+    s.options.shards = current->shards > 0 ? current->shards : shards;
+    Status status = Open();
+    s.options.shards = shards;
+    if (!status.ok()) return status;
   }
   return WithConnection(s.db, "indexing changes", [&](pqxx::connection& c) -> Result<std::int64_t> {
     std::int64_t total = 0;
     try {
+      if (s.serving_until_rebuilt && !s.progress) {
+        s.progress =
+            std::make_unique<RebuildProgress>(s.writer->layout().generation, LastChange(c));
+      }
       s.writer->ForgetMappings();  // mappings may have changed since the last catch-up
       // A long backlog is taken a batch at a time, so that shutdown need not wait for all of it.
-      while (std::int64_t n =
-                 stop.stop_requested() ? 0 : s.writer->ApplyNextBatch(c, s.options.batch_size)) {
+      for (;;) {
+        if (stop.stop_requested()) return total;
+        const auto started = std::chrono::steady_clock::now();
+        const std::int64_t n = s.writer->ApplyNextBatch(c, s.options.batch_size);
+        if (n == 0) break;
         total += n;
+        s.Published();
+        if (s.options.metrics) {
+          s.options.metrics->Observe(
+              "octohub_index_batch_seconds", {},
+              std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+        }
         log::Debug("index.batch", {{"records", n}, {"checkpoint", s.writer->checkpoint()}});
-        if (s.options.on_commit) s.options.on_commit(s.writer->checkpoint());
+        if (s.progress) {
+          s.progress->Update(*s.writer);
+        } else if (s.options.on_commit) {
+          s.options.on_commit(s.writer->checkpoint());
+        }
       }
     } catch (const Xapian::Error& e) {
       return FromXapian(e, "writing the index");
+    }
+    if (s.serving_until_rebuilt) {
+      // Caught up: the new split replaces the one searches were using.
+      if (Status status = SwapTo(s.index_dir, s.writer->layout()); !status.ok()) return status;
+      log::Info("index.resharded", {{"generation", s.writer->layout().generation},
+                                    {"shards", s.writer->layout().shards},
+                                    {"documents", s.writer->document_count()}});
+      s.serving_until_rebuilt.reset();
+      s.progress.reset();
+      if (s.options.on_commit) s.options.on_commit(s.writer->checkpoint());
     }
     return total;
   });
@@ -276,40 +551,46 @@ void IndexFollower::Run(const std::stop_token& stop) {
   }
 }
 
-std::int64_t IndexFollower::checkpoint() const {
-  return state_->writer ? state_->writer->checkpoint() : 0;
-}
+std::int64_t IndexFollower::checkpoint() const { return state_->checkpoint.load(); }
 
 int IndexFollower::consecutive_failures() const { return state_->consecutive_failures.load(); }
 
-std::int64_t IndexFollower::document_count() const {
-  return state_->writer ? state_->writer->document_count() : 0;
+std::int64_t IndexFollower::document_count() const { return state_->documents.load(); }
+
+int IndexFollower::shards() const {
+  return state_->writer ? state_->writer->layout().shards : state_->options.shards;
 }
 
-Result<std::int64_t> RebuildIndex(const Database& db, const fs::path& index_dir) {
+Result<std::int64_t> RebuildIndex(const Database& db, const fs::path& index_dir, int shards) {
+  shards = std::clamp(shards, 1, kMaxShards);
   auto id = ReadDatabaseId(db);
   if (!id.ok()) return id.status();
-  std::error_code ec;
-  fs::create_directories(index_dir, ec);
-  if (ec) return FailedPrecondition("cannot create " + index_dir.string() + ": " + ec.message());
-  const std::string generation = NextGeneration(index_dir);
+  if (Status status = CreateDirectory(index_dir); !status.ok()) return status;
+  const IndexLayout layout{NextGeneration(index_dir), shards};
   auto built =
       WithConnection(db, "rebuilding the index", [&](pqxx::connection& c) -> Result<std::int64_t> {
         try {
-          GenerationWriter writer(index_dir / generation, Xapian::DB_CREATE);
+          ShardSet writer(index_dir, layout, Xapian::DB_CREATE);
           writer.Claim(*id);
+          RebuildProgress progress(layout.generation, LastChange(c));
+          // Large batches: each shard commits seldom, as a bulk load should.
+          const int batch = kRebuildBatchPerShard * shards;
           std::int64_t total = 0;
-          while (std::int64_t n = writer.ApplyNextBatch(c, 5000)) total += n;
+          while (std::int64_t n = writer.ApplyNextBatch(c, batch)) {
+            total += n;
+            progress.Update(writer);
+          }
           return total;
         } catch (const Xapian::Error& e) {
           return FromXapian(e, "rebuilding the index");
         }
       });
+  std::error_code ec;
   if (!built.ok()) {
-    fs::remove_all(index_dir / generation, ec);
+    fs::remove_all(index_dir / layout.generation, ec);
     return built.status();
   }
-  if (Status status = SwapTo(index_dir, generation); !status.ok()) return status;
+  if (Status status = SwapTo(index_dir, layout); !status.ok()) return status;
   return built;
 }
 

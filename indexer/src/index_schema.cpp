@@ -12,6 +12,17 @@
 namespace octohub::indexer::schema {
 namespace json = boost::json;
 
+std::string OrderKey(std::string_view updated_at, std::string_view source, std::string_view id) {
+  std::string key;
+  key.reserve(updated_at.size() + source.size() + id.size() + 2);
+  // RFC 3339 times of one width sort as text; each byte inverted puts the newest first.
+  for (char c : updated_at) key.push_back(static_cast<char>(0xff - static_cast<unsigned char>(c)));
+  key.push_back('\0');
+  key.append(source).push_back('\0');
+  key.append(id);
+  return key;
+}
+
 std::string UniqueTerm(std::string_view source, std::string_view id) {
   std::string term = std::string(kUniquePrefix) + std::string(source) + ":" + std::string(id);
   if (term.size() <= 240) return term;

@@ -5,6 +5,7 @@
 #include <xapian.h>
 
 #include <map>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -26,14 +27,21 @@ inline constexpr const char* kCheckpointKey = "octohub.checkpoint";
 inline constexpr const char* kDatabaseIdKey = "octohub.database_id";
 // How documents are laid out. A generation written in another layout is rebuilt from
 // PostgreSQL when the index is opened. 2: every value of a multi-valued facet in its slot;
-// 3: a title term per document, per-source settings, no spelling table.
+// 3: a title term per document, per-source settings, no spelling table; 4: shards and an
+// order key per document.
 inline constexpr const char* kLayoutKey = "octohub.layout";
-inline constexpr const char* kLayoutVersion = "3";
+inline constexpr const char* kLayoutVersion = "4";
+inline constexpr const char* kShardsKey = "octohub.shards";    // shards of the generation
 inline constexpr const char* kFieldsKey = "octohub.fields";    // the FieldRegistry, as JSON
 inline constexpr const char* kSourcesKey = "octohub.sources";  // SourceSettings, as JSON
 
 // Text kept per document for snippets.
 inline constexpr size_t kMaxSnippetSource = size_t{16} * 1024;
+
+// Documents that rank alike are ordered by this key: the newest first, then by source and id,
+// so that an answer does not depend on how the index is split into shards.
+inline constexpr unsigned kOrderSlot = 0xfffffff0;
+std::string OrderKey(std::string_view updated_at, std::string_view source, std::string_view id);
 
 // Xapian terms are at most 245 bytes; long ids are replaced by their hash.
 std::string UniqueTerm(std::string_view source, std::string_view id);
@@ -94,14 +102,22 @@ struct Field {
   FieldKind kind;
   unsigned slot;
 };
-class FieldRegistry {
+// What the document mapper asks of a registry.
+class FieldSlots {
+ public:
+  // The field's slot, assigning the next free one to a new name (slot 0 is updated_at).
+  // A name first mapped with another kind keeps its first kind; nullopt then.
+  virtual std::optional<unsigned> SlotFor(const std::string& name, FieldKind kind) = 0;
+
+ protected:
+  ~FieldSlots() = default;
+};
+class FieldRegistry final : public FieldSlots {
  public:
   static FieldRegistry FromJson(const std::string& text);  // "" or bad JSON: empty
   std::string ToJson() const;
 
-  // The field's slot, assigning the next free one to a new name (slot 0 is updated_at).
-  // A name first mapped with another kind keeps its first kind; nullopt then.
-  std::optional<unsigned> SlotFor(const std::string& name, FieldKind kind);
+  std::optional<unsigned> SlotFor(const std::string& name, FieldKind kind) override;
   const Field* Find(const std::string& name) const;
   const std::map<std::string, Field>& fields() const { return fields_; }
   bool changed() const { return changed_; }
@@ -110,6 +126,27 @@ class FieldRegistry {
  private:
   std::map<std::string, Field> fields_;
   bool changed_ = false;
+};
+
+// A registry that shard writers share while they map documents in parallel.
+class SharedFieldRegistry final : public FieldSlots {
+ public:
+  explicit SharedFieldRegistry(FieldRegistry registry) : registry_(std::move(registry)) {}
+  std::optional<unsigned> SlotFor(const std::string& name, FieldKind kind) override {
+    std::lock_guard lock(mutex_);
+    return registry_.SlotFor(name, kind);
+  }
+  // The registry as JSON if a field was added since the last call.
+  std::optional<std::string> TakeChange() {
+    std::lock_guard lock(mutex_);
+    if (!registry_.changed()) return std::nullopt;
+    registry_.clear_changed();
+    return registry_.ToJson();
+  }
+
+ private:
+  std::mutex mutex_;
+  FieldRegistry registry_;
 };
 
 // How each indexed source is searched: the stemming language its documents were written with

@@ -11,14 +11,12 @@
 #include "query_text.h"
 #include "synonyms.h"
 #include "typo_expansion.h"
+#include "wildcard_expansion.h"
 
 namespace octohub::indexer {
 namespace {
 
 constexpr size_t kMaxQueryBytes = 4096;
-// A wildcard or a prefix expands to at most this many terms, the most frequent ones: "a*"
-// over a large index would otherwise OR together every word starting with "a".
-constexpr Xapian::termcount kMaxExpansion = 200;
 
 // "updated:2024-01-01..2024-06-30": dates as days or RFC 3339 times, a bare end day inclusive.
 class DateRange : public Xapian::RangeProcessor {
@@ -161,7 +159,7 @@ ParsedQuery::ParsedQuery(Xapian::Database& db, const SearchRequest& request,
     // The query as written, and with typo neighbours, parsed by one language's parser.
     auto parse = [&](Xapian::QueryParser& by, const std::string& language,
                      const std::string& variant) {
-      Xapian::Query written = by.parse_query(variant, flags);
+      Xapian::Query written = ExpandWildcards(by.parse_query(variant, flags), db);
       Xapian::Query tolerant = typos ? typos->Expand(written, by, stemmers.at(language)) : written;
       return std::pair{written, tolerant};
     };

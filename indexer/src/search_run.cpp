@@ -33,12 +33,19 @@ SearchResponse RunSearch(Xapian::Database& db, const SearchRequest& request,
   const schema::FieldRegistry& fields = parsed.fields;
   Xapian::Enquire enquire(db);
   enquire.set_query(parsed.query);
+  // Ties are broken by the order key, not by document id: ids interleave shards, and an
+  // answer must not depend on how many there are.
+  Xapian::MultiValueKeyMaker by_field;
   if (!request.sort.empty() && request.sort != "relevance") {
     const bool descending = request.sort[0] == '-';
     const std::string name = descending ? request.sort.substr(1) : request.sort;
     const auto* field = RequireField(
         fields, name, {schema::FieldKind::kDate, schema::FieldKind::kNumber}, "sort by");
-    enquire.set_sort_by_value_then_relevance(field->slot, descending);
+    by_field.add_value(field->slot, descending);
+    by_field.add_value(schema::kOrderSlot);
+    enquire.set_sort_by_key(&by_field, false);
+  } else {
+    enquire.set_sort_by_relevance_then_value(schema::kOrderSlot, false);
   }
   std::vector<std::pair<std::string, std::unique_ptr<FacetCounter>>> spies;
   for (const auto& name : request.facets) {

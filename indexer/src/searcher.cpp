@@ -11,7 +11,7 @@
 #include <mutex>
 #include <thread>
 
-#include "generations.h"
+#include "index_layout.h"
 #include "index_schema.h"
 #include "query_builder.h"
 #include "search_run.h"
@@ -22,22 +22,38 @@ namespace fs = std::filesystem;
 namespace json = boost::json;
 namespace {
 
-// Identifies the stub file's current version: a swap renames a new file over it.
+// Identifies the current version of the stub files a reader depends on: a swap renames a new
+// file over one of them.
 struct StubIdentity {
-  ino_t inode = 0;
-  std::int64_t mtime_ns = 0;
+  std::vector<std::pair<ino_t, std::int64_t>> files;  // inode and mtime (ns) of each
   bool operator==(const StubIdentity&) const = default;
 };
 
 std::optional<StubIdentity> ReadStubIdentity(const fs::path& index_dir) {
-  struct stat info {};
-  if (stat((index_dir / kStubFile).c_str(), &info) != 0) return std::nullopt;
-  return StubIdentity{info.st_ino, info.st_mtim.tv_sec * 1'000'000'000LL + info.st_mtim.tv_nsec};
+  StubIdentity identity;
+  for (const auto& file : StubFiles(index_dir)) {
+    struct stat info {};
+    if (stat(file.c_str(), &info) != 0) return std::nullopt;
+    identity.files.emplace_back(info.st_ino,
+                                info.st_mtim.tv_sec * 1'000'000'000LL + info.st_mtim.tv_nsec);
+  }
+  return identity;
 }
 
+// Every shard as one database, and each on its own (they share their handles, so reopening
+// the whole reopens each).
 struct Reader {
   Xapian::Database db;
+  std::vector<Xapian::Database> shards;
   StubIdentity stub;
+
+  static std::unique_ptr<Reader> Open(const fs::path& index_dir, StubIdentity stub) {
+    auto reader = std::make_unique<Reader>();
+    reader->shards = OpenStub(index_dir);
+    for (const auto& shard : reader->shards) reader->db.add_database(shard);
+    reader->stub = std::move(stub);
+    return reader;
+  }
 };
 
 class XapianSearcher final : public Searcher {
@@ -51,6 +67,7 @@ class XapianSearcher final : public Searcher {
     Lease(const Lease&) = delete;
     Lease& operator=(const Lease&) = delete;
     Reader* operator->() const { return reader_.get(); }
+    Reader& operator*() const { return *reader_; }
 
    private:
     XapianSearcher& owner_;
@@ -74,8 +91,15 @@ class XapianSearcher final : public Searcher {
     Stats stats;
     try {
       stats.documents = reader->db.get_doccount();
-      const std::string checkpoint = reader->db.get_metadata(schema::kCheckpointKey);
-      stats.checkpoint = checkpoint.empty() ? 0 : std::stoll(checkpoint);
+      for (const auto& shard : reader->shards) {
+        const std::string checkpoint = shard.get_metadata(schema::kCheckpointKey);
+        stats.shards.push_back({static_cast<std::int64_t>(shard.get_doccount()),
+                                checkpoint.empty() ? 0 : std::stoll(checkpoint)});
+      }
+      stats.checkpoint = stats.shards.front().checkpoint;
+      for (const auto& shard : stats.shards) {
+        stats.checkpoint = std::min(stats.checkpoint, shard.checkpoint);
+      }
       const std::string source_prefix(schema::kSourcePrefix);
       for (auto it = reader->db.allterms_begin(source_prefix);
            it != reader->db.allterms_end(source_prefix); ++it) {
@@ -101,7 +125,7 @@ class XapianSearcher final : public Searcher {
     Lease reader(*this, std::move(*acquired));
     Status status = Status::Ok();
     try {
-      status = Enumerate(reader->db, request, VocabularyFor(reader->db).get(), visit);
+      status = Enumerate(reader->db, request, VocabularyFor(*reader).get(), visit);
     } catch (...) {
       status = SearchFailure(std::current_exception());
     }
@@ -116,7 +140,7 @@ class XapianSearcher final : public Searcher {
     Result<SearchResponse> result = Unavailable("the index kept changing under this search");
     for (int attempt = 0; attempt < 5; ++attempt) {
       try {
-        result = SearchOnce(reader->db, request, VocabularyFor(reader->db).get());
+        result = SearchOnce(reader->db, request, VocabularyFor(*reader).get());
         break;
       } catch (const Xapian::DatabaseModifiedError&) {
         // A commit overtook this reader: retry on the new revision.
@@ -154,7 +178,7 @@ class XapianSearcher final : public Searcher {
         if (reader) {
           reader->db.reopen();
         } else {
-          reader = std::make_unique<Reader>(Reader{Xapian::Database(index_dir_.string()), *stub});
+          reader = Reader::Open(index_dir_, *stub);
         }
         return reader;
       } catch (const Xapian::DatabaseModifiedError& e) {
@@ -213,12 +237,17 @@ class XapianSearcher final : public Searcher {
   // with the words it has meanwhile: a word indexed since is not yet a typo neighbour, and a
   // word gone since is checked and skipped.
   // Which generation and revision a vocabulary was built from.
-  static std::string VocabularyKey(const Xapian::Database& db) {
-    return db.get_uuid() + "@" + std::to_string(db.get_revision());
+  static std::string VocabularyKey(const std::vector<Xapian::Database>& shards) {
+    std::string key;
+    for (const auto& shard : shards) {
+      key += shard.get_uuid() + "@" + std::to_string(shard.get_revision()) + " ";
+    }
+    return key;
   }
 
-  std::shared_ptr<const TypoVocabulary> VocabularyFor(const Xapian::Database& db) {
-    const std::string key = VocabularyKey(db);
+  std::shared_ptr<const TypoVocabulary> VocabularyFor(const Reader& reader) {
+    const Xapian::Database& db = reader.db;
+    const std::string key = VocabularyKey(reader.shards);
     const auto now = std::chrono::steady_clock::now();
     std::lock_guard lock(vocabulary_mutex_);
     if (!vocabulary_) {
@@ -244,8 +273,10 @@ class XapianSearcher final : public Searcher {
     std::shared_ptr<const TypoVocabulary> fresh;
     std::string key;
     try {
-      Xapian::Database db(index_dir_.string());
-      key = VocabularyKey(db);
+      const auto shards = OpenStub(index_dir_);
+      Xapian::Database db;
+      for (const auto& shard : shards) db.add_database(shard);
+      key = VocabularyKey(shards);
       fresh = TypoVocabulary::Build(db);
     } catch (const Xapian::Error&) {  // a commit or swap overtook it: the next search retries
     }

@@ -92,7 +92,7 @@ TEST_CASE(
 
   const int replication_port = FreePort();
   auto writer = StartServe(database, dir / "writer",
-                           {"--roles", "index", "--replication-listen",
+                           {"--roles", "index", "--index-shards", "2", "--replication-listen",
                             "127.0.0.1:" + std::to_string(replication_port)});
   auto replica_a = StartReplica(database, dir, "replica-a", replication_port);
   auto replica_b = StartReplica(database, dir, "replica-b", replication_port);
@@ -158,6 +158,26 @@ TEST_CASE(
   REQUIRE(from_a.status == 200);
   CHECK(HitsOf(from_a.body) == HitsOf(from_b.body));
   CHECK(HitsOf(from_a.body).size() == 4);  // "item 7" in each source
+
+  // Each replica holds a copy of both shards, and each shard a share of the records.
+  for (auto* replica : {replica_a.get(), replica_b.get()}) {
+    auto metrics = octohub::ingest::MakeCurlFetcher()->Fetch(
+        {.url = "http://" + ListenAddress(*replica) + "/metrics"});
+    REQUIRE(metrics.ok());
+    std::int64_t sum = 0;
+    for (const char* shard : {"0", "1"}) {
+      const std::string series =
+          std::string("octohub_index_shard_documents{shard=\"") + shard + "\"} ";
+      const auto at = metrics->body.find(series);
+      INFO(metrics->body);
+      REQUIRE(at != std::string::npos);
+      const std::int64_t documents = std::stoll(metrics->body.substr(at + series.size()));
+      CHECK(documents > 10);
+      sum += documents;
+    }
+    CHECK(sum == 64);
+    CHECK(metrics->body.find("octohub_index_shard_documents{shard=\"2\"}") == std::string::npos);
+  }
 }
 
 TEST_CASE("an index writer warns at start when replication is bound beyond private networks",

@@ -19,16 +19,17 @@ TEST_CASE("a replication address is host:port with a port in range", "[unit]") {
   }
 }
 
-TEST_CASE("the writer serves its whole index directory, the replica copies it by name '.'",
+TEST_CASE("the writer serves its whole index directory, a replica copies each shard by name",
           "[unit]") {
   auto server = ReplicationServerCommand("/usr/bin/xapian-replicate-server", {"0.0.0.0", 7010},
                                          "/data/index");
   CHECK(server == std::vector<std::string>{"/usr/bin/xapian-replicate-server",
                                            "--interface=0.0.0.0", "--port=7010", "/data/index"});
-  auto client = ReplicaClientCommand("/usr/bin/xapian-replicate", {"writer", 7010}, "/r/index", 2);
+  auto client = ReplicaClientCommand("/usr/bin/xapian-replicate", {"writer", 7010}, "shards/01",
+                                     "/r/index", 2);
   CHECK(client.front() == "/usr/bin/xapian-replicate");
-  CHECK(client.back() == "/r/index");
-  CHECK(std::count(client.begin(), client.end(), "--master=.") == 1);
+  CHECK(client.back() == "/r/index/shards/01");
+  CHECK(std::count(client.begin(), client.end(), "--master=shards/01") == 1);
   CHECK(std::count(client.begin(), client.end(), "--interval=2") == 1);
   CHECK(std::count(client.begin(), client.end(), "--host=writer") == 1);
 }

@@ -14,6 +14,7 @@
 #include "test_database.h"
 
 using octohub::StatusCode;
+using octohub::indexer::FollowerOptions;
 using octohub::indexer::IndexFollower;
 using octohub::indexer::OpenSearcher;
 using octohub::indexer::RebuildIndex;
@@ -411,7 +412,10 @@ TEST_CASE("deleting a source drops exactly its documents and every other source 
   store.Put("1", "Alpha", "shared words");
   store.Put("2", "Beta", "shared words");
   store.PutIn("other", "1", "Gamma", "shared words");
-  IndexFollower follower(database.db(), dir / "index");
+  FollowerOptions options;
+  options.shards = GENERATE(1, 3);  // a tombstone reaches every shard
+  INFO(options.shards << " shards");
+  IndexFollower follower(database.db(), dir / "index", options);
   REQUIRE(follower.Open().ok());
   REQUIRE(follower.CatchUp().ok());
   auto searcher = OpenSearcher(dir / "index");
@@ -431,7 +435,7 @@ TEST_CASE("deleting a source drops exactly its documents and every other source 
   CHECK(Hits(*searcher, "shared").size() == 3);
 
   // A rebuild from the tables, tombstone included, holds the same.
-  auto rebuilt = RebuildIndex(database.db(), dir / "index");
+  auto rebuilt = RebuildIndex(database.db(), dir / "index", options.shards);
   INFO(rebuilt.status().ToString());
   REQUIRE(rebuilt.ok());
   REQUIRE(follower.CatchUp().ok());
@@ -445,7 +449,10 @@ TEST_CASE("a source deleted and created again under its name holds only its new 
   TempDir dir;
   store.Put("1", "Alpha", "before");
   store.Put("2", "Beta", "before");
-  IndexFollower follower(database.db(), dir / "index");
+  FollowerOptions options;
+  options.shards = GENERATE(1, 3);
+  INFO(options.shards << " shards");
+  IndexFollower follower(database.db(), dir / "index", options);
   REQUIRE(follower.Open().ok());
   REQUIRE(follower.CatchUp().ok());
 
@@ -460,7 +467,7 @@ TEST_CASE("a source deleted and created again under its name holds only its new 
   CHECK(Hits(*searcher, "after") == std::vector<std::string>{"notes/2", "notes/3"});
   CHECK(follower.document_count() == 2);
 
-  auto rebuilt = RebuildIndex(database.db(), dir / "index");
+  auto rebuilt = RebuildIndex(database.db(), dir / "index", options.shards);
   REQUIRE(rebuilt.ok());
   auto fresh = OpenSearcher(dir / "index");
   CHECK(Hits(*fresh, "after") == std::vector<std::string>{"notes/2", "notes/3"});

@@ -1,4 +1,5 @@
 // Rules, evaluated after each index commit against the freshly committed index.
+#include <algorithm>
 #include <boost/json.hpp>
 #include <pqxx/pqxx>
 #include <set>
@@ -75,11 +76,11 @@ Result<std::int64_t> RuleEvaluator::Evaluate(std::int64_t checkpoint) {
         const auto sources = SplitSources(rule.spec.source);
         const std::set<std::string> wanted(sources.begin(), sources.end());
         std::vector<RecordKey> among;
-        std::map<RecordKey, std::string> hashes;
+        std::map<RecordKey, const Changed*> changes;
         for (const auto& r : changed) {
           if (r.seq <= rule.from_seq || (!wanted.empty() && !wanted.count(r.source))) continue;
           among.emplace_back(r.source, r.id);
-          hashes[{r.source, r.id}] = r.hash;
+          changes[{r.source, r.id}] = &r;
         }
         if (among.empty()) continue;
         const auto limit = static_cast<std::int64_t>(among.size());
@@ -94,11 +95,15 @@ Result<std::int64_t> RuleEvaluator::Evaluate(std::int64_t checkpoint) {
           return matches.status();  // the index is unavailable: retry from here next time
         }
         if (matches->empty()) continue;
+        // Sent in the order the records changed, whatever order the index found them in.
+        std::sort(matches->begin(), matches->end(), [&](const RecordKey& a, const RecordKey& b) {
+          return changes.at(a)->seq < changes.at(b)->seq;
+        });
         std::vector<std::string> s, i, h;
         for (const auto& key : *matches) {
           s.push_back(key.first);
           i.push_back(key.second);
-          h.push_back(hashes[key]);
+          h.push_back(changes.at(key)->hash);
         }
         std::vector<RecordKey> fresh;
         for (const auto& row : tx.exec_params(kFirstMatches, rule.spec.name, PgTextArray(s),

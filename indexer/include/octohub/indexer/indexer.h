@@ -1,12 +1,14 @@
 // The index writer side: follows records in PostgreSQL by change sequence and keeps the
 // Xapian index equal to them.
 //
-// The index directory holds generations (gen-NNNNNN/) behind a Xapian stub file (XAPIANDB)
-// that names the current one; a rebuild writes a new generation and swaps the stub, so
-// readers never see a half-built index. Each commit stores the last indexed change sequence
-// in the index's own metadata, atomically with the documents: after a crash at any point the
-// follower resumes from exactly what the index holds. Replacing documents by a unique id
-// term makes replays harmless.
+// The index is split into shards, each a Xapian database written by its own thread; a record
+// lives in shard hash(source, id) mod N, and searches read every shard as one database. The
+// index directory holds generations (gen-NNNNNN/shard-NN/) behind a Xapian stub file
+// (XAPIANDB) that names the current one's shards; a rebuild writes a new generation and swaps
+// the stub, so readers never see a half-built index. Each shard's commit stores the last
+// indexed change sequence in its own metadata, atomically with its documents; the index's
+// checkpoint is the lowest of them, so after a crash at any point the follower resumes from
+// what every shard holds. Replacing documents by a unique id term makes replays harmless.
 #pragma once
 
 #include <cstdint>
@@ -22,7 +24,8 @@
 namespace octohub::indexer {
 
 struct FollowerOptions {
-  int batch_size = 2000;                          // records per Xapian commit
+  int shards = 1;                                 // 1 to kMaxIndexShards
+  int batch_size = 2000;                          // records per commit (of every shard)
   std::chrono::milliseconds poll_interval{1000};  // fallback when no notification comes
   // Called on the follower's thread after each commit, with the new checkpoint (the last
   // change sequence now searchable); forwarding rules hang off it. Must not throw.
@@ -30,6 +33,10 @@ struct FollowerOptions {
   // Counts failed catch-ups as octohub_index_errors_total (nullptr = not counted).
   Metrics* metrics = nullptr;
 };
+
+inline constexpr int kMaxIndexShards = 64;
+// Records per shard in each commit of a rebuild.
+inline constexpr int kRebuildBatchPerShard = 10000;
 
 // Catch-ups failing this many times in a row make the index unready: new records are no
 // longer becoming searchable, and /readyz must say so.
@@ -43,7 +50,9 @@ class IndexFollower {
   ~IndexFollower();
 
   // Opens the current generation, creating the first one, or a fresh one when the index was
-  // built from another database. Fails when another process holds the write lock.
+  // built from another database or in an older layout. A complete index split into another
+  // number of shards keeps being searched while a new split is built from PostgreSQL, and is
+  // replaced when that has caught up. Fails when another process holds the write lock.
   Status Open();
 
   // Indexes every change past the checkpoint, batch by batch until stop is requested;
@@ -54,8 +63,10 @@ class IndexFollower {
   // Errors (PostgreSQL down, say) are logged and retried; the index is committed on return.
   void Run(const std::stop_token& stop);
 
+  // As of the last commit; safe from any thread.
   std::int64_t checkpoint() const;
   std::int64_t document_count() const;
+  int shards() const;  // of the generation being written
 
   // How many catch-ups in a row have failed (0 after a success); safe from any thread.
   int consecutive_failures() const;
@@ -65,9 +76,23 @@ class IndexFollower {
   std::unique_ptr<State> state_;
 };
 
-// Builds a fresh generation from PostgreSQL and swaps it in; searches keep being served from
-// the old generation until the swap. A running follower notices the swap and continues on the
-// new generation. Returns the number of records indexed.
-Result<std::int64_t> RebuildIndex(const Database& db, const std::filesystem::path& index_dir);
+// Builds a fresh generation of `shards` shards from PostgreSQL, every shard in parallel, and
+// swaps it in; searches keep being served from the old generation until the swap. A running
+// follower notices the swap and continues on the new generation. Returns the number of
+// records indexed.
+Result<std::int64_t> RebuildIndex(const Database& db, const std::filesystem::path& index_dir,
+                                  int shards = 1);
+
+// Copies of the index on API replicas. The writer's replication server serves its index
+// directory, where shard i is named ReplicatedShardName(i) whatever the generation; a replica
+// copies each into its own index directory under the same name. The copy of shard 0 says how
+// many shards there are, and once every copy has arrived PointAtReplicatedShards makes them
+// the replica's index.
+std::string ReplicatedShardName(int shard);
+// 0 while no copy of shard 0 has arrived.
+int ReplicatedShardCount(const std::filesystem::path& index_dir);
+// Whether the replica's index now names every one of the `shards` copies (false while some
+// has not arrived: the stub is left as it was).
+Result<bool> PointAtReplicatedShards(const std::filesystem::path& index_dir, int shards);
 
 }  // namespace octohub::indexer

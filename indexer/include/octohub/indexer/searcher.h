@@ -70,7 +70,12 @@ class Searcher {
   virtual bool Ready() = 0;
   struct Stats {
     std::int64_t documents = 0;
-    std::int64_t checkpoint = 0;  // the last change sequence in the index
+    std::int64_t checkpoint = 0;  // the last change sequence in every shard of the index
+    struct Shard {
+      std::int64_t documents = 0;
+      std::int64_t checkpoint = 0;
+    };
+    std::vector<Shard> shards;
     // What a client can search by: each source with its document count, and each mapped
     // field with its kind ("facet", "date" or "number"), both sorted by name.
     std::vector<std::pair<std::string, std::int64_t>> sources;
