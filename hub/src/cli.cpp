@@ -133,6 +133,12 @@ int RunCli(int argc, char** argv) {
   auto* reindex = app.add_subcommand("reindex", "rebuild the search index from PostgreSQL");
   reindex->callback([&] { code = RunReindex(options); });
 
+  auto* shard_server = app.add_subcommand(
+      "shard-server",
+      "serve one index shard to the index and api roles of other machines (--listen "
+      "host:port, --data-dir D; they name it with --index-remote)");
+  shard_server->callback([&] { code = RunShardServer(options); });
+
   app.parse_complete_callback([&] {
     log::SetLevel(options.log_level);
     SetSecretEnvPrefix(options.secret_env_prefix);

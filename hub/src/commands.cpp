@@ -299,8 +299,8 @@ int RunReindex(const GlobalOptions& options) {
   auto runtime = Runtime::Open(options);
   if (!runtime.ok()) return Fail(runtime.status());
   const auto started = std::chrono::steady_clock::now();
-  auto indexed =
-      indexer::RebuildIndex((*runtime)->db(), options.index_dir(), options.shard_count());
+  auto indexed = indexer::RebuildIndex((*runtime)->db(), options.index_dir(), options.shard_count(),
+                                       options.index_remote);
   if (!indexed.ok()) return Fail(indexed.status());
   std::cout << fmt::format(
       "indexed {} records in {:.1f} s\n", *indexed,

@@ -42,6 +42,7 @@ struct SearchCommand {
 };
 int RunSearch(const GlobalOptions& options, const SearchCommand& command);
 int RunReindex(const GlobalOptions& options);
+int RunShardServer(const GlobalOptions& options);
 
 struct ExportCommand {
   std::string format = "ndjson";

@@ -33,9 +33,9 @@ Result<HostPort> ParseHostPort(const std::string& text, const std::string& optio
   return InvalidArgument("--" + option + " must be host:port, not \"" + text + "\"");
 }
 
-std::optional<std::string> PublicBindWarning(const std::string& host) {
+std::optional<std::string> PublicBindWarning(const std::string& host, const std::string& what) {
   const std::string warning =
-      "the index replication port has no authentication, and " + host +
+      "the " + what + " port has no authentication, and " + host +
       " is reachable from outside private networks: bind it to a loopback or private address "
       "(and, on Kubernetes, admit only API replicas with a NetworkPolicy)";
   addrinfo hints{};
@@ -107,10 +107,9 @@ void SupervisedChild::Supervise(const std::stop_token& stop) {
     // Spawned from this thread: the death signal fires when it ends, i.e. with us.
     auto pid = Spawn({argv_, std::nullopt, log_.string(), true, SIGTERM});
     if (!pid.ok()) {
-      log::Error("replication.start_failed",
-                 {{"process", name_}, {"reason", pid.status().message()}});
+      log::Error("child.start_failed", {{"process", name_}, {"reason", pid.status().message()}});
     } else {
-      log::Info("replication.started", {{"process", name_}, {"pid", *pid}});
+      log::Info("child.started", {{"process", name_}, {"pid", *pid}});
       int status = 0;
       bool exited = false;
       while (!stop.stop_requested() && !exited) {
@@ -118,11 +117,11 @@ void SupervisedChild::Supervise(const std::stop_token& stop) {
         if (!exited) std::this_thread::sleep_for(100ms);
       }
       if (!exited) {
-        kill(*pid, SIGTERM);
+        kill(-*pid, SIGTERM);  // its whole group: servers fork a process per connection
         waitpid(*pid, &status, 0);
         return;
       }
-      log::Warn("replication.exited",
+      log::Warn("child.exited",
                 {{"process", name_},
                  {"status", WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status)},
                  {"output", FileTail(log_.string(), 500)}});

@@ -26,9 +26,10 @@ struct HostPort {
 // "host:port" with a port from 1 to 65535.
 Result<HostPort> ParseHostPort(const std::string& text, const std::string& option);
 
-// Why binding the replication server to `host` is unwise (it resolves to an address that is
-// neither loopback nor private, or to every interface), or nullopt.
-std::optional<std::string> PublicBindWarning(const std::string& host);
+// Why binding an unauthenticated port (`what`: "index replication", "index shard") to `host`
+// is unwise (it resolves to an address that is neither loopback nor private, or to every
+// interface), or nullopt.
+std::optional<std::string> PublicBindWarning(const std::string& host, const std::string& what);
 
 // The command lines, with absolute paths (children run in /).
 std::vector<std::string> ReplicationServerCommand(const std::string& program,

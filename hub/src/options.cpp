@@ -124,6 +124,11 @@ void AddGlobalOptions(CLI::App& app, GlobalOptions& o) {
          "index role and reindex: Xapian databases the index is split into, each written by "
          "its own thread (default: one per core); a change rebuilds the index")
       ->check(CLI::Range(1, indexer::kMaxIndexShards));
+  option("index-remote", o.index_remote,
+         "index and api roles, and reindex: shards served by `octohub shard-server` at these "
+         "host:port addresses, written and searched with the local ones (give every process "
+         "the same list)")
+      ->delimiter(',');
   option("max-exports", o.max_exports, "exports running at once; more are answered 429")
       ->check(CLI::Range(1, 64))
       ->capture_default_str();

@@ -31,6 +31,7 @@ struct GlobalOptions {
   std::string index_replica_of;    // api role: keep a copy of this writer's index (host:port)
   int replication_interval = 1;    // seconds between a replica's updates
   int index_shards = 0;            // index role and reindex: Xapian databases; 0 = one per core
+  std::vector<std::string> index_remote;  // index and api roles: shards served elsewhere
   std::size_t max_header = std::size_t{64} * 1024;
   double header_timeout = 10;      // seconds
   double body_timeout = 60;        // seconds

@@ -90,7 +90,7 @@ Result<ReplicationPlan> PlanIndexReplication(const GlobalOptions& options) {
     }
     auto listen = ParseHostPort(options.replication_listen, "replication-listen");
     if (!listen.ok()) return listen.status();
-    if (auto warning = PublicBindWarning(listen->host)) {
+    if (auto warning = PublicBindWarning(listen->host, "index replication")) {
       log::Warn("replication.public_bind",
                 {{"listen", options.replication_listen}, {"reason", *warning}});
     }
@@ -147,7 +147,12 @@ int RunServe(const GlobalOptions& options, const ServeReadyHook& on_ready) {
 
   auto replication_plan = PlanIndexReplication(options);
   if (!replication_plan.ok()) return Fail(replication_plan.status());
-  auto searcher = indexer::OpenSearcher(options.index_dir());
+  for (const auto& address : options.index_remote) {
+    if (auto parsed = ParseHostPort(address, "index-remote"); !parsed.ok()) {
+      return Fail(parsed.status());
+    }
+  }
+  auto searcher = indexer::OpenSearcher(options.index_dir(), options.index_remote);
   // Rules are evaluated on the indexer's thread right after each commit, on the new index.
   forward::RuleEvaluator rules(db, *searcher);
   Metrics metrics;
@@ -156,6 +161,7 @@ int RunServe(const GlobalOptions& options, const ServeReadyHook& on_ready) {
     indexer::FollowerOptions follower_options;
     follower_options.metrics = &metrics;
     follower_options.shards = options.shard_count();
+    follower_options.remote_shards = options.index_remote;
     follower_options.on_commit = [&rules](std::int64_t checkpoint) {
       auto forwarded = rules.Evaluate(checkpoint);
       if (!forwarded.ok()) {
@@ -163,7 +169,12 @@ int RunServe(const GlobalOptions& options, const ServeReadyHook& on_ready) {
       }
     };
     follower = std::make_unique<indexer::IndexFollower>(db, options.index_dir(), follower_options);
-    if (Status s = follower->Open(); !s.ok()) return Fail(s);
+    if (Status s = follower->Open(); !s.ok()) {
+      // A shard elsewhere that does not answer yet: the follower keeps trying, and /readyz
+      // says the index is not ready meanwhile. Anything else is for the operator.
+      if (s.code() != StatusCode::kUnavailable) return Fail(s);
+      log::Error("index.open_failed", {{"reason", s.message()}, {"retry", "every catch-up"}});
+    }
   }
   // Started once the index exists; stopped (and reaped) when serve returns.
   Replication replication = StartIndexReplication(*replication_plan, options);

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <functional>
+#include <future>
 #include <map>
 #include <mutex>
 #include <pqxx/pqxx>
@@ -47,6 +48,25 @@ struct Change {
 class ShardWriter {
  public:
   ShardWriter(const fs::path& path, int flags) : db_(path.string(), flags) {}
+  explicit ShardWriter(Xapian::WritableDatabase db) : db_(std::move(db)) {}
+
+  // Empties a shard served elsewhere for a new generation (it cannot be replaced by a new
+  // directory): every source's documents, then any others.
+  void Clear() {
+    std::vector<std::string> sources;
+    const std::string prefix(schema::kSourcePrefix);
+    for (auto it = db_.allterms_begin(prefix); it != db_.allterms_end(prefix); ++it) {
+      sources.push_back(*it);
+    }
+    for (const auto& term : sources) db_.delete_document(term);
+    std::vector<Xapian::docid> rest;
+    for (auto it = db_.postlist_begin(""); it != db_.postlist_end(""); ++it) rest.push_back(*it);
+    for (const auto id : rest) db_.delete_document(id);
+    db_.set_metadata(schema::kCheckpointKey, "");
+    db_.set_metadata(schema::kFieldsKey, "");
+    db_.set_metadata(schema::kSourcesKey, "");
+    db_.commit();
+  }
 
   std::string metadata(const char* key) const { return db_.get_metadata(key); }
   std::int64_t checkpoint() const {
@@ -169,14 +189,20 @@ class ShardThreads {
 // when every shard has committed it, and a crash before that replays it, harmlessly.
 class ShardSet {
  public:
+  // flags: DB_CREATE for a new generation (whose remote shards are emptied), DB_OPEN for the
+  // current one.
   ShardSet(const fs::path& index_dir, IndexLayout layout, int flags)
-      : layout_(std::move(layout)), threads_(layout_.shards) {
-    shards_.reserve(static_cast<size_t>(layout_.shards));
+      : layout_(std::move(layout)), threads_(layout_.total()) {
+    shards_.reserve(static_cast<size_t>(layout_.total()));
     for (int shard = 0; shard < layout_.shards; ++shard) {
       const fs::path dir = ShardDir(index_dir, layout_.generation, shard);
       std::error_code ec;
       fs::create_directories(dir.parent_path(), ec);
       shards_.push_back(std::make_unique<ShardWriter>(dir, flags));
+    }
+    for (const auto& address : layout_.remote) {
+      shards_.push_back(std::make_unique<ShardWriter>(OpenWritableRemoteShard(address)));
+      if (flags == Xapian::DB_CREATE) shards_.back()->Clear();
     }
     // The shard that committed last has the newest registry and settings.
     const ShardWriter* newest = shards_.front().get();
@@ -201,35 +227,97 @@ class ShardSet {
     return total;
   }
   std::string database_id() const { return shards_.front()->metadata(schema::kDatabaseIdKey); }
-  // Whether every shard was written for this database in the current layout.
+  // The first local shard whose directory is no longer there, or "".
+  std::string MissingShards(const fs::path& index_dir) const {
+    for (int shard = 0; shard < layout_.shards; ++shard) {
+      const fs::path dir = ShardDir(index_dir, layout_.generation, shard);
+      std::error_code ec;
+      if (!fs::exists(dir / "iamglass", ec)) return dir.string();
+    }
+    return "";
+  }
+  // Whether every shard was written for this database in the current layout, as a part of
+  // this generation with these shards.
   bool Current(const std::string& id) const {
+    const auto claim = Claimed(id);
     return std::all_of(shards_.begin(), shards_.end(), [&](const auto& shard) {
-      return shard->metadata(schema::kDatabaseIdKey) == id &&
-             shard->metadata(schema::kLayoutKey) == schema::kLayoutVersion;
+      return std::all_of(claim.begin(), claim.end(), [&](const auto& entry) {
+        return shard->metadata(entry.first) == entry.second;
+      });
     });
   }
   // A new generation: which database it follows, in which layout.
   void Claim(const std::string& id) {
-    threads_.RunEach([&](int shard) {
-      shards_[static_cast<size_t>(shard)]->Commit(
-          {{schema::kDatabaseIdKey, id},
-           {schema::kLayoutKey, schema::kLayoutVersion},
-           {schema::kShardsKey, std::to_string(layout_.shards)}});
-    });
+    const auto claim = Claimed(id);
+    threads_.RunEach([&](int shard) { shards_[static_cast<size_t>(shard)]->Commit(claim); });
   }
 
-  // Reads and indexes the next batch past the checkpoint; returns how many rows it took.
-  std::int64_t ApplyNextBatch(pqxx::connection& c, int batch_size) {
-    const std::int64_t from = checkpoint();
+  // Indexes every change past the checkpoint, a batch at a time, until none is left or
+  // `more` (called after each batch with its size) says to stop; returns the rows taken. The
+  // next batch is read from PostgreSQL while the shards write this one.
+  // Batches start at batch_size rows; while each comes full (a backlog), the next is twice as
+  // large, up to max_batch: every shard commit costs, and fewer, larger ones take a backlog
+  // in sooner.
+  std::int64_t ApplyAll(pqxx::connection& c, int batch_size, int max_batch,
+                        const std::function<bool(std::int64_t rows)>& more) {
+    std::int64_t total = 0;
+    int size = batch_size;
+    pqxx::result rows = Fetch(c, checkpoint(), size);
+    while (!rows.empty()) {
+      const std::int64_t last = rows.back()[5].as<std::int64_t>();
+      auto batch = Route(c, rows);
+      size = static_cast<int>(rows.size()) < size ? batch_size : std::min(2 * size, max_batch);
+      // The connection is the prefetch's alone until get(): Write uses none.
+      auto next = std::async(std::launch::async, [&c, last, size] { return Fetch(c, last, size); });
+      try {
+        Write(batch, last);
+      } catch (...) {
+        next.wait();
+        throw;
+      }
+      total += static_cast<std::int64_t>(rows.size());
+      if (!more(static_cast<std::int64_t>(rows.size()))) {
+        next.wait();
+        break;
+      }
+      rows = next.get();
+    }
+    return total;
+  }
+
+  void ForgetMappings() { mappings_.clear(); }
+
+ private:
+  std::vector<std::pair<const char*, std::string>> Claimed(const std::string& id) const {
+    std::string remote;
+    for (const auto& address : layout_.remote) remote += (remote.empty() ? "" : ",") + address;
+    return {{schema::kDatabaseIdKey, id},
+            {schema::kLayoutKey, schema::kLayoutVersion},
+            {schema::kShardsKey, std::to_string(layout_.shards)},
+            {schema::kRemoteShardsKey, remote},
+            {schema::kGenerationKey, layout_.generation}};
+  }
+
+  // A batch split among the shards: each change goes to the shard of its record.
+  struct Routed {
+    std::vector<Change> changes;
+    std::vector<std::vector<const Change*>> by_shard;
+  };
+
+  static pqxx::result Fetch(pqxx::connection& c, std::int64_t from, int batch_size) {
     pqxx::read_transaction tx(c);
-    auto rows = tx.exec_params(kChangesPast, from, batch_size);
-    if (rows.empty()) return 0;
-    std::vector<Change> changes(rows.size());
-    std::vector<std::vector<const Change*>> routed(shards_.size());
-    std::int64_t last = from;
+    return tx.exec_params(kChangesPast, from, batch_size);
+  }
+
+  Routed Route(pqxx::connection& c, const pqxx::result& rows) {
+    pqxx::read_transaction tx(c);
+    Routed batch;
+    std::vector<Change>& changes = batch.changes;
+    changes.resize(rows.size());
+    std::vector<std::vector<const Change*>>& routed = batch.by_shard;
+    routed.resize(shards_.size());
     for (size_t i = 0; i < rows.size(); ++i) {
       const auto& row = rows[static_cast<pqxx::result::size_type>(i)];
-      last = row[5].as<std::int64_t>();
       Change& change = changes[i];
       change.record.source = row[0].as<std::string>();
       if (row[1].is_null()) {
@@ -248,11 +336,17 @@ class ShardSet {
           sources_.Set(change.record.source, {m.language, m.typos, m.synonyms});
         }
       }
-      routed[static_cast<size_t>(ShardOf(change.record.source, change.record.id, layout_.shards))]
+      routed[static_cast<size_t>(ShardOf(change.record.source, change.record.id, layout_.total()))]
           .push_back(&change);
     }
+    return batch;
+  }
+
+  // Writes a routed batch into every shard and commits each with `last` as its checkpoint.
+  void Write(const Routed& batch, std::int64_t last) {
     threads_.RunEach([&](int shard) {
-      shards_[static_cast<size_t>(shard)]->Apply(routed[static_cast<size_t>(shard)], *fields_);
+      shards_[static_cast<size_t>(shard)]->Apply(batch.by_shard[static_cast<size_t>(shard)],
+                                                 *fields_);
     });
     // Every shard carries the registry and settings: searchers read them from the first.
     if (auto fields = fields_->TakeChange()) fields_json_ = std::move(*fields);
@@ -265,12 +359,8 @@ class ShardSet {
     if (fields_json_) metadata.emplace_back(schema::kFieldsKey, *fields_json_);
     if (sources_json_) metadata.emplace_back(schema::kSourcesKey, *sources_json_);
     threads_.RunEach([&](int shard) { shards_[static_cast<size_t>(shard)]->Commit(metadata); });
-    return static_cast<std::int64_t>(rows.size());
   }
 
-  void ForgetMappings() { mappings_.clear(); }
-
- private:
   const CompiledMapping* MappingFor(pqxx::transaction_base& tx, const std::string& source) {
     auto it = mappings_.find(source);
     if (it == mappings_.end()) {
@@ -315,6 +405,9 @@ Status FromXapian(const Xapian::Error& e, const std::string& context) {
   if (std::string_view(e.get_type()) == "DatabaseLockError") {
     return FailedPrecondition(context + ": another octohub process is writing this index (" +
                               e.get_msg() + ")");
+  }
+  if (std::string_view(e.get_type()) == "NetworkError") {
+    return Unavailable(context + ": " + e.get_msg());
   }
   return Internal(context + ": " + e.get_type() + ": " + e.get_msg());
 }
@@ -398,6 +491,7 @@ Status IndexFollower::Open() {
   s.database_id = *id;
   if (Status status = CreateDirectory(s.index_dir); !status.ok()) return status;
   const int shards = s.options.shards;
+  const auto& remote = s.options.remote_shards;
   s.writer.reset();
   s.serving_until_rebuilt.reset();
   s.progress.reset();
@@ -405,13 +499,19 @@ Status IndexFollower::Open() {
     auto current = CurrentLayout(s.index_dir);
     std::string reason = "there is no index yet";
     if (current && current->shards > 0) {
+      current->remote = remote;
       auto existing = std::make_unique<ShardSet>(s.index_dir, *current, Xapian::DB_OPEN);
-      if (existing->Current(s.database_id)) {
-        if (current->shards == shards) {
-          s.writer = std::move(existing);
-          s.Published();
-          return Status::Ok();
-        }
+      if (!existing->Current(s.database_id)) {
+        reason = existing->database_id() != s.database_id ? "built from another database"
+                 : remote.empty() ? "written in an older layout by an earlier version"
+                                  : "written in an older layout or with other remote shards";
+      } else if (current->shards == shards) {
+        s.writer = std::move(existing);
+        s.Published();
+        return Status::Ok();
+      } else if (!remote.empty()) {
+        reason = "split into another number of shards";  // remote shards are rebuilt in place
+      } else {
         existing.reset();  // its write locks
         // Complete but split otherwise: searches keep it while the new split is built.
         const std::string generation = NextGeneration(s.index_dir);
@@ -419,16 +519,13 @@ Status IndexFollower::Open() {
                                     {"to_shards", shards},
                                     {"generation", generation},
                                     {"serving", current->generation}});
-        s.writer = std::make_unique<ShardSet>(s.index_dir, IndexLayout{generation, shards},
+        s.writer = std::make_unique<ShardSet>(s.index_dir, IndexLayout{generation, shards, {}},
                                               Xapian::DB_CREATE);
         s.writer->Claim(s.database_id);
         s.serving_until_rebuilt = current->generation;
         s.Published();
         return Status::Ok();
       }
-      reason = existing->database_id() == s.database_id
-                   ? "written in an older layout by an earlier version"
-                   : "built from another database";
     } else if (current) {
       reason = "written in an older layout by an earlier version";
     }
@@ -436,11 +533,19 @@ Status IndexFollower::Open() {
     if (current) {
       log::Warn("index.rebuild", {{"generation", current->generation}, {"reason", reason}});
     }
-    s.writer =
-        std::make_unique<ShardSet>(s.index_dir, IndexLayout{generation, shards}, Xapian::DB_CREATE);
+    s.writer = std::make_unique<ShardSet>(s.index_dir, IndexLayout{generation, shards, remote},
+                                          Xapian::DB_CREATE);
     s.writer->Claim(s.database_id);
     s.Published();
     return SwapTo(s.index_dir, s.writer->layout());
+  } catch (const Xapian::DatabaseLockError& e) {
+    s.writer.reset();
+    return FromXapian(e, "opening the index at " + s.index_dir.string());
+  } catch (const Xapian::DatabaseOpeningError& e) {
+    s.writer.reset();
+    return Internal("opening the index at " + s.index_dir.string() +
+                    ": a shard is missing or damaged; `octohub reindex` rebuilds the index (" +
+                    e.get_msg() + ")");
   } catch (const Xapian::Error& e) {
     s.writer.reset();
     return FromXapian(e, "opening the index at " + s.index_dir.string());
@@ -449,7 +554,10 @@ Status IndexFollower::Open() {
 
 Result<std::int64_t> IndexFollower::CatchUp(std::stop_token stop) {
   auto& s = *state_;
-  if (!s.writer) return FailedPrecondition("the index is not open");
+  if (!s.writer) {
+    // Not opened yet, or given up after a shard elsewhere stopped answering.
+    if (Status status = Open(); !status.ok()) return status;
+  }
   // A rebuild elsewhere may have swapped in a new generation: continue on that one.
   auto current = CurrentLayout(s.index_dir);
   const std::string& ours =
@@ -471,27 +579,38 @@ Result<std::int64_t> IndexFollower::CatchUp(std::stop_token stop) {
       }
       s.writer->ForgetMappings();  // mappings may have changed since the last catch-up
       // A long backlog is taken a batch at a time, so that shutdown need not wait for all of it.
-      for (;;) {
-        if (stop.stop_requested()) return total;
-        const auto started = std::chrono::steady_clock::now();
-        const std::int64_t n = s.writer->ApplyNextBatch(c, s.options.batch_size);
-        if (n == 0) break;
-        total += n;
+      if (stop.stop_requested()) return total;
+      auto started = std::chrono::steady_clock::now();
+      const int max_batch =
+          std::max(s.options.batch_size, kRebuildBatchPerShard * s.writer->layout().total());
+      total = s.writer->ApplyAll(c, s.options.batch_size, max_batch, [&](std::int64_t n) {
         s.Published();
+        const auto now = std::chrono::steady_clock::now();
         if (s.options.metrics) {
-          s.options.metrics->Observe(
-              "octohub_index_batch_seconds", {},
-              std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+          s.options.metrics->Observe("octohub_index_batch_seconds", {},
+                                     std::chrono::duration<double>(now - started).count());
         }
+        started = now;
         log::Debug("index.batch", {{"records", n}, {"checkpoint", s.writer->checkpoint()}});
         if (s.progress) {
           s.progress->Update(*s.writer);
         } else if (s.options.on_commit) {
           s.options.on_commit(s.writer->checkpoint());
         }
-      }
+        return !stop.stop_requested();
+      });
+      if (stop.stop_requested()) return total;
     } catch (const Xapian::Error& e) {
-      return FromXapian(e, "writing the index");
+      // Nothing of the failed batch counts: the checkpoint stays where every shard has it, and
+      // the next catch-up opens the shards afresh (or reconnects) and writes it again.
+      Status failed = FromXapian(e, "writing the index");
+      if (std::string missing = s.writer->MissingShards(s.index_dir); !missing.empty()) {
+        failed = Internal("writing the index: shard directory " + missing +
+                          " is gone or damaged; `octohub reindex` rebuilds the index (" +
+                          e.get_msg() + ")");
+      }
+      s.writer.reset();
+      return failed;
     }
     if (s.serving_until_rebuilt) {
       // Caught up: the new split replaces the one searches were using.
@@ -561,12 +680,13 @@ int IndexFollower::shards() const {
   return state_->writer ? state_->writer->layout().shards : state_->options.shards;
 }
 
-Result<std::int64_t> RebuildIndex(const Database& db, const fs::path& index_dir, int shards) {
+Result<std::int64_t> RebuildIndex(const Database& db, const fs::path& index_dir, int shards,
+                                  const std::vector<std::string>& remote_shards) {
   shards = std::clamp(shards, 1, kMaxShards);
   auto id = ReadDatabaseId(db);
   if (!id.ok()) return id.status();
   if (Status status = CreateDirectory(index_dir); !status.ok()) return status;
-  const IndexLayout layout{NextGeneration(index_dir), shards};
+  const IndexLayout layout{NextGeneration(index_dir), shards, remote_shards};
   auto built =
       WithConnection(db, "rebuilding the index", [&](pqxx::connection& c) -> Result<std::int64_t> {
         try {
@@ -574,13 +694,11 @@ Result<std::int64_t> RebuildIndex(const Database& db, const fs::path& index_dir,
           writer.Claim(*id);
           RebuildProgress progress(layout.generation, LastChange(c));
           // Large batches: each shard commits seldom, as a bulk load should.
-          const int batch = kRebuildBatchPerShard * shards;
-          std::int64_t total = 0;
-          while (std::int64_t n = writer.ApplyNextBatch(c, batch)) {
-            total += n;
+          const int batch = kRebuildBatchPerShard * layout.total();
+          return writer.ApplyAll(c, batch, batch, [&](std::int64_t) {
             progress.Update(writer);
-          }
-          return total;
+            return true;
+          });
         } catch (const Xapian::Error& e) {
           return FromXapian(e, "rebuilding the index");
         }
@@ -592,6 +710,17 @@ Result<std::int64_t> RebuildIndex(const Database& db, const fs::path& index_dir,
   }
   if (Status status = SwapTo(index_dir, layout); !status.ok()) return status;
   return built;
+}
+
+Status CreateShardDatabase(const fs::path& dir) {
+  if (Status status = CreateDirectory(dir); !status.ok()) return status;
+  try {
+    Xapian::WritableDatabase created(dir.string(), Xapian::DB_CREATE_OR_OPEN);
+    created.commit();
+    return Status::Ok();
+  } catch (const Xapian::Error& e) {
+    return FromXapian(e, "creating the shard database at " + dir.string());
+  }
 }
 
 }  // namespace octohub::indexer

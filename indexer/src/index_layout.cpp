@@ -144,6 +144,51 @@ std::vector<Xapian::Database> OpenStub(const fs::path& index_dir) {
   return shards;
 }
 
+namespace {
+
+constexpr unsigned kRemoteTimeoutMs = 10000;  // for an answer to each message
+constexpr unsigned kRemoteConnectMs = 2000;   // for the connection
+
+std::pair<std::string, unsigned> HostAndPort(const std::string& address) {
+  const size_t colon = address.rfind(':');
+  if (colon == std::string::npos || colon == 0) {
+    throw Xapian::InvalidArgumentError("index shard \"" + address + "\" is not host:port");
+  }
+  const std::string port = address.substr(colon + 1);
+  if (port.empty() || port.size() > 5 ||
+      port.find_first_not_of("0123456789") != std::string::npos || std::stoi(port) == 0 ||
+      std::stoi(port) > 65535) {
+    throw Xapian::InvalidArgumentError("index shard \"" + address + "\" is not host:port");
+  }
+  return {address.substr(0, colon), static_cast<unsigned>(std::stoi(port))};
+}
+
+template <typename Open>
+auto Reach(const std::string& address, Open&& open) {
+  const auto [host, port] = HostAndPort(address);
+  try {
+    return open(host, port);
+  } catch (const Xapian::NetworkError& e) {
+    throw Xapian::NetworkError(
+        "index shard " + address +
+        " does not answer (is its octohub shard-server running?): " + e.get_msg());
+  }
+}
+
+}  // namespace
+
+Xapian::Database OpenRemoteShard(const std::string& address) {
+  return Reach(address, [](const std::string& host, unsigned port) {
+    return Xapian::Remote::open(host, port, kRemoteTimeoutMs, kRemoteConnectMs);
+  });
+}
+
+Xapian::WritableDatabase OpenWritableRemoteShard(const std::string& address) {
+  return Reach(address, [](const std::string& host, unsigned port) {
+    return Xapian::Remote::open_writable(host, port, kRemoteTimeoutMs, kRemoteConnectMs);
+  });
+}
+
 std::vector<fs::path> StubFiles(const fs::path& index_dir) {
   std::vector<fs::path> files{index_dir / kStubFile};
   for (const auto& path : AutoPaths(index_dir / kStubFile)) {

@@ -27,6 +27,10 @@ inline constexpr int kMaxShards = kMaxIndexShards;
 struct IndexLayout {
   std::string generation;  // "gen-000005"
   int shards = 0;          // 0: a generation from before shards, one database of its own
+  // Shards served elsewhere by xapian-tcpsrv ("host:port"), after the local ones in the
+  // routing; written and searched over Xapian's remote protocol, not named in the stub.
+  std::vector<std::string> remote;
+  int total() const { return shards + static_cast<int>(remote.size()); }
 };
 
 // The layout the stub names, or nullopt when there is no index yet.
@@ -54,6 +58,12 @@ Status SwapTo(const std::filesystem::path& index_dir, const IndexLayout& layout)
 // The databases of a stub file, opened: `auto` lines (paths relative to the stub's directory,
 // each a database or a directory with a stub of its own). Throws Xapian::Error.
 std::vector<Xapian::Database> OpenStub(const std::filesystem::path& index_dir);
+
+// A shard served by xapian-tcpsrv at "host:port", for reading or (--writable) writing; the
+// connection is given up after a few seconds. Throws Xapian::Error, with a message naming the
+// shard when it does not answer.
+Xapian::Database OpenRemoteShard(const std::string& address);
+Xapian::WritableDatabase OpenWritableRemoteShard(const std::string& address);
 
 // The stub files a reader of index_dir depends on (its own and those of the directories it
 // names): when one is replaced, the reader must open the index afresh.

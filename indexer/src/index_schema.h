@@ -31,7 +31,9 @@ inline constexpr const char* kDatabaseIdKey = "octohub.database_id";
 // order key per document.
 inline constexpr const char* kLayoutKey = "octohub.layout";
 inline constexpr const char* kLayoutVersion = "4";
-inline constexpr const char* kShardsKey = "octohub.shards";    // shards of the generation
+inline constexpr const char* kShardsKey = "octohub.shards";  // local shards of the generation
+inline constexpr const char* kRemoteShardsKey = "octohub.remote_shards";  // "host:port,…"
+inline constexpr const char* kGenerationKey = "octohub.generation";
 inline constexpr const char* kFieldsKey = "octohub.fields";    // the FieldRegistry, as JSON
 inline constexpr const char* kSourcesKey = "octohub.sources";  // SourceSettings, as JSON
 

@@ -47,9 +47,12 @@ struct Reader {
   std::vector<Xapian::Database> shards;
   StubIdentity stub;
 
-  static std::unique_ptr<Reader> Open(const fs::path& index_dir, StubIdentity stub) {
+  static std::unique_ptr<Reader> Open(const fs::path& index_dir,
+                                      const std::vector<std::string>& remote_shards,
+                                      StubIdentity stub) {
     auto reader = std::make_unique<Reader>();
     reader->shards = OpenStub(index_dir);
+    for (const auto& address : remote_shards) reader->shards.push_back(OpenRemoteShard(address));
     for (const auto& shard : reader->shards) reader->db.add_database(shard);
     reader->stub = std::move(stub);
     return reader;
@@ -75,7 +78,8 @@ class XapianSearcher final : public Searcher {
   };
 
  public:
-  explicit XapianSearcher(fs::path index_dir) : index_dir_(std::move(index_dir)) {}
+  XapianSearcher(fs::path index_dir, std::vector<std::string> remote_shards)
+      : index_dir_(std::move(index_dir)), remote_shards_(std::move(remote_shards)) {}
 
   bool Ready() override {
     auto acquired = Acquire();
@@ -178,11 +182,22 @@ class XapianSearcher final : public Searcher {
         if (reader) {
           reader->db.reopen();
         } else {
-          reader = Reader::Open(index_dir_, *stub);
+          reader = Reader::Open(index_dir_, remote_shards_, *stub);
         }
         return reader;
       } catch (const Xapian::DatabaseModifiedError& e) {
         if (attempt == 5) return Unavailable("the search index kept changing: " + e.get_msg());
+      } catch (const Xapian::NetworkError& e) {
+        // A pooled reader whose shard server went away since: open afresh, once.
+        if (!reader || attempt > 1) {
+          return Unavailable("the search index cannot be opened: " + e.get_msg());
+        }
+        reader.reset();
+      } catch (const Xapian::DatabaseOpeningError& e) {
+        return Unavailable(
+            "the search index cannot be opened: a shard is missing or damaged "
+            "(`octohub reindex` rebuilds it): " +
+            e.get_msg());
       } catch (const Xapian::Error& e) {
         return Unavailable("the search index cannot be opened: " + e.get_msg());
       }
@@ -239,8 +254,9 @@ class XapianSearcher final : public Searcher {
   // Which generation and revision a vocabulary was built from.
   static std::string VocabularyKey(const std::vector<Xapian::Database>& shards) {
     std::string key;
+    // Each commit moves the checkpoint; a revision number is not told by remote shards.
     for (const auto& shard : shards) {
-      key += shard.get_uuid() + "@" + std::to_string(shard.get_revision()) + " ";
+      key += shard.get_uuid() + "@" + shard.get_metadata(schema::kCheckpointKey) + " ";
     }
     return key;
   }
@@ -273,7 +289,8 @@ class XapianSearcher final : public Searcher {
     std::shared_ptr<const TypoVocabulary> fresh;
     std::string key;
     try {
-      const auto shards = OpenStub(index_dir_);
+      auto shards = OpenStub(index_dir_);
+      for (const auto& address : remote_shards_) shards.push_back(OpenRemoteShard(address));
       Xapian::Database db;
       for (const auto& shard : shards) db.add_database(shard);
       key = VocabularyKey(shards);
@@ -290,6 +307,7 @@ class XapianSearcher final : public Searcher {
   }
 
   const fs::path index_dir_;
+  const std::vector<std::string> remote_shards_;
   std::mutex mutex_;
   std::vector<std::unique_ptr<Reader>> idle_;
   std::mutex vocabulary_mutex_;
@@ -309,8 +327,9 @@ Result<int> ParseTypos(const std::string& text) {
   return InvalidArgument("\"typos\" must be auto, 0, 1 or 2, not \"" + text + "\"");
 }
 
-std::unique_ptr<Searcher> OpenSearcher(const fs::path& index_dir) {
-  return std::make_unique<XapianSearcher>(index_dir);
+std::unique_ptr<Searcher> OpenSearcher(const fs::path& index_dir,
+                                       std::vector<std::string> remote_shards) {
+  return std::make_unique<XapianSearcher>(index_dir, std::move(remote_shards));
 }
 
 }  // namespace octohub::indexer

@@ -47,12 +47,13 @@ TEST_CASE("binding replication to a public address or to every interface is warn
   for (const char* quiet :
        {"127.0.0.1", "10.1.2.3", "172.20.0.9", "192.168.1.1", "::1", "fd00::5", "localhost"}) {
     INFO(quiet);
-    CHECK_FALSE(PublicBindWarning(quiet));
+    CHECK_FALSE(PublicBindWarning(quiet, "index replication"));
   }
   for (const char* loud : {"0.0.0.0", "::", "203.0.113.7", "2001:db8::1", "172.32.0.1"}) {
     INFO(loud);
-    auto warning = PublicBindWarning(loud);
+    auto warning = PublicBindWarning(loud, "index shard");
     REQUIRE(warning);
-    CHECK_THAT(*warning, Catch::Contains("no authentication") && Catch::Contains(loud));
+    CHECK_THAT(*warning,
+               Catch::Contains("index shard port has no authentication") && Catch::Contains(loud));
   }
 }

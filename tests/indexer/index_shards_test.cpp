@@ -1,5 +1,7 @@
 // An index split into shards answers exactly as one database does, keeps an exact checkpoint
 // across shards, and can be split anew without a moment of empty answers.
+#include <signal.h>
+#include <sys/resource.h>
 #include <xapian.h>
 
 #include <boost/json.hpp>
@@ -340,4 +342,100 @@ TEST_CASE("reindex builds every shard and the follower goes on with them", "[pg]
   REQUIRE(found.ok());
   REQUIRE(found->hits.size() == 1);
   CHECK(found->hits[0].id == "121");
+}
+
+TEST_CASE("a shard directory removed while serving is named in the errors and reindex repairs it",
+          "[pg]") {
+  TestDatabase database;
+  octohub::testing::SeedSource(database.db(), kSpec);
+  octohub::testing::SeedRecords(database.db(), "tickets", 100, Ticket);
+  TempDir dir;
+  FollowerOptions options;
+  options.shards = 2;
+  IndexFollower follower(database.db(), dir / "index", options);
+  REQUIRE(follower.Open().ok());
+  REQUIRE(follower.CatchUp().ok());
+  REQUIRE(OpenSearcher(dir / "index")->Ready());
+
+  std::filesystem::remove_all(dir / "index" / "gen-000001" / "shard-01");
+  octohub::testing::SeedRecord(database.db(), "tickets", "101",
+                               R"({"id": "101", "title": "written after the loss"})");
+  auto failed = follower.CatchUp();
+  REQUIRE_FALSE(failed.ok());
+  CHECK_THAT(failed.status().message(),
+             Catch::Contains("shard-01") && Catch::Contains("octohub reindex"));
+  auto searcher = OpenSearcher(dir / "index");
+  CHECK_FALSE(searcher->Ready());
+  SearchRequest request;
+  request.q = "kernel";
+  auto refused = searcher->Search(request);
+  REQUIRE_FALSE(refused.ok());
+  CHECK(refused.status().code() == octohub::StatusCode::kUnavailable);
+  CHECK_THAT(refused.status().message(), Catch::Contains("octohub reindex"));
+  // Tried again, it fails the same way rather than writing half an index.
+  CHECK_FALSE(follower.CatchUp().ok());
+
+  auto rebuilt = RebuildIndex(database.db(), dir / "index", 2);
+  INFO(rebuilt.status().ToString());
+  REQUIRE(rebuilt.ok());
+  auto resumed = follower.CatchUp();
+  INFO(resumed.status().ToString());
+  REQUIRE(resumed.ok());
+  CHECK(searcher->Ready());
+  SearchRequest everything;
+  everything.exact_total = true;
+  auto all = searcher->Search(everything);
+  REQUIRE(all.ok());
+  CHECK(all->total == 101);
+}
+
+TEST_CASE("a commit the disk cannot take leaves the checkpoint where it was and loses nothing",
+          "[pg]") {
+  TestDatabase database;
+  octohub::testing::SeedSource(database.db(), kSpec);
+  octohub::testing::SeedRecords(database.db(), "tickets", 100, Ticket);
+  TempDir dir;
+  FollowerOptions options;
+  options.shards = 2;
+  IndexFollower follower(database.db(), dir / "index", options);
+  REQUIRE(follower.Open().ok());
+  REQUIRE(follower.CatchUp().ok());
+  const std::int64_t before = follower.checkpoint();
+  octohub::testing::SeedRecords(database.db(), "tickets", 400, [](int n) {
+    json::object ticket = Ticket(n + 1000);
+    ticket["id"] = std::to_string(n + 1000);
+    return ticket;
+  });
+
+  // A full disk, as far as this process can tell: no file may grow past its present size.
+  std::uintmax_t largest = 0;
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(dir / "index")) {
+    if (entry.is_regular_file()) largest = std::max(largest, entry.file_size());
+  }
+  rlimit original{};
+  REQUIRE(getrlimit(RLIMIT_FSIZE, &original) == 0);
+  auto* previous_handler = signal(SIGXFSZ, SIG_IGN);  // a write fails with EFBIG instead
+  rlimit full = original;
+  full.rlim_cur = static_cast<rlim_t>(largest);
+  REQUIRE(setrlimit(RLIMIT_FSIZE, &full) == 0);
+  auto failed = follower.CatchUp();
+  REQUIRE(setrlimit(RLIMIT_FSIZE, &original) == 0);
+  signal(SIGXFSZ, previous_handler);
+  REQUIRE_FALSE(failed.ok());
+  CHECK(follower.checkpoint() == before);
+  auto searcher = OpenSearcher(dir / "index");
+  auto stats = searcher->ReadStats();
+  REQUIRE(stats.ok());
+  CHECK(stats->checkpoint == before);
+
+  // Space again: the whole batch is written, nothing missing or doubled.
+  auto resumed = follower.CatchUp();
+  INFO(resumed.status().ToString());
+  REQUIRE(resumed.ok());
+  SearchRequest everything;
+  everything.exact_total = true;
+  auto all = searcher->Search(everything);
+  REQUIRE(all.ok());
+  CHECK(all->total == 500);
+  CHECK(follower.checkpoint() > before);
 }

@@ -111,3 +111,17 @@ YAML
   sql "$conninfo" "CHECKPOINT" # so the load's writes do not land in the timed phases
   log "$RECORDS records of $average_bytes bytes loaded in $(elapsed "$start" "$(now)") s"
 }
+
+# index_bare: the ceiling of indexing, the same records put into one Xapian database by a
+# bare single-writer loop (the record generation is not timed; JSON parsing is). Sets
+# $bare_seconds and $bare_mb. Needs $BENCH_SEARCH, $RECORDS and $work/sentences.txt.
+index_bare() {
+  local out
+  out="$("$BENCH_SEARCH" --records "$RECORDS" --sentences "$work/sentences.txt" \
+    bare-index "$work/bare-index")" || die "the bare indexing loop failed"
+  bare_seconds="$(awk '/^indexed / {printf "%.1f", $5}' <<<"$out")"
+  bare_mb="$(du -sm "$work/bare-index" | cut -f1)"
+  rm -rf "$work/bare-index"
+  sync
+  log "bare Xapian: $out"
+}

@@ -76,19 +76,6 @@ tune_cluster() {
   sql "$conninfo" "SELECT pg_reload_conf()" >/dev/null
 }
 
-# The ceiling: the same records into Xapian by a bare loop (the record generation is not
-# timed; JSON parsing is).
-index_bare() {
-  local out
-  out="$("$BENCH_SEARCH" --records "$RECORDS" --sentences "$work/sentences.txt" \
-    bare-index "$work/bare-index")" || die "the bare indexing loop failed"
-  bare_seconds="$(awk '/^indexed / {printf "%.1f", $5}' <<<"$out")"
-  bare_mb="$(du -sm "$work/bare-index" | cut -f1)"
-  rm -rf "$work/bare-index"
-  sync
-  log "bare Xapian: $out"
-}
-
 # Ours: `octohub reindex` reads every record from PostgreSQL and builds a new generation.
 # Its own "indexed N records in S s" is the figure; GNU time adds peak RSS and CPU.
 index_ours() {

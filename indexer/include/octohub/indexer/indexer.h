@@ -16,6 +16,8 @@
 #include <functional>
 #include <memory>
 #include <stop_token>
+#include <string>
+#include <vector>
 
 #include "octohub/core/database.h"
 #include "octohub/core/metrics.h"
@@ -24,7 +26,10 @@
 namespace octohub::indexer {
 
 struct FollowerOptions {
-  int shards = 1;                                 // 1 to kMaxIndexShards
+  int shards = 1;  // local ones, 1 to kMaxIndexShards
+  // Shards served by `octohub shard-server` elsewhere ("host:port"), written over Xapian's
+  // remote protocol after the local ones; every searcher must be given the same list.
+  std::vector<std::string> remote_shards;
   int batch_size = 2000;                          // records per commit (of every shard)
   std::chrono::milliseconds poll_interval{1000};  // fallback when no notification comes
   // Called on the follower's thread after each commit, with the new checkpoint (the last
@@ -80,8 +85,14 @@ class IndexFollower {
 // swaps it in; searches keep being served from the old generation until the swap. A running
 // follower notices the swap and continues on the new generation. Returns the number of
 // records indexed.
+// Remote shards are emptied and rebuilt in place: searches see them partly built meanwhile.
 Result<std::int64_t> RebuildIndex(const Database& db, const std::filesystem::path& index_dir,
-                                  int shards = 1);
+                                  int shards = 1,
+                                  const std::vector<std::string>& remote_shards = {});
+
+// Creates an empty shard database at dir for `octohub shard-server` to serve (an existing
+// one is kept).
+Status CreateShardDatabase(const std::filesystem::path& dir);
 
 // Copies of the index on API replicas. The writer's replication server serves its index
 // directory, where shard i is named ReplicatedShardName(i) whatever the generation; a replica

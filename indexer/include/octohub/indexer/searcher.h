@@ -90,6 +90,9 @@ class Searcher {
   virtual Status ForEachMatch(const SearchRequest& request, const MatchVisitor& visit) = 0;
 };
 
-std::unique_ptr<Searcher> OpenSearcher(const std::filesystem::path& index_dir);
+// remote_shards: shards served by `octohub shard-server` ("host:port"), searched with the
+// local ones; while one does not answer, searches are kUnavailable and name it.
+std::unique_ptr<Searcher> OpenSearcher(const std::filesystem::path& index_dir,
+                                       std::vector<std::string> remote_shards = {});
 
 }  // namespace octohub::indexer
