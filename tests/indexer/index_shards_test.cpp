@@ -145,6 +145,27 @@ struct Index {
   }
 };
 
+// Tickets 1…count in PostgreSQL, and a follower that has indexed them into `shards` shards.
+struct FollowedTickets {
+  TestDatabase database;
+  TempDir dir;
+  std::unique_ptr<IndexFollower> follower;
+
+  FollowedTickets(int count, int shards) {
+    octohub::testing::SeedSource(database.db(), kSpec);
+    octohub::testing::SeedRecords(database.db(), "tickets", count, Ticket);
+    follower = Follow(shards);
+  }
+  std::unique_ptr<IndexFollower> Follow(int shards) const {
+    FollowerOptions options;
+    options.shards = shards;
+    auto opened = std::make_unique<IndexFollower>(database.db(), dir / "index", options);
+    REQUIRE(opened->Open().ok());
+    REQUIRE(opened->CatchUp().ok());
+    return opened;
+  }
+};
+
 }  // namespace
 
 TEST_CASE("an index in 4 shards answers every query exactly as one database does", "[pg]") {
@@ -201,19 +222,11 @@ TEST_CASE("an index in 4 shards answers every query exactly as one database does
 }
 
 TEST_CASE("a shard behind the others after a crash is caught up and nothing is doubled", "[pg]") {
-  TestDatabase database;
-  octohub::testing::SeedSource(database.db(), kSpec);
-  octohub::testing::SeedRecords(database.db(), "tickets", 300, Ticket);
-  TempDir dir;
-  FollowerOptions options;
-  options.shards = 3;
-  std::int64_t checkpoint = 0;
-  {
-    IndexFollower follower(database.db(), dir / "index", options);
-    REQUIRE(follower.Open().ok());
-    REQUIRE(follower.CatchUp().ok());
-    checkpoint = follower.checkpoint();
-  }
+  FollowedTickets tickets(300, 3);
+  const TestDatabase& database = tickets.database;
+  const TempDir& dir = tickets.dir;
+  const std::int64_t checkpoint = tickets.follower->checkpoint();
+  tickets.follower.reset();
   // As if the process died after shards 0 and 2 committed a batch and before shard 1 did:
   // shard 1 lacks its last documents and records an older checkpoint.
   {
@@ -227,6 +240,8 @@ TEST_CASE("a shard behind the others after a crash is caught up and nothing is d
     shard.set_metadata("octohub.checkpoint", std::to_string(checkpoint - 150));
     shard.commit();
   }
+  FollowerOptions options;
+  options.shards = 3;
   IndexFollower follower(database.db(), dir / "index", options);
   REQUIRE(follower.Open().ok());
   CHECK(follower.checkpoint() == checkpoint - 150);  // the lowest shard's
@@ -314,15 +329,10 @@ TEST_CASE("a new number of shards is built while the old split answers, then swa
 }
 
 TEST_CASE("reindex builds every shard and the follower goes on with them", "[pg]") {
-  TestDatabase database;
-  octohub::testing::SeedSource(database.db(), kSpec);
-  octohub::testing::SeedRecords(database.db(), "tickets", 120, Ticket);
-  TempDir dir;
-  FollowerOptions options;
-  options.shards = 2;
-  IndexFollower follower(database.db(), dir / "index", options);
-  REQUIRE(follower.Open().ok());
-  REQUIRE(follower.CatchUp().ok());
+  FollowedTickets tickets(120, 2);
+  const TestDatabase& database = tickets.database;
+  const TempDir& dir = tickets.dir;
+  IndexFollower& follower = *tickets.follower;
   auto rebuilt = RebuildIndex(database.db(), dir / "index", 4);
   INFO(rebuilt.status().ToString());
   REQUIRE(rebuilt.ok());
@@ -346,15 +356,10 @@ TEST_CASE("reindex builds every shard and the follower goes on with them", "[pg]
 
 TEST_CASE("a shard directory removed while serving is named in the errors and reindex repairs it",
           "[pg]") {
-  TestDatabase database;
-  octohub::testing::SeedSource(database.db(), kSpec);
-  octohub::testing::SeedRecords(database.db(), "tickets", 100, Ticket);
-  TempDir dir;
-  FollowerOptions options;
-  options.shards = 2;
-  IndexFollower follower(database.db(), dir / "index", options);
-  REQUIRE(follower.Open().ok());
-  REQUIRE(follower.CatchUp().ok());
+  FollowedTickets tickets(100, 2);
+  const TestDatabase& database = tickets.database;
+  const TempDir& dir = tickets.dir;
+  IndexFollower& follower = *tickets.follower;
   REQUIRE(OpenSearcher(dir / "index")->Ready());
 
   std::filesystem::remove_all(dir / "index" / "gen-000001" / "shard-01");
@@ -391,15 +396,10 @@ TEST_CASE("a shard directory removed while serving is named in the errors and re
 
 TEST_CASE("a commit the disk cannot take leaves the checkpoint where it was and loses nothing",
           "[pg]") {
-  TestDatabase database;
-  octohub::testing::SeedSource(database.db(), kSpec);
-  octohub::testing::SeedRecords(database.db(), "tickets", 100, Ticket);
-  TempDir dir;
-  FollowerOptions options;
-  options.shards = 2;
-  IndexFollower follower(database.db(), dir / "index", options);
-  REQUIRE(follower.Open().ok());
-  REQUIRE(follower.CatchUp().ok());
+  FollowedTickets tickets(100, 2);
+  const TestDatabase& database = tickets.database;
+  const TempDir& dir = tickets.dir;
+  IndexFollower& follower = *tickets.follower;
   const std::int64_t before = follower.checkpoint();
   octohub::testing::SeedRecords(database.db(), "tickets", 400, [](int n) {
     json::object ticket = Ticket(n + 1000);

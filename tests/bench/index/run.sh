@@ -11,7 +11,8 @@
 # how it scales and where the cores run out.
 # Then freshness: `octohub serve --roles index` follows the database while ingest's record
 # store writes 2,000 new records a second for BENCH_SECONDS (default 30); each batch's time
-# from commit to searchable (a reader of the index sees it). Goal: p99 < 1 s.
+# from commit to searchable (a reader of the index sees it). Goal: p99 < 1 s. BENCH_RATE=N
+# changes the rate.
 # Everything runs in one throwaway cluster, removed on exit. The last number of the last line
 # is the ratio (c)/(a) in documents per second.
 # BENCH_RECORDS=N changes the record count (for a quick try; figures are for 500,000).
@@ -24,7 +25,7 @@ readonly RECORDS="${BENCH_RECORDS:-500000}"
 readonly CORES="$(nproc)"
 readonly SHARD_SERIES="${BENCH_SHARDS:-}"
 readonly FRESH_SECONDS="${BENCH_SECONDS:-30}"
-readonly FRESH_RATE=2000
+readonly FRESH_RATE="${BENCH_RATE:-2000}"
 readonly BENCH_SEARCH=build/tests/bench/octohub-bench-search
 readonly BENCH_FRESHNESS=build/tests/bench/octohub-bench-freshness
 
