@@ -166,7 +166,7 @@ class XapianSearcher final : public Searcher {
   // A reader for this thread's search, current with the latest commit and generation.
   Result<std::unique_ptr<Reader>> Acquire() {
     auto stub = ReadStubIdentity(index_dir_);
-    if (!stub) return Unavailable("the search index is not built yet");
+    if (!stub) return Unavailable(NotBuiltYet());
     std::unique_ptr<Reader> reader;
     {
       std::lock_guard lock(mutex_);
@@ -202,6 +202,19 @@ class XapianSearcher final : public Searcher {
         return Unavailable("the search index cannot be opened: " + e.get_msg());
       }
     }
+  }
+
+  // Why there is no index yet: the writer cannot create it while a shard elsewhere does not
+  // answer, and that is worth saying.
+  std::string NotBuiltYet() const {
+    for (const auto& address : remote_shards_) {
+      try {
+        OpenRemoteShard(address);
+      } catch (const Xapian::Error& e) {
+        return "the search index is not built yet: " + e.get_msg();
+      }
+    }
+    return "the search index is not built yet";
   }
 
   void Release(std::unique_ptr<Reader> reader) {

@@ -110,6 +110,9 @@ TEST_CASE(
     CHECK(std::stoll(metrics.substr(at + series.size())) > 10);
   }
 
+  const std::string written = Get(apis[0], "/metrics").body;
+  CHECK_THAT(written, Catch::Contains("octohub_index_batch_seconds_count "));
+
   // Shard b goes away: searches say which shard does not answer, and readiness drops.
   shard_b.Kill();
   for (const auto& api : apis) {
@@ -137,4 +140,33 @@ TEST_CASE(
     REQUIRE(WaitFor([&] { return TotalOf(Get(api, everything)) == 120; }, 30s));
     CHECK(Get(api, "/readyz").status == 200);
   }
+}
+
+TEST_CASE("a remote shard that does not answer at start is waited for, and then written", "[e2e]") {
+  TestDatabase database;
+  TempDir dir;
+  const int port = FreePort();
+  const std::string remote = "127.0.0.1:" + std::to_string(port);
+  octohub::testing::SeedSource(database.db(), R"({"name": "notes", "url": "http://127.0.0.1:9/",
+      "records": "", "id": "/id", "index": {"title": "/title"}})");
+  octohub::testing::SeedRecords(database.db(), "notes", 40, [](int n) {
+    return json::object{{"id", std::to_string(n)}, {"title", "note " + std::to_string(n)}};
+  });
+  // The hub starts and answers; its index is not ready and says why.
+  auto hub = StartServe(database, dir / "hub",
+                        {"--roles", "index,api", "--index-shards", "1", "--index-remote", remote,
+                         "--listen", "127.0.0.1:0", "--public-read"});
+  const std::string api = ListenAddress(*hub);
+  CHECK_THAT(hub->stderr_text(),
+             Catch::Contains("\"index.open_failed\"") && Catch::Contains(remote));
+  CHECK(Get(api, "/readyz").status == 503);
+  const Reply refused = Get(api, "/api/v1/search?q=note");
+  CHECK(refused.status == 503);
+  CHECK_THAT(refused.body, Catch::Contains(remote));
+
+  ShardServer shard(dir / "shard", port);
+  INFO(hub->stderr_text());
+  REQUIRE(WaitFor([&] { return TotalOf(Get(api, "/api/v1/search?q=note&exact_total=true")) == 40; },
+                  30s));
+  CHECK(Get(api, "/readyz").status == 200);
 }

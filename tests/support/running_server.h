@@ -73,7 +73,9 @@ struct RunningServer {
   TestDatabase database;
   Metrics metrics;
   TempDir dir;
-  octohub::indexer::IndexFollower follower{database.db(), dir / "index"};
+  // Two shards, as on a 2-core machine: every test of the API runs on a split index.
+  octohub::indexer::IndexFollower follower{database.db(), dir / "index",
+                                           octohub::indexer::FollowerOptions{.shards = 2}};
   std::unique_ptr<octohub::indexer::Searcher> searcher =
       octohub::indexer::OpenSearcher(dir / "index");
   std::unique_ptr<ApiServer> server;
