@@ -538,16 +538,15 @@ Status IndexFollower::Open() {
     s.writer->Claim(s.database_id);
     s.Published();
     return SwapTo(s.index_dir, s.writer->layout());
-  } catch (const Xapian::DatabaseLockError& e) {
-    s.writer.reset();
-    return FromXapian(e, "opening the index at " + s.index_dir.string());
-  } catch (const Xapian::DatabaseOpeningError& e) {
-    s.writer.reset();
-    return Internal("opening the index at " + s.index_dir.string() +
-                    ": a shard is missing or damaged; `octohub reindex` rebuilds the index (" +
-                    e.get_msg() + ")");
   } catch (const Xapian::Error& e) {
     s.writer.reset();
+    const std::string_view type = e.get_type();
+    if (type == "DatabaseOpeningError" || type == "DatabaseNotFoundError" ||
+        type == "DatabaseCorruptError" || type == "DatabaseVersionError") {
+      return Internal("opening the index at " + s.index_dir.string() +
+                      ": a shard is missing or damaged; `octohub reindex` rebuilds the index (" +
+                      e.get_msg() + ")");
+    }
     return FromXapian(e, "opening the index at " + s.index_dir.string());
   }
 }
@@ -608,6 +607,11 @@ Result<std::int64_t> IndexFollower::CatchUp(std::stop_token stop) {
         failed = Internal("writing the index: shard directory " + missing +
                           " is gone or damaged; `octohub reindex` rebuilds the index (" +
                           e.get_msg() + ")");
+      } else if (std::string_view(e.get_type()) == "DatabaseCorruptError") {
+        failed = Internal(
+            "writing the index: a shard is damaged; `octohub reindex` rebuilds "
+            "the index (" +
+            e.get_msg() + ")");
       }
       s.writer.reset();
       return failed;

@@ -120,6 +120,9 @@ Status SearchFailure(const std::exception_ptr& failure) {
     return InvalidArgument("the query cannot be parsed: " + e.get_msg());
   } catch (const Xapian::InvalidArgumentError& e) {
     return InvalidArgument(e.get_msg());
+  } catch (const Xapian::DatabaseCorruptError& e) {
+    return Unavailable("search failed: the index is damaged (`octohub reindex` rebuilds it): " +
+                       e.get_msg());
   } catch (const Xapian::Error& e) {
     return Unavailable(std::string("search failed: ") + e.get_type() + ": " + e.get_msg());
   } catch (...) {

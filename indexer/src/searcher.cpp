@@ -193,7 +193,12 @@ class XapianSearcher final : public Searcher {
           return Unavailable("the search index cannot be opened: " + e.get_msg());
         }
         reader.reset();
-      } catch (const Xapian::DatabaseOpeningError& e) {
+      } catch (const Xapian::DatabaseOpeningError& e) {  // missing or unreadable
+        return Unavailable(
+            "the search index cannot be opened: a shard is missing or damaged "
+            "(`octohub reindex` rebuilds it): " +
+            e.get_msg());
+      } catch (const Xapian::DatabaseCorruptError& e) {
         return Unavailable(
             "the search index cannot be opened: a shard is missing or damaged "
             "(`octohub reindex` rebuilds it): " +

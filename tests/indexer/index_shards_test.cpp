@@ -6,6 +6,7 @@
 
 #include <boost/json.hpp>
 #include <catch2/catch.hpp>
+#include <fstream>
 #include <set>
 #include <sstream>
 
@@ -438,4 +439,39 @@ TEST_CASE("a commit the disk cannot take leaves the checkpoint where it was and 
   REQUIRE(all.ok());
   CHECK(all->total == 500);
   CHECK(follower.checkpoint() > before);
+}
+
+TEST_CASE("a shard damaged while stopped is named when the index opens and reindex repairs it",
+          "[pg]") {
+  FollowedTickets tickets(60, 2);
+  const TempDir& dir = tickets.dir;
+  tickets.follower.reset();
+  {
+    std::ofstream junk(dir / "index" / "gen-000001" / "shard-00" / "iamglass",
+                       std::ios::binary | std::ios::trunc);
+    junk << "not a glass version file";
+  }
+  FollowerOptions options;
+  options.shards = 2;
+  IndexFollower follower(tickets.database.db(), dir / "index", options);
+  auto opened = follower.Open();
+  REQUIRE_FALSE(opened.ok());
+  CHECK_THAT(opened.message(),
+             Catch::Contains("missing or damaged") && Catch::Contains("octohub reindex"));
+  auto searcher = OpenSearcher(dir / "index");
+  SearchRequest request;
+  request.q = "kernel";
+  auto refused = searcher->Search(request);
+  REQUIRE_FALSE(refused.ok());
+  CHECK(refused.status().code() == octohub::StatusCode::kUnavailable);
+  CHECK_THAT(refused.status().message(), Catch::Contains("octohub reindex"));
+
+  REQUIRE(RebuildIndex(tickets.database.db(), dir / "index", 2).ok());
+  REQUIRE(follower.Open().ok());
+  REQUIRE(follower.CatchUp().ok());
+  SearchRequest everything;
+  everything.exact_total = true;
+  auto all = searcher->Search(everything);
+  REQUIRE(all.ok());
+  CHECK(all->total == 60);
 }
