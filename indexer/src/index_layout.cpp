@@ -214,19 +214,17 @@ int ReplicatedShardCount(const fs::path& index_dir) {
 }
 
 Result<bool> PointAtReplicatedShards(const fs::path& index_dir, int shards) {
-  std::vector<std::string> lines;
-  lines.reserve(static_cast<size_t>(shards));
+  std::vector<std::string> names;
+  names.reserve(static_cast<size_t>(shards));
   std::error_code ec;
   for (int shard = 0; shard < shards; ++shard) {
     if (!fs::exists(index_dir / ShardName(shard) / kStubFile, ec)) return false;
-    lines.push_back("auto " + ShardName(shard));
+    names.push_back(ShardName(shard));
   }
-  std::vector<std::string> present;
-  {
-    std::ifstream in(index_dir / kStubFile);
-    for (std::string line; std::getline(in, line);) present.push_back(line);
-  }
-  if (present == lines) return true;
+  if (AutoPaths(index_dir / kStubFile) == names) return true;
+  std::vector<std::string> lines;
+  lines.reserve(names.size());
+  for (const auto& name : names) lines.push_back("auto " + name);
   if (Status s = WriteStub(index_dir, lines); !s.ok()) return s;
   log::Info("index.replica_shards", {{"shards", shards}});
   return true;

@@ -40,6 +40,14 @@ std::optional<StubIdentity> ReadStubIdentity(const fs::path& index_dir) {
   return identity;
 }
 
+// The local shards the stub names, then those served elsewhere.
+std::vector<Xapian::Database> OpenShards(const fs::path& index_dir,
+                                         const std::vector<std::string>& remote_shards) {
+  auto shards = OpenStub(index_dir);
+  for (const auto& address : remote_shards) shards.push_back(OpenRemoteShard(address));
+  return shards;
+}
+
 // Every shard as one database, and each on its own (they share their handles, so reopening
 // the whole reopens each).
 struct Reader {
@@ -51,8 +59,7 @@ struct Reader {
                                       const std::vector<std::string>& remote_shards,
                                       StubIdentity stub) {
     auto reader = std::make_unique<Reader>();
-    reader->shards = OpenStub(index_dir);
-    for (const auto& address : remote_shards) reader->shards.push_back(OpenRemoteShard(address));
+    reader->shards = OpenShards(index_dir, remote_shards);
     for (const auto& shard : reader->shards) reader->db.add_database(shard);
     reader->stub = std::move(stub);
     return reader;
@@ -307,8 +314,7 @@ class XapianSearcher final : public Searcher {
     std::shared_ptr<const TypoVocabulary> fresh;
     std::string key;
     try {
-      auto shards = OpenStub(index_dir_);
-      for (const auto& address : remote_shards_) shards.push_back(OpenRemoteShard(address));
+      const auto shards = OpenShards(index_dir_, remote_shards_);
       Xapian::Database db;
       for (const auto& shard : shards) db.add_database(shard);
       key = VocabularyKey(shards);

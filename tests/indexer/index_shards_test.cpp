@@ -87,6 +87,15 @@ std::set<std::string> Matches(Searcher& searcher, const SearchRequest& request) 
   return found;
 }
 
+// How many documents the whole index matches, counted exactly.
+std::int64_t Total(Searcher& searcher) {
+  SearchRequest everything;
+  everything.exact_total = true;
+  auto all = searcher.Search(everything);
+  REQUIRE(all.ok());
+  return all->total;
+}
+
 std::vector<SearchRequest> QueryMix() {
   std::vector<SearchRequest> mix;
   auto add = [&](const std::string& q, auto&& adjust) {
@@ -257,11 +266,7 @@ TEST_CASE("a shard behind the others after a crash is caught up and nothing is d
   REQUIRE(after.ok());
   CHECK(after->documents == 300);
   CHECK(after->checkpoint == checkpoint);
-  SearchRequest everything;
-  everything.exact_total = true;
-  auto all = searcher->Search(everything);
-  REQUIRE(all.ok());
-  CHECK(all->total == 300);
+  CHECK(Total(*searcher) == 300);
 }
 
 TEST_CASE("a new number of shards is built while the old split answers, then swapped in", "[pg]") {
@@ -388,11 +393,7 @@ TEST_CASE("a shard directory removed while serving is named in the errors and re
   INFO(resumed.status().ToString());
   REQUIRE(resumed.ok());
   CHECK(searcher->Ready());
-  SearchRequest everything;
-  everything.exact_total = true;
-  auto all = searcher->Search(everything);
-  REQUIRE(all.ok());
-  CHECK(all->total == 101);
+  CHECK(Total(*searcher) == 101);
 }
 
 TEST_CASE("a commit the disk cannot take leaves the checkpoint where it was and loses nothing",
@@ -433,11 +434,7 @@ TEST_CASE("a commit the disk cannot take leaves the checkpoint where it was and 
   auto resumed = follower.CatchUp();
   INFO(resumed.status().ToString());
   REQUIRE(resumed.ok());
-  SearchRequest everything;
-  everything.exact_total = true;
-  auto all = searcher->Search(everything);
-  REQUIRE(all.ok());
-  CHECK(all->total == 500);
+  CHECK(Total(*searcher) == 500);
   CHECK(follower.checkpoint() > before);
 }
 
@@ -469,9 +466,5 @@ TEST_CASE("a shard damaged while stopped is named when the index opens and reind
   REQUIRE(RebuildIndex(tickets.database.db(), dir / "index", 2).ok());
   REQUIRE(follower.Open().ok());
   REQUIRE(follower.CatchUp().ok());
-  SearchRequest everything;
-  everything.exact_total = true;
-  auto all = searcher->Search(everything);
-  REQUIRE(all.ok());
-  CHECK(all->total == 60);
+  CHECK(Total(*searcher) == 60);
 }
