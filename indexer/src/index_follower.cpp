@@ -4,6 +4,7 @@
 #include <boost/json.hpp>
 #include <chrono>
 #include <condition_variable>
+#include <deque>
 #include <functional>
 #include <future>
 #include <map>
@@ -44,11 +45,12 @@ struct Change {
   const CompiledMapping* mapping = nullptr;
 };
 
-// One shard: its database and the mapper of the thread that writes it.
+// One shard: its database and the mapper of the thread that writes it. Its checkpoint and
+// document count are kept apart as well, for other threads to read while it writes.
 class ShardWriter {
  public:
-  ShardWriter(const fs::path& path, int flags) : db_(path.string(), flags) {}
-  explicit ShardWriter(Xapian::WritableDatabase db) : db_(std::move(db)) {}
+  ShardWriter(const fs::path& path, int flags) : db_(path.string(), flags) { Committed(); }
+  explicit ShardWriter(Xapian::WritableDatabase db) : db_(std::move(db)) { Committed(); }
 
   // Empties a shard served elsewhere for a new generation (it cannot be replaced by a new
   // directory): every source's documents, then any others.
@@ -66,14 +68,14 @@ class ShardWriter {
     db_.set_metadata(schema::kFieldsKey, "");
     db_.set_metadata(schema::kSourcesKey, "");
     db_.commit();
+    Committed();
   }
 
+  // Only while no batch is queued for the shard (its thread alone uses the database then).
   std::string metadata(const char* key) const { return db_.get_metadata(key); }
-  std::int64_t checkpoint() const {
-    std::string text = metadata(schema::kCheckpointKey);
-    return text.empty() ? 0 : std::stoll(text);
-  }
-  std::int64_t document_count() const { return db_.get_doccount(); }
+
+  std::int64_t checkpoint() const { return checkpoint_.load(); }
+  std::int64_t document_count() const { return documents_.load(); }
 
   void Apply(const std::vector<const Change*>& changes, schema::FieldSlots& fields) {
     for (const Change* change : changes) {
@@ -101,98 +103,144 @@ class ShardWriter {
     }
   }
 
+  // Commits what was applied as done up to change `last`, with the field registry if it grew
+  // since this shard last wrote it, and the sources' settings if given.
+  void Commit(std::int64_t last, schema::SharedFieldRegistry& fields,
+              const std::string* sources_json) {
+    db_.set_metadata(schema::kCheckpointKey, std::to_string(last));
+    if (auto json = fields.JsonIfNewer(fields_seen_)) db_.set_metadata(schema::kFieldsKey, *json);
+    if (sources_json != nullptr) db_.set_metadata(schema::kSourcesKey, *sources_json);
+    db_.commit();
+    Committed();
+  }
+
   void Commit(const std::vector<std::pair<const char*, std::string>>& metadata) {
     for (const auto& [key, value] : metadata) db_.set_metadata(key, value);
     db_.commit();
+    Committed();
   }
 
  private:
+  void Committed() {
+    const std::string text = db_.get_metadata(schema::kCheckpointKey);
+    checkpoint_ = text.empty() ? 0 : std::stoll(text);
+    documents_ = db_.get_doccount();
+  }
+
   Xapian::WritableDatabase db_;
   DocumentMapper mapper_;
+  std::uint64_t fields_seen_ = 0;
+  std::atomic<std::int64_t> checkpoint_{0};
+  std::atomic<std::int64_t> documents_{0};
 };
 
-// Runs a task for every shard at once, each on the shard's own thread (a Xapian database is
-// used by one thread at a time), and waits for all of them. One shard runs on the caller.
-class ShardThreads {
+// One thread per shard (a Xapian database is used by one thread at a time), each working
+// through the tasks queued for its shard in order and at its own pace: a shard that is slower
+// on one batch makes up on the next instead of holding the others up at every commit. At
+// most kQueuedPerShard tasks wait per shard, which bounds memory. A shard whose task failed
+// drops what was queued after it (its checkpoint must not pass the batch that failed), and
+// the failure is rethrown by the next Post or Drain.
+class ShardQueues {
  public:
-  explicit ShardThreads(int shards) {
-    failures_.resize(static_cast<size_t>(shards));
-    if (shards == 1) return;
+  static constexpr size_t kQueuedPerShard = 2;
+
+  explicit ShardQueues(int shards) : queues_(static_cast<size_t>(shards)) {
     threads_.reserve(static_cast<size_t>(shards));
     for (int shard = 0; shard < shards; ++shard) {
       threads_.emplace_back([this, shard](const std::stop_token& stop) { Loop(shard, stop); });
     }
   }
-  ~ShardThreads() {
+  ~ShardQueues() {
     {
       std::lock_guard lock(mutex_);  // a thread between its check and its wait misses nothing
       for (auto& thread : threads_) thread.request_stop();
     }
-    wake_.notify_all();
+    changed_.notify_all();
   }
-  ShardThreads(const ShardThreads&) = delete;
-  ShardThreads& operator=(const ShardThreads&) = delete;
+  ShardQueues(const ShardQueues&) = delete;
+  ShardQueues& operator=(const ShardQueues&) = delete;
 
-  // Rethrows the first shard's failure once every shard has finished.
-  void RunEach(const std::function<void(int shard)>& task) {
-    if (threads_.empty()) {
-      task(0);
-      return;
-    }
+  // Queues a task for a shard, waiting while its queue is full.
+  void Post(int shard, std::function<void()> task) {
     std::unique_lock lock(mutex_);
-    task_ = &task;
-    pending_ = static_cast<int>(threads_.size());
-    ++round_;
-    wake_.notify_all();
-    done_.wait(lock, [this] { return pending_ == 0; });
-    task_ = nullptr;
-    for (auto& failure : failures_) {
-      if (failure) std::rethrow_exception(std::exchange(failure, nullptr));
-    }
+    Queue& queue = queues_[static_cast<size_t>(shard)];
+    changed_.wait(lock, [&] { return Failed() || queue.tasks.size() < kQueuedPerShard; });
+    RethrowFailure();
+    queue.tasks.push_back(std::move(task));
+    changed_.notify_all();
+  }
+
+  // Waits until every shard has done all its tasks.
+  void Drain() {
+    std::unique_lock lock(mutex_);
+    changed_.wait(lock, [&] {
+      return std::all_of(queues_.begin(), queues_.end(),
+                         [](const Queue& q) { return q.tasks.empty() && !q.busy; });
+    });
+    RethrowFailure();
   }
 
  private:
+  struct Queue {
+    std::deque<std::function<void()>> tasks;
+    bool busy = false;
+    std::exception_ptr failure;
+  };
+
+  bool Failed() const {
+    return std::any_of(queues_.begin(), queues_.end(),
+                       [](const Queue& q) { return q.failure != nullptr; });
+  }
+  // Called with the lock held, once the shards are idle or a failure is known.
+  void RethrowFailure() {
+    for (auto& queue : queues_) {
+      if (queue.failure) std::rethrow_exception(std::exchange(queue.failure, nullptr));
+    }
+  }
+
   void Loop(int shard, const std::stop_token& stop) {
-    std::uint64_t seen = 0;
+    Queue& queue = queues_[static_cast<size_t>(shard)];
     std::unique_lock lock(mutex_);
     for (;;) {
-      wake_.wait(lock, [&] { return stop.stop_requested() || round_ != seen; });
+      changed_.wait(lock, [&] { return stop.stop_requested() || !queue.tasks.empty(); });
       if (stop.stop_requested()) return;
-      seen = round_;
-      const auto* task = task_;
+      std::function<void()> task = std::move(queue.tasks.front());
+      queue.tasks.pop_front();
+      queue.busy = true;
       lock.unlock();
       std::exception_ptr failure;
       try {
-        (*task)(shard);
+        task();
       } catch (...) {
         failure = std::current_exception();
       }
       lock.lock();
-      failures_[static_cast<size_t>(shard)] = failure;
-      if (--pending_ == 0) done_.notify_all();
+      queue.busy = false;
+      if (failure) {
+        queue.failure = failure;
+        queue.tasks.clear();
+      }
+      changed_.notify_all();
     }
   }
 
   std::mutex mutex_;
-  std::condition_variable wake_;
-  std::condition_variable done_;
-  const std::function<void(int)>* task_ = nullptr;
-  std::uint64_t round_ = 0;
-  int pending_ = 0;
-  std::vector<std::exception_ptr> failures_;
+  std::condition_variable_any changed_;
+  std::vector<Queue> queues_;
   std::vector<std::jthread> threads_;  // last: stopped and joined first
 };
 
 // The shards of one generation, written together: a batch of changes is split among them,
-// mapped and written in parallel, and committed by each with the batch's last change
-// sequence. The generation's checkpoint is the lowest of its shards': a batch is done only
-// when every shard has committed it, and a crash before that replays it, harmlessly.
+// and each shard maps and writes its part on its own thread and commits it with the batch's
+// last change sequence. The generation's checkpoint is the lowest of its shards': a batch is
+// done only when every shard has committed it, and a crash before that replays it,
+// harmlessly (a record's document is replaced, a deletion deletes nothing twice).
 class ShardSet {
  public:
   // flags: DB_CREATE for a new generation (whose remote shards are emptied), DB_OPEN for the
   // current one.
   ShardSet(const fs::path& index_dir, IndexLayout layout, int flags)
-      : layout_(std::move(layout)), threads_(layout_.total()) {
+      : layout_(std::move(layout)), queues_(layout_.total()) {
     shards_.reserve(static_cast<size_t>(layout_.total()));
     for (int shard = 0; shard < layout_.shards; ++shard) {
       const fs::path dir = ShardDir(index_dir, layout_.generation, shard);
@@ -204,14 +252,22 @@ class ShardSet {
       shards_.push_back(std::make_unique<ShardWriter>(OpenWritableRemoteShard(address)));
       if (flags == Xapian::DB_CREATE) shards_.back()->Clear();
     }
-    // The shard that committed last has the newest registry and settings.
+    // Shards commit at their own pace, so the registry with the most fields is the latest
+    // (fields are only added), and the shard furthest on has the newest settings.
+    schema::FieldRegistry fields;
     const ShardWriter* newest = shards_.front().get();
     for (const auto& shard : shards_) {
+      auto registry = schema::FieldRegistry::FromJson(shard->metadata(schema::kFieldsKey));
+      if (registry.fields().size() > fields.fields().size()) fields = std::move(registry);
       if (shard->checkpoint() > newest->checkpoint()) newest = shard.get();
     }
-    fields_ = std::make_unique<schema::SharedFieldRegistry>(
-        schema::FieldRegistry::FromJson(newest->metadata(schema::kFieldsKey)));
-    sources_ = schema::SourceSettings::FromJson(newest->metadata(schema::kSourcesKey));
+    fields_ = std::make_unique<schema::SharedFieldRegistry>(std::move(fields));
+    const std::string sources = newest->metadata(schema::kSourcesKey);
+    sources_ = schema::SourceSettings::FromJson(sources);
+    // A shard left behind by a crash may have older settings: the first batch brings them.
+    for (const auto& shard : shards_) {
+      if (shard->metadata(schema::kSourcesKey) != sources) sources_json_ = sources;
+    }
   }
 
   const IndexLayout& layout() const { return layout_; }
@@ -249,38 +305,55 @@ class ShardSet {
   // A new generation: which database it follows, in which layout.
   void Claim(const std::string& id) {
     const auto claim = Claimed(id);
-    threads_.RunEach([&](int shard) { shards_[static_cast<size_t>(shard)]->Commit(claim); });
+    for (size_t shard = 0; shard < shards_.size(); ++shard) {
+      queues_.Post(static_cast<int>(shard),
+                   [this, shard, &claim] { shards_[shard]->Commit(claim); });
+    }
+    queues_.Drain();
   }
 
   // Indexes every change past the checkpoint, a batch at a time, until none is left or
-  // `more` (called after each batch with its size) says to stop; returns the rows taken. The
-  // next batch is read from PostgreSQL while the shards write this one.
-  // Batches start at batch_size rows; while each comes full (a backlog), the next is twice as
-  // large, up to max_batch: every shard commit costs, and fewer, larger ones take a backlog
-  // in sooner.
+  // `more` (called once each batch is queued, with its size) says to stop; returns the rows
+  // taken once every shard has committed them. `committed` is called, on a shard's thread,
+  // with the seconds from queueing a batch until the last shard committed it.
+  // The next batch is read from PostgreSQL while the shards write. Batches start at
+  // batch_size rows; while each comes full (a backlog), the next is twice as large, up to
+  // max_batch: every shard commit costs, and fewer, larger ones take a backlog in sooner.
   std::int64_t ApplyAll(pqxx::connection& c, int batch_size, int max_batch,
-                        const std::function<bool(std::int64_t rows)>& more) {
+                        const std::function<bool(std::int64_t rows)>& more,
+                        const std::function<void(double seconds)>& committed) {
     std::int64_t total = 0;
     int size = batch_size;
     pqxx::result rows = Fetch(c, checkpoint(), size);
-    while (!rows.empty()) {
-      const std::int64_t last = rows.back()[5].as<std::int64_t>();
-      auto batch = Route(c, rows);
-      size = static_cast<int>(rows.size()) < size ? batch_size : std::min(2 * size, max_batch);
-      // The connection is the prefetch's alone until get(): Write uses none.
-      auto next = std::async(std::launch::async, [&c, last, size] { return Fetch(c, last, size); });
+    try {
+      while (!rows.empty()) {
+        const std::int64_t last = rows.back()[5].as<std::int64_t>();
+        auto batch = Route(c, rows);
+        size = static_cast<int>(rows.size()) < size ? batch_size : std::min(2 * size, max_batch);
+        // The connection is the prefetch's alone until get(): queueing uses none.
+        auto next =
+            std::async(std::launch::async, [&c, last, size] { return Fetch(c, last, size); });
+        try {
+          Post(batch, last, committed);
+        } catch (...) {
+          next.wait();
+          throw;
+        }
+        total += static_cast<std::int64_t>(rows.size());
+        if (!more(static_cast<std::int64_t>(rows.size()))) {
+          next.wait();
+          break;
+        }
+        rows = next.get();
+      }
+      queues_.Drain();
+    } catch (...) {
+      // Nothing may still be writing when the caller drops the shards or reads them.
       try {
-        Write(batch, last);
-      } catch (...) {
-        next.wait();
-        throw;
+        queues_.Drain();
+      } catch (...) {  // the first failure is the one to report
       }
-      total += static_cast<std::int64_t>(rows.size());
-      if (!more(static_cast<std::int64_t>(rows.size()))) {
-        next.wait();
-        break;
-      }
-      rows = next.get();
+      throw;
     }
     return total;
   }
@@ -298,10 +371,14 @@ class ShardSet {
             {schema::kGenerationKey, layout_.generation}};
   }
 
-  // A batch split among the shards: each change goes to the shard of its record.
+  // A batch split among the shards: each change goes to the shard of its record. Shared by
+  // the shards' tasks until the last one is done with it.
   struct Routed {
     std::vector<Change> changes;
     std::vector<std::vector<const Change*>> by_shard;
+    std::optional<std::string> sources_json;  // the settings as of this batch, if changed
+    std::chrono::steady_clock::time_point queued;
+    std::atomic<size_t> shards_left{0};
   };
 
   static pqxx::result Fetch(pqxx::connection& c, std::int64_t from, int batch_size) {
@@ -309,12 +386,12 @@ class ShardSet {
     return tx.exec_params(kChangesPast, from, batch_size);
   }
 
-  Routed Route(pqxx::connection& c, const pqxx::result& rows) {
+  std::shared_ptr<Routed> Route(pqxx::connection& c, const pqxx::result& rows) {
     pqxx::read_transaction tx(c);
-    Routed batch;
-    std::vector<Change>& changes = batch.changes;
+    auto batch = std::make_shared<Routed>();
+    std::vector<Change>& changes = batch->changes;
     changes.resize(rows.size());
-    std::vector<std::vector<const Change*>>& routed = batch.by_shard;
+    std::vector<std::vector<const Change*>>& routed = batch->by_shard;
     routed.resize(shards_.size());
     for (size_t i = 0; i < rows.size(); ++i) {
       const auto& row = rows[static_cast<pqxx::result::size_type>(i)];
@@ -339,26 +416,32 @@ class ShardSet {
       routed[static_cast<size_t>(ShardOf(change.record.source, change.record.id, layout_.total()))]
           .push_back(&change);
     }
-    return batch;
-  }
-
-  // Writes a routed batch into every shard and commits each with `last` as its checkpoint.
-  void Write(const Routed& batch, std::int64_t last) {
-    threads_.RunEach([&](int shard) {
-      shards_[static_cast<size_t>(shard)]->Apply(batch.by_shard[static_cast<size_t>(shard)],
-                                                 *fields_);
-    });
-    // Every shard carries the registry and settings: searchers read them from the first.
-    if (auto fields = fields_->TakeChange()) fields_json_ = std::move(*fields);
     if (sources_.changed()) {
       sources_json_ = sources_.ToJson();
       sources_.clear_changed();
     }
-    std::vector<std::pair<const char*, std::string>> metadata{
-        {schema::kCheckpointKey, std::to_string(last)}};
-    if (fields_json_) metadata.emplace_back(schema::kFieldsKey, *fields_json_);
-    if (sources_json_) metadata.emplace_back(schema::kSourcesKey, *sources_json_);
-    threads_.RunEach([&](int shard) { shards_[static_cast<size_t>(shard)]->Commit(metadata); });
+    batch->sources_json = std::exchange(sources_json_, std::nullopt);
+    return batch;
+  }
+
+  // Queues a routed batch on every shard: each writes its part and commits it with `last` as
+  // its checkpoint. Every shard carries the registry and settings (searchers read them from
+  // the first); settings that changed go to every shard with this batch.
+  void Post(const std::shared_ptr<Routed>& batch, std::int64_t last,
+            const std::function<void(double seconds)>& committed) {
+    batch->queued = std::chrono::steady_clock::now();
+    batch->shards_left = shards_.size();
+    for (size_t shard = 0; shard < shards_.size(); ++shard) {
+      queues_.Post(static_cast<int>(shard), [this, batch, shard, last, &committed] {
+        ShardWriter& writer = *shards_[shard];
+        writer.Apply(batch->by_shard[shard], *fields_);
+        writer.Commit(last, *fields_, batch->sources_json ? &*batch->sources_json : nullptr);
+        if (--batch->shards_left == 0 && committed) {
+          committed(std::chrono::duration<double>(std::chrono::steady_clock::now() - batch->queued)
+                        .count());
+        }
+      });
+    }
   }
 
   const CompiledMapping* MappingFor(pqxx::transaction_base& tx, const std::string& source) {
@@ -381,11 +464,9 @@ class ShardSet {
   std::vector<std::unique_ptr<ShardWriter>> shards_;
   std::unique_ptr<schema::SharedFieldRegistry> fields_;
   schema::SourceSettings sources_;
-  // Written with every commit once known, so that no shard keeps an older copy.
-  std::optional<std::string> fields_json_;
-  std::optional<std::string> sources_json_;
+  std::optional<std::string> sources_json_;  // settings not yet given to the shards
   std::map<std::string, CompiledMapping> mappings_;
-  ShardThreads threads_;  // last: its threads stop before the shards close
+  ShardQueues queues_;  // last: its threads stop before the shards close
 };
 
 Result<std::string> ReadDatabaseId(const Database& db) {
@@ -579,25 +660,30 @@ Result<std::int64_t> IndexFollower::CatchUp(std::stop_token stop) {
       s.writer->ForgetMappings();  // mappings may have changed since the last catch-up
       // A long backlog is taken a batch at a time, so that shutdown need not wait for all of it.
       if (stop.stop_requested()) return total;
-      auto started = std::chrono::steady_clock::now();
       const int max_batch =
           std::max(s.options.batch_size, kRebuildBatchPerShard * s.writer->layout().total());
-      total = s.writer->ApplyAll(c, s.options.batch_size, max_batch, [&](std::int64_t n) {
+      Metrics* metrics = s.options.metrics;
+      std::int64_t announced = s.writer->checkpoint();
+      // Rules hear of every checkpoint every shard has reached (a rebuild's, once swapped in).
+      auto announce = [&] {
         s.Published();
-        const auto now = std::chrono::steady_clock::now();
-        if (s.options.metrics) {
-          s.options.metrics->Observe("octohub_index_batch_seconds", {},
-                                     std::chrono::duration<double>(now - started).count());
-        }
-        started = now;
-        log::Debug("index.batch", {{"records", n}, {"checkpoint", s.writer->checkpoint()}});
-        if (s.progress) {
-          s.progress->Update(*s.writer);
-        } else if (s.options.on_commit) {
-          s.options.on_commit(s.writer->checkpoint());
-        }
-        return !stop.stop_requested();
-      });
+        const std::int64_t at = s.writer->checkpoint();
+        if (at == announced || s.progress || !s.options.on_commit) return;
+        announced = at;
+        s.options.on_commit(at);
+      };
+      total = s.writer->ApplyAll(
+          c, s.options.batch_size, max_batch,
+          [&](std::int64_t n) {
+            log::Debug("index.batch", {{"records", n}, {"checkpoint", s.writer->checkpoint()}});
+            announce();
+            if (s.progress) s.progress->Update(*s.writer);
+            return !stop.stop_requested();
+          },
+          [metrics](double seconds) {
+            if (metrics) metrics->Observe("octohub_index_batch_seconds", {}, seconds);
+          });
+      announce();
       if (stop.stop_requested()) return total;
     } catch (const Xapian::Error& e) {
       // Nothing of the failed batch counts: the checkpoint stays where every shard has it, and
@@ -699,10 +785,13 @@ Result<std::int64_t> RebuildIndex(const Database& db, const fs::path& index_dir,
           RebuildProgress progress(layout.generation, LastChange(c));
           // Large batches: each shard commits seldom, as a bulk load should.
           const int batch = kRebuildBatchPerShard * layout.total();
-          return writer.ApplyAll(c, batch, batch, [&](std::int64_t) {
-            progress.Update(writer);
-            return true;
-          });
+          return writer.ApplyAll(
+              c, batch, batch,
+              [&](std::int64_t) {
+                progress.Update(writer);
+                return true;
+              },
+              nullptr);
         } catch (const Xapian::Error& e) {
           return FromXapian(e, "rebuilding the index");
         }

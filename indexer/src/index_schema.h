@@ -4,6 +4,7 @@
 
 #include <xapian.h>
 
+#include <cstdint>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -133,22 +134,31 @@ class FieldRegistry final : public FieldSlots {
 // A registry that shard writers share while they map documents in parallel.
 class SharedFieldRegistry final : public FieldSlots {
  public:
-  explicit SharedFieldRegistry(FieldRegistry registry) : registry_(std::move(registry)) {}
+  // A registry loaded with fields counts as news to every shard, so each writes it once.
+  explicit SharedFieldRegistry(FieldRegistry registry)
+      : registry_(std::move(registry)), version_(registry_.fields().empty() ? 0 : 1) {}
   std::optional<unsigned> SlotFor(const std::string& name, FieldKind kind) override {
     std::lock_guard lock(mutex_);
-    return registry_.SlotFor(name, kind);
+    auto slot = registry_.SlotFor(name, kind);
+    if (registry_.changed()) {
+      registry_.clear_changed();
+      ++version_;
+    }
+    return slot;
   }
-  // The registry as JSON if a field was added since the last call.
-  std::optional<std::string> TakeChange() {
+  // The registry as JSON if a field was added since the version the caller saw last (which
+  // is then updated). Fields are only ever added, so a later copy holds every earlier one.
+  std::optional<std::string> JsonIfNewer(std::uint64_t& seen) {
     std::lock_guard lock(mutex_);
-    if (!registry_.changed()) return std::nullopt;
-    registry_.clear_changed();
+    if (version_ == seen) return std::nullopt;
+    seen = version_;
     return registry_.ToJson();
   }
 
  private:
   std::mutex mutex_;
   FieldRegistry registry_;
+  std::uint64_t version_;
 };
 
 // How each indexed source is searched: the stemming language its documents were written with
