@@ -4,10 +4,12 @@
 #include <pqxx/pqxx>
 
 #include "octohub/core/log.h"
+#include "octohub/core/timestamp.h"
 #include "octohub/forward/delivery_outbox.h"
 #include "octohub/forward/forward_request.h"
 #include "octohub/forward/spec_stores.h"
 #include "octohub/forward/specs.h"
+#include "octohub/forward/target_health.h"
 #include "routes.h"
 
 namespace octohub::api {
@@ -64,18 +66,44 @@ Reply SaveTarget(const ServerDependencies& deps, const RequestView& request, boo
   return Saved201or200(*saved, TargetSpecToJson(*spec, true), "/api/v1/targets/" + spec->name);
 }
 
+// A target as saved (secrets redacted) and how it is doing.
+json::object TargetToJson(const TargetSpec& spec, const TargetHealth& health) {
+  json::object out = TargetSpecToJson(spec, true);
+  AddTargetHealth(health, out);
+  return out;
+}
+
 Reply GetTarget(const ServerDependencies& deps, const RequestView& request) {
   auto spec = TargetStore(deps.db).Get(request.path_params[0]);
   if (!spec.ok()) return ReplyForStatus(spec.status());
-  return JsonReply(200, TargetSpecToJson(*spec, true));
+  auto health = TargetHealthStore(deps.db).Get(spec->name);
+  if (!health.ok()) return ReplyForStatus(health.status());
+  return JsonReply(200, TargetToJson(*spec, *health));
 }
 
 Reply ListTargets(const ServerDependencies& deps, const RequestView&) {
   auto list = TargetStore(deps.db).List();
   if (!list.ok()) return ReplyForStatus(list.status());
+  auto states = TargetHealthStore(deps.db).All();
+  if (!states.ok()) return ReplyForStatus(states.status());
   json::array out;
-  for (const auto& spec : *list) out.push_back(TargetSpecToJson(spec, true));
+  for (const auto& spec : *list) {
+    auto known = states->find(spec.name);
+    out.push_back(TargetToJson(spec, known == states->end() ? TargetHealth{} : known->second));
+  }
   return JsonReply(200, json::object{{"targets", std::move(out)}});
+}
+
+Reply ResumeTarget(const ServerDependencies& deps, const RequestView& request) {
+  const std::string& name = request.path_params[0];
+  auto spec = TargetStore(deps.db).Get(name);
+  if (!spec.ok()) return ReplyForStatus(spec.status());
+  auto before = TargetHealthStore(deps.db).Get(name);
+  if (!before.ok()) return ReplyForStatus(before.status());
+  auto resumed = TargetHealthStore(deps.db).Resume(name);
+  if (!resumed.ok()) return ReplyForStatus(resumed.status());
+  log::Info("forward.target_resumed", {{"target", name}, {"was", before->state()}});
+  return JsonReply(200, TargetToJson(*spec, *resumed));
 }
 
 Reply DeleteTarget(const ServerDependencies& deps, const RequestView& request) {
@@ -186,6 +214,66 @@ Reply GetDelivery(const ServerDependencies& deps, const RequestView& request) {
   return JsonReply(200, *out);
 }
 
+// {"target", "status": [...], "since", "until", "rule"}: at least one, never "everything".
+Reply ReplayDeliveries(const ServerDependencies& deps, const RequestView& request) {
+  json::value body;
+  if (auto bad = ParseBody(request, false, body)) return *bad;
+  const json::object* o = body.if_object();
+  if (o == nullptr) return ProblemReply(422, "invalid replay", {{"", "must be an object"}});
+  DeliveryOutbox::ReplayRequest replay;
+  std::vector<FieldError> errors;
+  for (const auto& member : *o) {
+    const std::string key(member.key());
+    const json::value& value = member.value();
+    if (key == "status") {
+      const json::array* list = value.if_array();
+      if (list == nullptr) {
+        errors.push_back({"/status", "must be a list of \"dead\", \"failed\" or \"sent\""});
+        continue;
+      }
+      for (size_t i = 0; i < list->size(); ++i) {
+        const json::string* status = (*list)[i].if_string();
+        if (status == nullptr || (*status != "dead" && *status != "failed" && *status != "sent")) {
+          errors.push_back({"/status/" + std::to_string(i), "must be dead, failed or sent"});
+        } else {
+          replay.status.emplace_back(*status);
+        }
+      }
+    } else if (key == "target" || key == "rule" || key == "since" || key == "until") {
+      const json::string* text = value.if_string();
+      if (text == nullptr || text->empty()) {
+        errors.push_back({"/" + key, "must be a non-empty string"});
+        continue;
+      }
+      if ((key == "since" || key == "until") && !ParseTimestamp(*text)) {
+        errors.push_back({"/" + key, "must be a time such as \"2026-12-01T08:00:00Z\""});
+        continue;
+      }
+      std::string& field = key == "target"  ? replay.target
+                           : key == "rule"  ? replay.rule
+                           : key == "since" ? replay.since
+                                            : replay.until;
+      field = std::string(*text);
+    } else {
+      errors.push_back({"/" + key, "is not a replay filter (target, status, since, until, rule)"});
+    }
+  }
+  if (!errors.empty()) return ProblemReply(422, "invalid replay", errors);
+  auto replayed = DeliveryOutbox(deps.db).Replay(replay);
+  if (!replayed.ok()) {
+    if (replayed.status().code() == StatusCode::kInvalidArgument) {
+      return ProblemReply(400, replayed.status().message());
+    }
+    return ReplyForStatus(replayed.status());
+  }
+  log::Info("forward.replay", {{"target", replay.target},
+                               {"rule", replay.rule},
+                               {"since", replay.since},
+                               {"until", replay.until},
+                               {"deliveries", *replayed}});
+  return JsonReply(202, json::object{{"replayed", *replayed}});
+}
+
 Reply RetryDelivery(const ServerDependencies& deps, const RequestView& request) {
   auto id = ParseIdParam(request.path_params[0]);
   if (!id) return ProblemReply(404, "no delivery " + request.path_params[0]);
@@ -209,6 +297,7 @@ void AddForwardingRoutes(RouteTable& table) {
   add("PUT", "/api/v1/targets/{name}", Role::kWrite,
       [](const ServerDependencies& d, const RequestView& r) { return SaveTarget(d, r, false); });
   add("DELETE", "/api/v1/targets/{name}", Role::kAdmin, DeleteTarget);
+  add("POST", "/api/v1/targets/{name}/resume", Role::kWrite, ResumeTarget);
   add("GET", "/api/v1/rules", Role::kWrite, ListRules);
   add("POST", "/api/v1/rules", Role::kWrite,
       [](const ServerDependencies& d, const RequestView& r) { return SaveRule(d, r, true); });
@@ -219,6 +308,7 @@ void AddForwardingRoutes(RouteTable& table) {
   add("POST", "/api/v1/forwards", Role::kWrite, CreateForward);
   add("GET", "/api/v1/deliveries", Role::kWrite, ListDeliveries);
   add("GET", "/api/v1/deliveries/{id}", Role::kWrite, GetDelivery);
+  add("POST", "/api/v1/deliveries/replay", Role::kWrite, ReplayDeliveries);
   add("POST", "/api/v1/deliveries/{id}/retry", Role::kWrite, RetryDelivery);
 }
 

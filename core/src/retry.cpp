@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdint>
 #include <ctime>
+#include <limits>
 #include <string>
 
 namespace octohub {
@@ -45,6 +46,42 @@ std::chrono::milliseconds BackoffDelay(int attempt, std::chrono::milliseconds ba
   const double ceiling = std::min(doubled, static_cast<double>(cap.count()));
   return std::chrono::milliseconds(
       static_cast<std::int64_t>(ceiling * (0.5 + 0.5 * std::clamp(jitter01, 0.0, 1.0))));
+}
+
+namespace {
+struct Unit {
+  std::string_view suffix;
+  std::int64_t ms;
+};
+// Longest first, so that "ms" is not read as "m" followed by junk.
+constexpr Unit kUnits[] = {
+    {"ms", 1}, {"d", 86'400'000}, {"h", 3'600'000}, {"m", 60'000}, {"s", 1000}};
+}  // namespace
+
+std::optional<std::chrono::milliseconds> ParseDuration(std::string_view text) {
+  size_t digits = 0;
+  while (digits < text.size() && text[digits] >= '0' && text[digits] <= '9') ++digits;
+  if (digits == 0 || digits > 12) return std::nullopt;
+  std::int64_t count = 0;
+  std::from_chars(text.data(), text.data() + digits, count);
+  const std::string_view suffix = text.substr(digits);
+  for (const Unit& unit : kUnits) {
+    if (suffix == unit.suffix) {
+      if (count <= 0 || count > std::numeric_limits<std::int64_t>::max() / unit.ms) {
+        return std::nullopt;
+      }
+      return std::chrono::milliseconds(count * unit.ms);
+    }
+  }
+  return std::nullopt;
+}
+
+std::string FormatDuration(std::chrono::milliseconds duration) {
+  const std::int64_t ms = duration.count();
+  for (const Unit& unit : {kUnits[1], kUnits[2], kUnits[3], kUnits[4]}) {
+    if (ms > 0 && ms % unit.ms == 0) return std::to_string(ms / unit.ms) + std::string(unit.suffix);
+  }
+  return std::to_string(ms) + "ms";
 }
 
 }  // namespace octohub

@@ -16,7 +16,8 @@ constexpr const char* kCreateStaging = R"(
   ) ON COMMIT DELETE ROWS)";
 
 // Only records known to be new or changed reach this; the WHERE keeps a record that a
-// concurrent writer stored meanwhile with the same content from being renumbered.
+// concurrent writer stored meanwhile with the same content from being renumbered. The version
+// replaced is kept as the previous one (a record deleted before counts as new).
 constexpr const char* kUpsert = R"(
   INSERT INTO records AS r
     (source, id, data, content_hash, change_seq, fetched_at, updated_at, deleted,
@@ -26,6 +27,7 @@ constexpr const char* kUpsert = R"(
   FROM ingest_staging
   ON CONFLICT (source, id) DO UPDATE SET
     data = excluded.data, content_hash = excluded.content_hash,
+    previous_data = CASE WHEN r.deleted THEN NULL ELSE r.data END,
     change_seq = excluded.change_seq, fetched_at = excluded.fetched_at,
     updated_at = excluded.updated_at, deleted = false,
     parent_source = excluded.parent_source, parent_id = excluded.parent_id

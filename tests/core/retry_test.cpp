@@ -29,3 +29,24 @@ TEST_CASE("Retry-After is read as seconds or as an HTTP date, and at most a day"
   CHECK_FALSE(ParseRetryAfter("-5", now));
   CHECK_FALSE(ParseRetryAfter("", now));
 }
+
+TEST_CASE("durations are a whole number and a unit, and are written back the same way", "[unit]") {
+  using std::chrono::milliseconds;
+  CHECK(octohub::ParseDuration("250ms") == milliseconds(250));
+  CHECK(octohub::ParseDuration("5s") == milliseconds(5000));
+  CHECK(octohub::ParseDuration("10m") == milliseconds(600000));
+  CHECK(octohub::ParseDuration("2h") == milliseconds(7200000));
+  CHECK(octohub::ParseDuration("1d") == milliseconds(86400000));
+  for (const char* bad : {"", "0s", "-5s", "5", "s", "1.5s", "5 s", " 5s", "5S", "5sec",
+                          "9999999999999d", "999999999999d", "5ms5"}) {
+    INFO(bad);
+    CHECK_FALSE(octohub::ParseDuration(bad).has_value());
+  }
+  CHECK(octohub::FormatDuration(milliseconds(90000)) == "90s");
+  CHECK(octohub::FormatDuration(milliseconds(7200000)) == "2h");
+  CHECK(octohub::FormatDuration(milliseconds(86400000 * 2)) == "2d");
+  CHECK(octohub::FormatDuration(milliseconds(1500)) == "1500ms");
+  for (const char* text : {"250ms", "5s", "30m", "8h", "3d"}) {
+    CHECK(octohub::FormatDuration(*octohub::ParseDuration(text)) == text);
+  }
+}

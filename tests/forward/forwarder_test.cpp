@@ -11,6 +11,7 @@
 #include <set>
 #include <thread>
 
+#include "forwarding_fixture.h"
 #include "http_test_server.h"
 #include "octohub/forward/delivery_outbox.h"
 #include "octohub/ingest/ingest.h"
@@ -21,102 +22,16 @@
 namespace json = boost::json;
 using namespace std::chrono_literals;
 using octohub::testing::Client;
+using octohub::testing::Forwarding;
+using octohub::testing::Hmac;
 using octohub::testing::HttpTestServer;
+using octohub::testing::kJson;
 using octohub::testing::Response;
 using octohub::testing::Role;
 using octohub::testing::RunningServer;
 using octohub::testing::TestRequest;
 using octohub::testing::TestResponse;
-
-namespace {
-
-const std::string kJson = "Content-Type: application/json";
-
-bool WaitFor(const std::function<bool()>& condition, std::chrono::milliseconds limit = 10s) {
-  const auto deadline = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (condition()) return true;
-    std::this_thread::sleep_for(20ms);
-  }
-  return condition();
-}
-
-// An API server, a write key, records of source "s", and a forwarder when started.
-struct Forwarding {
-  RunningServer api;
-  Client client;
-  std::string write = api.Auth(Role::kWrite);
-  std::jthread forwarder;
-
-  Forwarding() {
-    auto spec = octohub::ParseSourceSpec(json::parse(
-        R"({"name": "s", "url": "http://127.0.0.1:9/x", "records": "/items", "id": "/id",
-            "index": {"title": "/title", "facets": {"state": "/state"}}})"));
-    REQUIRE(spec.ok());
-    REQUIRE(octohub::ingest::SourceRegistry(api.database.db()).Create(*spec).ok());
-  }
-  ~Forwarding() { forwarder = {}; }
-
-  void Start() {
-    forwarder = std::jthread([this](std::stop_token stop) {
-      octohub::forward::ForwarderOptions options;
-      options.owner = "test-host:1:forward";
-      options.poll_interval = 100ms;
-      octohub::forward::Forwarder(api.database.db(), &api.metrics, options).Run(stop);
-    });
-  }
-  // Stores (or changes) a record as ingest would, with the next change sequence.
-  void Put(const std::string& id, const std::string& title, const std::string& state = "open") {
-    octohub::testing::SeedRecords(api.database.db(), "s",
-                                  {{{"id", id}, {"title", title}, {"state", state}}});
-  }
-  // Forwards record `id` of source "s" to target "t".
-  void ForwardOne(const std::string& id) {
-    REQUIRE(Post("/api/v1/forwards",
-                 R"({"target": "t", "records": [{"source": "s", "id": ")" + id + R"("}]})")
-                .status == 202);
-  }
-  Response Post(const std::string& path, const std::string& body) {
-    return client.Get(api.url(path), {write, kJson}, "POST", body);
-  }
-  json::value GetJson(const std::string& path) {
-    auto response = client.Get(api.url(path), {write});
-    REQUIRE(response.status == 200);
-    return json::parse(response.body);
-  }
-  std::string Target(const HttpTestServer& target, const std::string& extra = "") {
-    auto created = Post("/api/v1/targets", R"({"name": "t", "url": ")" + target.url("/in") +
-                                               R"(", "backoff_s": 0.05)" + extra + "}");
-    INFO(created.body);
-    REQUIRE(created.status == 201);
-    return created.body;
-  }
-  std::int64_t Count(const std::string& status) {
-    return std::stoll(
-        api.database.Scalar("SELECT count(*) FROM deliveries WHERE status = '" + status + "'"));
-  }
-};
-
-std::string Hmac(const std::string& secret, const std::string& body) {
-  // An independent implementation: the openssl command line.
-  char path[] = "/tmp/octohub-hmac-XXXXXX";
-  int fd = mkstemp(path);
-  REQUIRE(fd >= 0);
-  REQUIRE(write(fd, body.data(), body.size()) == static_cast<ssize_t>(body.size()));
-  close(fd);
-  std::string command = "openssl dgst -sha256 -hmac '" + secret + "' < " + path;
-  FILE* pipe = popen(command.c_str(), "r");
-  REQUIRE(pipe != nullptr);
-  char buffer[256] = {};
-  std::string out = fgets(buffer, sizeof(buffer), pipe) ? buffer : "";
-  pclose(pipe);
-  std::remove(path);
-  out = out.substr(out.rfind(' ') + 1);
-  while (!out.empty() && out.back() == '\n') out.pop_back();
-  return "sha256=" + out;
-}
-
-}  // namespace
+using octohub::testing::WaitFor;
 
 TEST_CASE("forwarded records arrive with an idempotency key and a signature that verifies",
           "[pg][http]") {
@@ -329,7 +244,7 @@ TEST_CASE("429 with Retry-After waits that long before the next attempt", "[pg][
   const auto started = std::chrono::steady_clock::now();
   f.Start();
   REQUIRE(WaitFor([&] { return f.Count("sent") == 1; }));
-  CHECK(std::chrono::steady_clock::now() - started >= 1s);  // backoff_s alone would be 50 ms
+  CHECK(std::chrono::steady_clock::now() - started >= 1s);  // the schedule alone would wait 50 ms
   CHECK(calls == 2);
 }
 
@@ -490,12 +405,10 @@ TEST_CASE("deliveries to targets created while the forwarder runs are sent at on
 TEST_CASE("the outbox hands back chosen deliveries for any forwarder to claim", "[pg][http]") {
   Forwarding f;
   HttpTestServer target([](const TestRequest&) { return TestResponse{200, "{}"}; });
-  f.Put("1", "one");
   f.Target(target);
-  for (int i = 0; i < 3; ++i) {
-    REQUIRE(
-        f.Post("/api/v1/forwards", R"({"target": "t", "records": [{"source": "s", "id": "1"}]})")
-            .status == 202);
+  for (const char* id : {"1", "2", "3"}) {
+    f.Put(id, "one");
+    f.ForwardOne(id);
   }
   octohub::forward::DeliveryOutbox outbox(f.api.database.db());
   pqxx::connection c(f.api.database.conninfo());
@@ -510,6 +423,20 @@ TEST_CASE("the outbox hands back chosen deliveries for any forwarder to claim", 
   std::set<std::int64_t> ids;
   for (const auto& delivery : *second) ids.insert(delivery.id);
   CHECK(ids == std::set<std::int64_t>{first->at(0).id, first->at(2).id});
+  // Record 1 again: not claimable while its older delivery is unfinished, then it is.
+  f.ForwardOne("1");
+  CHECK(outbox.Claim(c, "c", 10, 60)->empty());
+  octohub::forward::DeliveryOutcome sent;
+  sent.id = first->at(0).id;
+  sent.target = "t";
+  sent.attempts = 1;
+  sent.http_status = 200;
+  sent.sent = true;
+  REQUIRE(outbox.Record(c, "b", {sent}).ok());
+  auto newer = outbox.Claim(c, "c", 10, 60);
+  REQUIRE(newer.ok());
+  REQUIRE(newer->size() == 1);
+  CHECK(newer->front().id > first->at(2).id);
 }
 
 TEST_CASE("the outbox answers a failing database with a status, never an exception", "[pg]") {

@@ -97,7 +97,7 @@ TEST_CASE("a target's defaults and its JSON form hide secrets", "[unit]") {
   TargetSpec spec = Target(R"(, "secret": "s3", "auth": {"type": "bearer", "token": "tok-9q"})");
   CHECK(spec.method == "POST");
   CHECK(spec.batch == 1);
-  CHECK(spec.max_attempts == 8);
+  CHECK(spec.max_attempts == 11);
   const std::string shown = json::serialize(TargetSpecToJson(spec, true));
   CHECK(shown.find("s3") == std::string::npos);
   CHECK(shown.find("tok-9q") == std::string::npos);
@@ -176,12 +176,14 @@ TEST_CASE("signatures are HMAC-SHA256 of the body, as openssl computes them", "[
         "sha256=b613679a0814d9ec772f95d778c35fc5ff1697c493715653c6c712144292c5ad");
 }
 
-TEST_CASE("delivery retry delays double with jitter and are capped", "[unit]") {
+TEST_CASE("delivery retry delays follow the schedule, shortened by jitter only", "[unit]") {
   using std::chrono::milliseconds;
-  CHECK(RetryDelay(1, 1, 1) == milliseconds(1000));
-  CHECK(RetryDelay(1, 1, 0) == milliseconds(500));
-  CHECK(RetryDelay(4, 1, 1) == milliseconds(8000));
-  CHECK(RetryDelay(40, 1, 1) == milliseconds(300000));
+  const RetrySchedule schedule{milliseconds(1000), milliseconds(8000)};
+  CHECK(RetryDelay(1, schedule, 0) == milliseconds(1000));
+  CHECK(RetryDelay(1, schedule, 1) == milliseconds(800));
+  CHECK(RetryDelay(2, schedule, 0.5) == milliseconds(7200));
+  CHECK(RetryDelay(40, schedule, 0) == milliseconds(8000));  // past its end: its last wait
+  CHECK(RetryDelay(1, {}, 0) == milliseconds(0));
 }
 
 TEST_CASE("a delivery's request carries its type, key, signature and auth, as the target says",
@@ -221,12 +223,15 @@ TEST_CASE("a delivery's request carries its type, key, signature and auth, as th
       {R"(, "secret": "s3")",
        in,
        {"Expect:", "Content-Type: application/json", "Idempotency-Key: 42",
-        "X-Octohub-Signature: " + SignatureHeader("s3", R"({"a":1})")},
+        "X-Octohub-Signature: " + SignatureHeader("s3", R"({"a":1})"), "webhook-id: 42",
+        "webhook-timestamp: 1700000000",
+        "webhook-signature: " + *StandardWebhookSignature("s3", "42", 1700000000, R"({"a":1})")},
        {}},
   };
+  const auto signed_at = std::chrono::system_clock::time_point(std::chrono::seconds(1700000000));
   for (const auto& c : cases) {
     INFO(c.target);
-    auto request = BuildDeliveryRequest(Target(c.target), 42, R"({"a":1})");
+    auto request = BuildDeliveryRequest(Target(c.target), 42, R"({"a":1})", signed_at);
     REQUIRE(request.ok());
     CHECK(request->url == c.url);
     CHECK(request->headers == c.headers);

@@ -2,6 +2,7 @@
 #include "octohub/forward/delivery_outbox.h"
 
 #include <boost/json.hpp>
+#include <set>
 
 #include "octohub/core/change_feed.h"
 #include "octohub/core/pg_array.h"
@@ -10,15 +11,30 @@ namespace octohub::forward {
 namespace json = boost::json;
 namespace {
 
+// Due deliveries, oldest first, but none of the paused targets ($4, read just before: as a
+// value the planner sees that it excludes few and walks deliveries_due in order) and none
+// whose earlier deliveries of the same records to the same target are unfinished (a primary
+// key probe, only for the few that have any).
 constexpr const char* kClaim = R"(
   WITH due AS (
-    SELECT id FROM deliveries
-    WHERE status IN ('pending', 'failed') AND next_attempt_at <= now()
-      AND (lease_expires_at IS NULL OR lease_expires_at < now())
-    ORDER BY next_attempt_at, id LIMIT $2 FOR UPDATE SKIP LOCKED)
+    SELECT d.id FROM deliveries d
+    WHERE d.status IN ('pending', 'failed') AND d.next_attempt_at <= now()
+      AND (d.lease_expires_at IS NULL OR d.lease_expires_at < now())
+      AND d.target <> ALL ($4::text[])
+      AND (d.after_ids = '{}' OR NOT EXISTS (
+        SELECT 1 FROM deliveries o
+        WHERE o.id = ANY (d.after_ids) AND o.status IN ('pending', 'failed')))
+    ORDER BY d.next_attempt_at, d.id LIMIT $2 FOR UPDATE OF d SKIP LOCKED)
   UPDATE deliveries d SET lease_owner = $1, lease_expires_at = now() + make_interval(secs => $3)
   FROM due WHERE d.id = due.id
   RETURNING d.id, d.target, d.body, d.attempts)";
+
+// Deliveries that waited for a probe: due with its next attempt, attempts untouched.
+constexpr const char* kRecordDeferred = R"(
+  UPDATE deliveries d SET next_attempt_at = now() + make_interval(secs => u.wait_s),
+    lease_owner = NULL, lease_expires_at = NULL
+  FROM unnest($2::bigint[], $3::float8[]) AS u(id, wait_s)
+  WHERE d.id = u.id AND d.lease_owner = $1)";
 
 constexpr const char* kRecordSent = R"(
   UPDATE deliveries d SET status = 'sent', attempts = u.attempts, last_status = u.code,
@@ -69,25 +85,35 @@ json::object DeliveryToJson(const pqxx::row& row) {
 Result<std::vector<ClaimedDelivery>> DeliveryOutbox::Claim(pqxx::connection& c,
                                                            const std::string& owner, int limit,
                                                            int lease_s) {
-  return OnConnection(c, "claiming deliveries",
-                      [&](pqxx::connection&) -> Result<std::vector<ClaimedDelivery>> {
-                        pqxx::work tx(c);
-                        std::vector<ClaimedDelivery> out;
-                        for (const auto& row : tx.exec_params(kClaim, owner, limit, lease_s)) {
-                          out.push_back({row[0].as<std::int64_t>(), row[1].as<std::string>(),
-                                         row[2].as<std::string>(), row[3].as<int>()});
-                        }
-                        tx.commit();
-                        return out;
-                      });
+  return OnConnection(
+      c, "claiming deliveries", [&](pqxx::connection&) -> Result<std::vector<ClaimedDelivery>> {
+        pqxx::work tx(c);
+        std::vector<ClaimedDelivery> out;
+        const auto paused = tx.exec1(
+                                  "SELECT coalesce(array_agg(target), '{}')::text FROM "
+                                  "target_states WHERE paused_at IS NOT NULL")[0]
+                                .as<std::string>();
+        for (const auto& row : tx.exec_params(kClaim, owner, limit, lease_s, paused)) {
+          out.push_back({row[0].as<std::int64_t>(), row[1].as<std::string>(),
+                         row[2].as<std::string>(), row[3].as<int>()});
+        }
+        tx.commit();
+        return out;
+      });
 }
 
 Status DeliveryOutbox::Record(pqxx::connection& c, const std::string& owner,
                               const std::vector<DeliveryOutcome>& outcomes) {
   return OnConnection(c, "recording delivery outcomes", [&](pqxx::connection&) -> Status {
     pqxx::work tx(c);
-    std::vector<std::int64_t> ids, attempts, codes;
+    std::vector<std::int64_t> ids, attempts, codes, deferred;
+    std::vector<double> waits;
     for (const auto& o : outcomes) {
+      if (o.deferred) {
+        deferred.push_back(o.id);
+        waits.push_back(static_cast<double>(o.retry_in_ms) / 1000.0);
+        continue;
+      }
       if (o.sent) {
         ids.push_back(o.id);
         attempts.push_back(o.attempts);
@@ -100,6 +126,13 @@ Status DeliveryOutbox::Record(pqxx::connection& c, const std::string& owner,
     }
     if (!ids.empty()) {
       tx.exec_params(kRecordSent, owner, PgIntArray(ids), PgIntArray(attempts), PgIntArray(codes));
+    }
+    if (!deferred.empty()) {
+      std::string wait_list = "{";
+      for (size_t i = 0; i < waits.size(); ++i) {
+        wait_list += (i > 0 ? "," : "") + std::to_string(waits[i]);
+      }
+      tx.exec_params(kRecordDeferred, owner, PgIntArray(deferred), wait_list + "}");
     }
     tx.commit();
     return Status::Ok();
@@ -245,6 +278,39 @@ Result<json::object> DeliveryOutbox::Retry(std::int64_t id) {
   });
   if (!retried.ok()) return retried;
   return Get(id);
+}
+
+Result<std::int64_t> DeliveryOutbox::Replay(const ReplayRequest& request) {
+  if (request.target.empty() && request.status.empty() && request.since.empty() &&
+      request.until.empty() && request.rule.empty()) {
+    return InvalidArgument(
+        "say which deliveries to replay: give at least one of target, status, since, until or "
+        "rule");
+  }
+  std::vector<std::string> statuses = request.status;
+  if (statuses.empty()) statuses = {"dead", "failed"};
+  return WithConnection(
+      db_, "replaying deliveries", [&](pqxx::connection& c) -> Result<std::int64_t> {
+        pqxx::work tx(c);
+        // A delivery dead at once (its record could not be rendered) has nothing to send.
+        auto replayed = tx.exec_params(
+            "UPDATE deliveries d SET status = 'pending', attempts = 0, next_attempt_at = now(), "
+            "  lease_owner = NULL, lease_expires_at = NULL, sent_at = NULL, updated_at = now() "
+            "FROM forwards f WHERE f.id = d.forward_id "
+            "  AND d.status = ANY($1::text[]) AND NOT (d.status = 'dead' AND d.attempts = 0) "
+            "  AND ($2 = '' OR d.target = $2) AND ($3 = '' OR f.rule = $3) "
+            "  AND ($4 = '' OR d.created_at >= $4::timestamptz) "
+            "  AND ($5 = '' OR d.created_at < $5::timestamptz) "
+            "RETURNING d.target",
+            PgTextArray(statuses), request.target, request.rule, request.since, request.until);
+        std::set<std::string> targets;
+        for (const auto& row : replayed) targets.insert(row[0].as<std::string>());
+        for (const auto& target : targets) {
+          tx.exec_params("SELECT pg_notify($1, $2)", kDeliveriesChannel, target);
+        }
+        tx.commit();
+        return static_cast<std::int64_t>(replayed.size());
+      });
 }
 
 }  // namespace octohub::forward

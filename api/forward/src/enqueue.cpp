@@ -2,6 +2,8 @@
 #include "octohub/forward/enqueue.h"
 
 #include <boost/json.hpp>
+#include <map>
+#include <set>
 
 #include "octohub/core/change_feed.h"
 #include "octohub/core/pg_array.h"
@@ -13,15 +15,61 @@ namespace json = boost::json;
 namespace {
 
 constexpr const char* kRecordsByKey = R"(
-  SELECT k.ord, r.data::text FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS k(source, id, ord)
+  SELECT k.ord, r.data::text, r.previous_data::text FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS k(source, id, ord)
   LEFT JOIN records r ON r.source = k.source AND r.id = k.id AND NOT r.deleted
   ORDER BY k.ord)";
 
+// A record as delivery_heads names it: "source<US>id".
+std::string HeadKey(const std::string& source, const std::string& id) {
+  return source + '\x1f' + id;
+}
+
+// The last delivery made to the target for each of these records, locked so that concurrent
+// forwards of the same record chain one after the other.
+std::map<std::string, std::int64_t> LockHeads(pqxx::work& tx, const std::string& target,
+                                              const std::set<std::string>& keys) {
+  std::map<std::string, std::int64_t> heads;
+  if (keys.empty()) return heads;
+  for (const auto& row : tx.exec_params(
+           "SELECT record_key, last_delivery FROM delivery_heads "
+           "WHERE target = $1 AND record_key = ANY($2::text[]) ORDER BY record_key FOR UPDATE",
+           target, PgTextArray(std::vector<std::string>(keys.begin(), keys.end())))) {
+    heads[row[0].as<std::string>()] = row[1].as<std::int64_t>();
+  }
+  return heads;
+}
+
 }  // namespace
+
+std::optional<std::string> WatchedChanges(const ForwardRecord& record,
+                                          const std::vector<std::string>& pointers) {
+  json::error_code ec;
+  const json::value now = json::parse(record.data, ec);
+  if (ec) return std::nullopt;
+  json::value before;  // null: a new record, whose every value is new
+  if (record.previous) {
+    before = json::parse(*record.previous, ec);
+    if (ec) before = nullptr;
+  }
+  json::object changes;
+  for (const auto& pointer : pointers) {
+    json::error_code missing;
+    const json::value* to = now.find_pointer(pointer, missing);
+    const json::value* from = before.is_null() ? nullptr : before.find_pointer(pointer, missing);
+    const bool same = (to == nullptr || to->is_null()) ? (from == nullptr || from->is_null())
+                                                       : (from != nullptr && *from == *to);
+    if (same) continue;
+    changes[pointer] = {{"from", from != nullptr ? *from : json::value(nullptr)},
+                        {"to", to != nullptr ? *to : json::value(nullptr)}};
+  }
+  if (changes.empty()) return std::nullopt;
+  return json::serialize(changes);
+}
 
 Result<Enqueued> EnqueueRecords(pqxx::work& tx, const TargetSpec& target,
                                 const std::vector<RecordKey>& keys,
-                                const std::optional<std::string>& rule, bool skip_missing) {
+                                const std::optional<std::string>& rule, bool skip_missing,
+                                const std::vector<std::string>& changed) {
   std::vector<std::string> sources, ids;
   for (const auto& [source, id] : keys) {
     sources.push_back(source);
@@ -29,6 +77,7 @@ Result<Enqueued> EnqueueRecords(pqxx::work& tx, const TargetSpec& target,
   }
   std::vector<ForwardRecord> records;
   std::vector<FieldError> missing;
+  std::int64_t unchanged = 0;
   for (const auto& row : tx.exec_params(kRecordsByKey, PgTextArray(sources), PgTextArray(ids))) {
     const auto index = row[0].as<std::size_t>() - 1;
     if (row[1].is_null()) {
@@ -36,13 +85,24 @@ Result<Enqueued> EnqueueRecords(pqxx::work& tx, const TargetSpec& target,
                          "no record " + keys[index].first + "/" + keys[index].second});
       continue;
     }
-    records.push_back({keys[index].first, keys[index].second, row[1].as<std::string>()});
+    ForwardRecord record{keys[index].first, keys[index].second, row[1].as<std::string>()};
+    if (!row[2].is_null()) record.previous = row[2].as<std::string>();
+    if (!changed.empty()) {
+      auto changes = WatchedChanges(record, changed);
+      if (!changes) {
+        ++unchanged;
+        continue;
+      }
+      record.changes = std::move(*changes);
+    }
+    records.push_back(std::move(record));
   }
   if (!missing.empty() && !skip_missing) {
     if (missing.size() > 20) missing.resize(20);
     return InvalidArgument("some records do not exist", missing);
   }
   Enqueued out;
+  out.unchanged = unchanged;
   if (records.empty()) return out;
   std::optional<PayloadTemplate> compiled;
   if (target.template_text) {
@@ -54,7 +114,9 @@ Result<Enqueued> EnqueueRecords(pqxx::work& tx, const TargetSpec& target,
   // something its target cannot take) becomes a dead delivery with the reason; the others
   // are batched and sent as usual.
   struct Row {
-    std::string refs, body;
+    std::string refs;
+    std::vector<std::string> keys;  // its records, as delivery_heads names them
+    std::string body;
     std::optional<std::string> dead_reason;
   };
   std::vector<Row> rows;
@@ -63,7 +125,11 @@ Result<Enqueued> EnqueueRecords(pqxx::work& tx, const TargetSpec& target,
   auto close_batch = [&] {
     json::array refs;
     for (const auto& r : batch) refs.push_back({{"source", r.source}, {"id", r.id}});
-    rows.push_back({json::serialize(refs), JoinBatch(target, std::move(parts)), std::nullopt});
+    std::vector<std::string> keys;
+    keys.reserve(batch.size());
+    for (const auto& r : batch) keys.push_back(HeadKey(r.source, r.id));
+    rows.push_back({json::serialize(refs), std::move(keys), JoinBatch(target, std::move(parts)),
+                    std::nullopt});
     batch.clear();
     parts.clear();
   };
@@ -71,7 +137,7 @@ Result<Enqueued> EnqueueRecords(pqxx::work& tx, const TargetSpec& target,
     auto rendered = RenderRecord(target, compiled ? &*compiled : nullptr, record);
     if (!rendered.ok()) {
       json::array refs{json::object{{"source", record.source}, {"id", record.id}}};
-      rows.push_back({json::serialize(refs), "", rendered.status().message()});
+      rows.push_back({json::serialize(refs), {}, "", rendered.status().message()});
       ++out.dead;
       continue;
     }
@@ -84,22 +150,57 @@ Result<Enqueued> EnqueueRecords(pqxx::work& tx, const TargetSpec& target,
       tx.exec_params1("INSERT INTO forwards (target, rule) VALUES ($1, $2) RETURNING id",
                       target.name, rule)[0]
           .as<std::int64_t>();
-  pqxx::stream_to copy(
-      tx, "deliveries",
-      std::vector<std::string>{"forward_id", "target", "records", "body", "status", "last_error"});
-  for (const auto& row : rows) {
-    copy << std::make_tuple(out.forward_id, target.name, row.refs, row.body,
-                            row.dead_reason ? "dead" : "pending", row.dead_reason);
+  // Each delivery waits for the ones made before it of its records to this target: their
+  // ids are known before the rows are written, so the chain is written with them.
+  std::set<std::string> record_keys;
+  for (const auto& row : rows) record_keys.insert(row.keys.begin(), row.keys.end());
+  std::map<std::string, std::int64_t> heads = LockHeads(tx, target.name, record_keys);
+  std::vector<std::int64_t> delivery_ids;
+  delivery_ids.reserve(rows.size());
+  for (const auto& row :
+       tx.exec_params("SELECT nextval(pg_get_serial_sequence('deliveries', 'id')) "
+                      "FROM generate_series(1, $1)",
+                      static_cast<std::int64_t>(rows.size()))) {
+    delivery_ids.push_back(row[0].as<std::int64_t>());
+  }
+  pqxx::stream_to copy(tx, "deliveries",
+                       std::vector<std::string>{"id", "forward_id", "target", "records",
+                                                "after_ids", "body", "status", "last_error"});
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const Row& row = rows[i];
+    std::vector<std::int64_t> after;
+    for (const auto& key : row.keys) {
+      auto head = heads.find(key);
+      if (head != heads.end()) after.push_back(head->second);
+      heads[key] = delivery_ids[i];
+    }
+    copy << std::make_tuple(delivery_ids[i], out.forward_id, target.name, row.refs,
+                            PgIntArray(after), row.body, row.dead_reason ? "dead" : "pending",
+                            row.dead_reason);
   }
   out.deliveries = static_cast<std::int64_t>(rows.size());
   copy.complete();
+  if (!record_keys.empty()) {
+    std::vector<std::string> head_keys;
+    std::vector<std::int64_t> head_ids;
+    for (const auto& key : record_keys) {
+      head_keys.push_back(key);
+      head_ids.push_back(heads.at(key));
+    }
+    tx.exec_params0(
+        "INSERT INTO delivery_heads (target, record_key, last_delivery) "
+        "SELECT $1, k, d FROM unnest($2::text[], $3::bigint[]) AS u(k, d) "
+        "ON CONFLICT (target, record_key) DO UPDATE SET last_delivery = excluded.last_delivery",
+        target.name, PgTextArray(head_keys), PgIntArray(head_ids));
+  }
   out.records = static_cast<std::int64_t>(records.size());
   tx.exec_params("SELECT pg_notify($1, $2)", kDeliveriesChannel, target.name);
   return out;
 }
 
 Result<Enqueued> EnqueueRuleMatches(pqxx::work& tx, const std::string& rule,
-                                    const TargetSpec& target, const std::vector<RecordKey>& keys) {
+                                    const TargetSpec& target, const std::vector<RecordKey>& keys,
+                                    const std::vector<std::string>& changed) {
   std::vector<std::string> sources, ids;
   for (const auto& [source, id] : keys) {
     sources.push_back(source);
@@ -116,7 +217,7 @@ Result<Enqueued> EnqueueRuleMatches(pqxx::work& tx, const std::string& rule,
     fresh.emplace_back(row[0].as<std::string>(), row[1].as<std::string>());
   }
   if (fresh.empty()) return Enqueued{};
-  return EnqueueRecords(tx, target, fresh, rule, true);
+  return EnqueueRecords(tx, target, fresh, rule, true, changed);
 }
 
 Result<std::vector<RecordKey>> MatchingRecords(indexer::Searcher& searcher, const std::string& q,

@@ -11,6 +11,7 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <pqxx/pqxx>
 #include <random>
 #include <thread>
@@ -18,10 +19,12 @@
 #include "octohub/core/change_feed.h"
 #include "octohub/core/log.h"
 #include "octohub/core/retry.h"
+#include "octohub/core/timestamp.h"
 #include "octohub/forward/delivery_outbox.h"
 #include "octohub/forward/delivery_request.h"
 #include "octohub/forward/spec_stores.h"
 #include "octohub/forward/specs.h"
+#include "octohub/forward/target_health.h"
 #include "octohub/ingest/curl_setup.h"
 
 namespace octohub::forward {
@@ -37,6 +40,8 @@ constexpr std::chrono::seconds kTargetsRefresh{2};
 constexpr std::chrono::seconds kDrainLimit{3};
 // Bodies held by one forwarder (claimed, queued or in flight), roughly.
 constexpr std::int64_t kHeldBytes = std::int64_t{64} * 1024 * 1024;
+// Failed answers (5xx, 429) in a row that make a target failing; no answer at all does at once.
+constexpr int kFailuresUntilProbing = 3;
 
 // Text PostgreSQL accepts: valid UTF-8 without NUL.
 std::string Excerpt(std::string text) {
@@ -51,19 +56,29 @@ std::string Excerpt(std::string text) {
   return text;
 }
 
+// A circuit breaker per target: while it fails, one delivery at a time probes it and the
+// rest of its queue waits for that probe (due again with the probe's next attempt, their own
+// attempts unspent): a target that is down sees one request at a time, not its whole queue,
+// and an outage spends one delivery's attempts. Each success doubles what may be in flight,
+// back up to the target's concurrency, so a target that returns is not flooded either.
 struct TargetState {
   TargetSpec spec;
   std::deque<ClaimedDelivery> queue;
   std::vector<CURL*> idle;       // easy handles keep their connection between requests
   std::uint64_t generation = 0;  // bumped when the spec changes: older handles are retired
   int in_flight = 0;
+  int limit = 1;  // in flight at once: the concurrency, or less while probing
+  int failures_in_row = 0;
+  bool probing = false;
+  std::optional<std::chrono::system_clock::time_point> failing_since;  // while probing
+  bool paused = false;
   Clock::time_point next_send{};  // rate limit
 };
 
 struct Transfer {
   ClaimedDelivery delivery;
-  int max_attempts = 8;
-  double backoff_s = 1;
+  int max_attempts = 0;
+  RetrySchedule retry_schedule;
   std::string response;
   std::string retry_after;
   curl_slist* headers = nullptr;
@@ -71,6 +86,17 @@ struct Transfer {
   std::string refusal;           // why the network guard refused the connection, if it did
   std::uint64_t generation = 0;  // of the handle's settings
 };
+
+// Which retry of the schedule a delivery failing for `failing_for` would be waiting for
+// (1 = the first): the one whose wait runs past that time.
+int ScheduleStep(std::chrono::milliseconds failing_for, const RetrySchedule& schedule) {
+  std::chrono::milliseconds elapsed{0};
+  for (size_t i = 0; i < schedule.size(); ++i) {
+    elapsed += schedule[i];
+    if (elapsed > failing_for) return static_cast<int>(i) + 1;
+  }
+  return static_cast<int>(schedule.size());
+}
 
 size_t OnBody(char* data, size_t size, size_t count, void* user) {
   auto* t = static_cast<Transfer*>(user);
@@ -113,9 +139,10 @@ struct Forwarder::Impl {
 
   // Handed over between the threads, under mutex.
   std::mutex mutex;
-  std::deque<ClaimedDelivery> inbox;        // claimed, for the sender
-  std::vector<DeliveryOutcome> done;        // finished attempts, for the bookkeeper
-  std::map<std::string, TargetSpec> specs;  // the targets as last read
+  std::deque<ClaimedDelivery> inbox;           // claimed, for the sender
+  std::vector<DeliveryOutcome> done;           // finished attempts, for the bookkeeper
+  std::map<std::string, TargetSpec> specs;     // the targets as last read
+  std::map<std::string, TargetHealth> health;  // and their state
   std::uint64_t specs_version = 0;
   // Claimed deliveries of targets the sender does not know (deleted ones, whose rows go with
   // them): handed back unsent, so none stays leased while nobody sends it.
@@ -138,6 +165,8 @@ struct Forwarder::Impl {
                        "deliveries to targets, by target and status");
       metrics->Declare("octohub_delivery_queue_depth", Metrics::Type::kGauge,
                        "deliveries waiting to be sent, by target");
+      metrics->Declare("octohub_target_state", Metrics::Type::kGauge,
+                       "1 for the state each target is in (active, failing or paused), else 0");
     }
   }
 
@@ -171,6 +200,9 @@ struct Forwarder::Impl {
         }
         if (found != specs.end() && !(found->second == it->second.spec)) {
           it->second.spec = found->second;
+          it->second.limit = it->second.probing
+                                 ? std::min(it->second.limit, found->second.concurrency)
+                                 : found->second.concurrency;
           ++it->second.generation;
           for (CURL* handle : it->second.idle) curl_easy_cleanup(handle);
           it->second.idle.clear();
@@ -178,12 +210,31 @@ struct Forwarder::Impl {
         ++it;
       }
       for (const auto& [name, spec] : specs) {
-        if (!targets.count(name)) targets[name].spec = spec;
+        if (targets.count(name)) continue;
+        TargetState& target = targets[name];
+        target.spec = spec;
+        // Failing when another forwarder (or this one before a restart) last tried it: probe.
+        auto known = health.find(name);
+        target.probing = known != health.end() && known->second.failing_since.has_value();
+        target.limit = target.probing ? 1 : spec.concurrency;
+        if (target.probing) {
+          const double since = ParseTimestamp(*known->second.failing_since).value_or(0);
+          target.failing_since = std::chrono::system_clock::time_point(
+              std::chrono::milliseconds(static_cast<std::int64_t>(since * 1000)));
+        }
+      }
+      for (auto& [name, target] : targets) {
+        auto known = health.find(name);
+        target.paused = known != health.end() && known->second.paused_since.has_value();
+        if (!target.paused) continue;
+        // Paused: what it holds waits in the outbox until it is resumed.
+        for (const auto& delivery : target.queue) dropped.push_back(delivery.id);
+        target.queue.clear();
       }
     }
     for (auto& delivery : inbox) {
       auto target = targets.find(delivery.target);
-      if (target == targets.end()) {
+      if (target == targets.end() || target->second.paused) {
         dropped.push_back(delivery.id);
         continue;
       }
@@ -199,7 +250,7 @@ struct Forwarder::Impl {
     auto transfer = std::make_unique<Transfer>();
     transfer->delivery = std::move(delivery);
     transfer->max_attempts = spec.max_attempts;
-    transfer->backoff_s = spec.backoff_s;
+    transfer->retry_schedule = spec.retry_schedule;
     // Secrets from the environment are read per request: a missing one fails the attempt.
     auto request = BuildDeliveryRequest(spec, transfer->delivery.id, transfer->delivery.body);
     if (!request.ok()) {
@@ -251,6 +302,7 @@ struct Forwarder::Impl {
 
   // Turns a finished attempt into an outcome; status 0 = no response (error says why).
   void Finish(TargetState& target, Transfer& t, int status, const std::string& error) {
+    bool told_when = false;  // the target said when to come back (Retry-After)
     DeliveryOutcome o;
     o.id = t.delivery.id;
     o.target = target.spec.name;
@@ -260,6 +312,7 @@ struct Forwarder::Impl {
     if (!o.sent) {
       // A refused address stays refused: retrying would only delay the verdict.
       const bool retryable = t.refusal.empty() && (status == 0 || IsRetryableStatus(status));
+      o.target_failed = retryable;
       o.dead = !retryable || o.attempts >= t.max_attempts;
       o.error = status == 0 ? error : "HTTP " + std::to_string(status);
       // Following would send the payload and the target's credentials to another place.
@@ -270,11 +323,14 @@ struct Forwarder::Impl {
       }
       o.excerpt = Excerpt(t.response);
       std::uniform_real_distribution<double> jitter(0, 1);
-      o.retry_in_ms = RetryDelay(o.attempts, t.backoff_s, jitter(random)).count();
+      o.retry_in_ms = RetryDelay(o.attempts, t.retry_schedule, jitter(random)).count();
+      // The target knows best when it can take more (at most a day later).
       if (auto after = ParseRetryAfter(t.retry_after, std::chrono::system_clock::now())) {
-        o.retry_in_ms = std::min<std::int64_t>(after->count(), 3'600'000);
+        o.retry_in_ms = after->count();
+        told_when = true;
       }
     }
+    std::vector<DeliveryOutcome> waiting = Breaker(target, o, told_when);
     if (metrics != nullptr) {
       metrics->Add("octohub_deliveries_total", {{"target", o.target},
                                                 {"status", o.sent   ? "sent"
@@ -283,6 +339,57 @@ struct Forwarder::Impl {
     }
     std::lock_guard lock(mutex);
     done.push_back(std::move(o));
+    for (auto& deferred : waiting) done.push_back(std::move(deferred));
+  }
+
+  // Moves the target's breaker by an attempt's outcome; when a probe failed, answers the
+  // deliveries that waited for it, deferred to its next attempt.
+  std::vector<DeliveryOutcome> Breaker(TargetState& target, DeliveryOutcome& o, bool told_when) {
+    std::vector<DeliveryOutcome> waiting;
+    if (!o.target_failed) {
+      target.failures_in_row = 0;
+      if (target.probing) {
+        target.limit = std::min(target.spec.concurrency, target.limit * 2);
+        if (target.limit == target.spec.concurrency) {
+          target.probing = false;
+          target.failing_since.reset();
+          log::Info("forward.target_recovered", {{"target", target.spec.name}});
+        }
+      }
+      return waiting;
+    }
+    ++target.failures_in_row;
+    if (o.http_status != 0 && target.failures_in_row < kFailuresUntilProbing) return waiting;
+    if (!target.probing) {
+      log::Warn("forward.target_failing", {{"target", target.spec.name}, {"error", o.error}});
+    }
+    target.probing = true;
+    target.limit = 1;
+    const auto now = std::chrono::system_clock::now();
+    if (!target.failing_since) target.failing_since = now;
+    if (!told_when) {
+      // Probes come as seldom as the schedule's retries of a delivery failing this long, so
+      // a long outage is probed ever less often whichever delivery happens to probe.
+      std::uniform_real_distribution<double> jitter(0, 1);
+      const auto failing_for =
+          std::chrono::duration_cast<std::chrono::milliseconds>(now - *target.failing_since);
+      o.retry_in_ms =
+          std::max(o.retry_in_ms, RetryDelay(ScheduleStep(failing_for, target.spec.retry_schedule),
+                                             target.spec.retry_schedule, jitter(random))
+                                      .count());
+    }
+    if (o.dead) return waiting;  // its retry time says nothing of when to probe next
+    waiting.reserve(target.queue.size());
+    for (const auto& delivery : target.queue) {
+      DeliveryOutcome deferred;
+      deferred.id = delivery.id;
+      deferred.target = target.spec.name;
+      deferred.deferred = true;
+      deferred.retry_in_ms = o.retry_in_ms;
+      waiting.push_back(std::move(deferred));
+    }
+    target.queue.clear();
+    return waiting;
   }
 
   void Collect() {
@@ -320,7 +427,7 @@ struct Forwarder::Impl {
   void Dispatch() {
     const auto now = Clock::now();
     for (auto& [name, target] : targets) {
-      while (!target.queue.empty() && target.in_flight < target.spec.concurrency) {
+      while (!target.queue.empty() && target.in_flight < target.limit) {
         if (target.spec.requests_per_second > 0) {
           if (now < target.next_send) break;
           target.next_send =
@@ -339,7 +446,7 @@ struct Forwarder::Impl {
     const auto now = Clock::now();
     int wait_ms = transfers.empty() ? 100 : 10;
     for (const auto& [name, target] : targets) {
-      if (target.queue.empty() || target.in_flight >= target.spec.concurrency) continue;
+      if (target.queue.empty() || target.in_flight >= target.limit) continue;
       if (target.spec.requests_per_second <= 0 || target.next_send <= now) return 0;
       const auto until =
           std::chrono::duration_cast<std::chrono::milliseconds>(target.next_send - now);
@@ -369,13 +476,26 @@ struct Forwarder::Impl {
 
   void PublishTargets() {
     auto list = TargetStore(db).List();
-    if (!list.ok()) {
-      log::Warn("forward.targets_unreadable", {{"reason", list.status().message()}});
+    auto states = TargetHealthStore(db).All();
+    if (!list.ok() || !states.ok()) {
+      log::Warn("forward.targets_unreadable",
+                {{"reason", (list.ok() ? states.status() : list.status()).message()}});
       return;
+    }
+    if (metrics != nullptr) {
+      for (const auto& spec : *list) {
+        auto known = states->find(spec.name);
+        const std::string state = known == states->end() ? "active" : known->second.state();
+        for (const char* each : {"active", "failing", "paused"}) {
+          metrics->Set("octohub_target_state", {{"target", spec.name}, {"state", each}},
+                       state == each ? 1 : 0);
+        }
+      }
     }
     std::lock_guard lock(mutex);
     specs.clear();
     for (auto& spec : *list) specs[spec.name] = std::move(spec);
+    health = std::move(*states);
     ++specs_version;
   }
 
@@ -400,9 +520,43 @@ struct Forwarder::Impl {
     if (Status recorded = outbox.Record(c, options.owner, unrecorded); !recorded.ok()) {
       throw std::runtime_error(recorded.message());
     }
+    ObserveHealth(c);
     held -= static_cast<int>(unrecorded.size());
     unrecorded.clear();
     return true;
+  }
+
+  // Targets failing or answering again, and pausing those failing for too long.
+  void ObserveHealth(pqxx::connection& c) {
+    std::map<std::string, std::chrono::milliseconds> pause_after;
+    {
+      std::lock_guard lock(mutex);
+      for (const auto& [name, spec] : specs) pause_after[name] = spec.pause_after;
+    }
+    auto paused = TargetHealthStore(db).Observe(c, unrecorded, pause_after);
+    if (!paused.ok()) {
+      log::Warn("forward.target_state_unrecorded", {{"reason", paused.status().message()}});
+      return;
+    }
+    for (const auto& target : *paused) {
+      log::Warn("forward.target_paused", {{"target", target.target}, {"reason", target.reason}});
+    }
+    // A target that started or stopped failing, or was paused, is published at once: the
+    // sender lets go of what it holds for a paused one, and /metrics shows the new state.
+    bool changed = !paused->empty();
+    {
+      std::lock_guard lock(mutex);
+      std::map<std::string, bool> failing;  // by the last attempt of each target
+      for (const auto& o : unrecorded) {
+        if (!o.deferred) failing[o.target] = o.target_failed;
+      }
+      for (const auto& [target, now_failing] : failing) {
+        auto known = health.find(target);
+        const bool was_failing = known != health.end() && known->second.failing_since;
+        changed = changed || was_failing != now_failing;
+      }
+    }
+    if (changed) PublishTargets();
   }
 
   // Claims more when a good share of the room is free; false when nothing more was due.

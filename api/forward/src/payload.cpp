@@ -21,6 +21,8 @@ namespace {
 
 // Pointer values are renamed "@/x" in the text Mustache sees: "{{/x}}" would be a section end.
 constexpr char kValueMark = '@';
+// The previous version's values: "previous/state" is /state of the version before.
+constexpr std::string_view kPreviousPrefix = "previous/";
 
 std::string Trim(std::string_view s) {
   size_t b = s.find_first_not_of(" \t\r\n");
@@ -31,14 +33,20 @@ std::string Trim(std::string_view s) {
 
 // A name a template may use, or the reason it may not.
 std::optional<std::string> CheckName(const std::string& name) {
-  if (name == "." || name == "source" || name == "id" || name == "record") return std::nullopt;
+  if (name == "." || name == "source" || name == "id" || name == "record" || name == "changes" ||
+      name == "previous") {
+    return std::nullopt;
+  }
+  if (name.starts_with(kPreviousPrefix)) return CheckName(name.substr(kPreviousPrefix.size() - 1));
   if (!name.empty() && name[0] == '/') {
     auto pointer = JsonPointer::Parse(name);
     if (!pointer.ok())
       return "\"" + name + "\" is not a JSON Pointer: " + pointer.status().message();
     return std::nullopt;
   }
-  return "unknown name \"" + name + "\": use a JSON Pointer such as /title, or source, id, record";
+  return "unknown name \"" + name +
+         "\": use a JSON Pointer such as /title, or source, id, record, previous/title, "
+         "previous or changes";
 }
 
 // Rewrites pointer values and checks every name; the reason (with the tag's offset) if bad.
@@ -115,8 +123,13 @@ std::string JsonEscape(const std::string& s) {
 // Resolves names against one record; the data it hands out lives as long as the context.
 class RecordContext : public mustache::basic_context<std::string> {
  public:
-  RecordContext(const json::value& record, std::string_view source, std::string_view id)
-      : record_(record), source_(source), id_(id) {}
+  RecordContext(const json::value& record, std::string_view source, std::string_view id,
+                const json::value* previous = nullptr, std::string changes = "{}")
+      : record_(record),
+        source_(source),
+        id_(id),
+        previous_(previous),
+        changes_(std::move(changes)) {}
 
   void push(const mustache::data* data) override { stack_.push_back(data); }
   void pop() override { stack_.pop_back(); }
@@ -126,9 +139,20 @@ class RecordContext : public mustache::basic_context<std::string> {
     if (name == "source") return Keep(mustache::data(source_));
     if (name == "id") return Keep(mustache::data(id_));
     if (name == "record") return Keep(mustache::data(json::serialize(record_)));
+    if (name == "changes") return Keep(mustache::data(changes_));
+    if (name == "previous") {
+      return previous_ == nullptr ? nullptr : Keep(mustache::data(json::serialize(*previous_)));
+    }
     const bool value = !name.empty() && name[0] == kValueMark;
+    std::string pointer = value ? name.substr(1) : name;
+    const json::value* document = &record_;
+    if (pointer.starts_with(kPreviousPrefix)) {
+      if (previous_ == nullptr) return nullptr;  // a new record has no previous values
+      document = previous_;
+      pointer.erase(0, kPreviousPrefix.size() - 1);
+    }
     json::error_code ec;
-    const json::value* found = record_.find_pointer(value ? name.substr(1) : name, ec);
+    const json::value* found = document->find_pointer(pointer, ec);
     if (found == nullptr || found->is_null()) return nullptr;
     if (found->is_string()) return Keep(mustache::data(std::string(found->get_string())));
     if (!value) {  // a section: false and [] are falsy, everything else renders it once
@@ -150,6 +174,8 @@ class RecordContext : public mustache::basic_context<std::string> {
   const json::value& record_;
   std::string source_;
   std::string id_;
+  const json::value* previous_;
+  std::string changes_;
   std::vector<const mustache::data*> stack_;
   mutable std::deque<mustache::data> kept_;  // stable addresses
 };
@@ -169,6 +195,19 @@ Result<PayloadTemplate> PayloadTemplate::Compile(const std::string& text) {
 
 Result<std::string> PayloadTemplate::Render(std::string_view source, std::string_view id,
                                             std::string_view record) const {
+  return Render(ForwardRecord{std::string(source), std::string(id), std::string(record)});
+}
+
+Result<std::string> PayloadTemplate::Render(const ForwardRecord& forwarded) const {
+  const std::string_view source = forwarded.source;
+  const std::string_view id = forwarded.id;
+  const std::string_view record = forwarded.data;
+  json::value previous;
+  if (forwarded.previous) {
+    json::error_code previous_ec;
+    previous = ParseJson(*forwarded.previous, previous_ec);
+    if (previous_ec) previous = nullptr;  // unreadable: as if there were none
+  }
   json::error_code ec;
   json::value parsed = ParseJson(record, ec);
   if (ec) {
@@ -180,7 +219,8 @@ Result<std::string> PayloadTemplate::Render(std::string_view source, std::string
   }
   mustache::mustache compiled(rewritten_);
   compiled.set_custom_escape(JsonEscape);
-  RecordContext context(parsed, source, id);
+  RecordContext context(parsed, source, id, forwarded.previous ? &previous : nullptr,
+                        forwarded.changes);
   std::string out = compiled.render(context);
   if (!compiled.is_valid()) return InvalidArgument("template: " + compiled.error_message());
   return out;
@@ -200,7 +240,7 @@ bool SendsJson(const TargetSpec& spec) {
 Result<std::string> RenderRecord(const TargetSpec& spec, const PayloadTemplate* compiled,
                                  const ForwardRecord& record) {
   if (compiled == nullptr) return record.data;
-  auto rendered = compiled->Render(record.source, record.id, record.data);
+  auto rendered = compiled->Render(record);
   if (!rendered.ok()) return rendered.status();
   if (spec.batch > 1 || SendsJson(spec)) {
     json::error_code ec;

@@ -111,7 +111,8 @@ Result<std::int64_t> RuleEvaluator::Evaluate(std::int64_t checkpoint) {
           fresh.emplace_back(row[0].as<std::string>(), row[1].as<std::string>());
         }
         if (fresh.empty()) continue;
-        auto enqueued = EnqueueRecords(tx, rule.target, fresh, rule.spec.name, true);
+        auto enqueued =
+            EnqueueRecords(tx, rule.target, fresh, rule.spec.name, true, rule.spec.changed);
         if (!enqueued.ok()) {
           log::Warn("forward.rule_enqueue_failed",
                     {{"rule", rule.spec.name}, {"reason", enqueued.status().message()}});
@@ -122,6 +123,7 @@ Result<std::int64_t> RuleEvaluator::Evaluate(std::int64_t checkpoint) {
                                            {"records", enqueued->records},
                                            {"deliveries", enqueued->deliveries},
                                            {"dead", enqueued->dead},
+                                           {"unchanged", enqueued->unchanged},
                                            {"forward_id", enqueued->forward_id}});
       }
       tx.exec_params("UPDATE rule_progress SET checkpoint = $1", reached);

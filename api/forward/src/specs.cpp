@@ -5,10 +5,74 @@
 #include <boost/url/parse.hpp>
 
 #include "octohub/core/document_checker.h"
+#include "octohub/core/json_pointer.h"
+#include "octohub/core/retry.h"
+#include "octohub/forward/delivery_request.h"
 #include "octohub/forward/payload.h"
 
 namespace octohub::forward {
 namespace json = boost::json;
+namespace {
+
+// "retry_schedule": ["5s", "1m", …]; problems are reported at their entries.
+std::optional<RetrySchedule> ParseRetrySchedule(const json::value& value,
+                                                std::vector<FieldError>& errors) {
+  const json::array* entries = value.if_array();
+  if (entries == nullptr || entries->empty()) {
+    errors.push_back(
+        {"/retry_schedule", "must be a list of waits such as [\"5s\", \"1m\", \"1h\"]"});
+    return std::nullopt;
+  }
+  if (entries->size() > kMaxRetryScheduleEntries) {
+    errors.push_back(
+        {"/retry_schedule", "has " + std::to_string(entries->size()) + " waits; at most " +
+                                std::to_string(kMaxRetryScheduleEntries) + " are allowed"});
+    return std::nullopt;
+  }
+  RetrySchedule schedule;
+  std::chrono::milliseconds total{0};
+  bool ok = true;
+  for (size_t i = 0; i < entries->size(); ++i) {
+    const json::string* text = (*entries)[i].if_string();
+    auto wait = text != nullptr ? ParseDuration(*text) : std::nullopt;
+    if (!wait) {
+      errors.push_back({"/retry_schedule/" + std::to_string(i),
+                        "must be a wait longer than zero such as \"250ms\", \"5s\", \"10m\", "
+                        "\"2h\" or \"1d\""});
+      ok = false;
+      continue;
+    }
+    schedule.push_back(*wait);
+    total += *wait;
+  }
+  if (ok && total > kMaxRetrySpan) {
+    errors.push_back({"/retry_schedule",
+                      "adds up to " + FormatDuration(total) + "; all retries must fit in 30 days"});
+    return std::nullopt;
+  }
+  if (!ok) return std::nullopt;
+  return schedule;
+}
+
+// The schedule of the older "backoff_s": doubling from it, at most 300 s apart.
+RetrySchedule DoublingSchedule(double backoff_s, int retries) {
+  RetrySchedule schedule;
+  double wait_ms = backoff_s * 1000;
+  for (int i = 0; i < retries; ++i) {
+    schedule.emplace_back(static_cast<std::int64_t>(std::min(wait_ms, 300'000.0)));
+    wait_ms *= 2;
+  }
+  return schedule;
+}
+
+}  // namespace
+
+const RetrySchedule& DefaultRetrySchedule() {
+  using std::chrono::hours, std::chrono::minutes, std::chrono::seconds;
+  static const RetrySchedule schedule{seconds(5), seconds(30), minutes(2), minutes(10), minutes(30),
+                                      hours(1),   hours(2),    hours(4),   hours(8),    hours(8)};
+  return schedule;
+}
 
 Result<TargetSpec> ParseTargetSpec(const json::value& document) {
   DocumentChecker f;
@@ -17,7 +81,8 @@ Result<TargetSpec> ParseTargetSpec(const json::value& document) {
   if (o == nullptr) return InvalidArgument("invalid target", {{"", "must be an object"}});
   f.RejectUnknown(*o, "",
                   {"name", "url", "method", "headers", "auth", "template", "batch", "max_attempts",
-                   "secret", "secret_env", "timeout_s", "rate_limit", "backoff_s", "concurrency"});
+                   "secret", "secret_env", "timeout_s", "rate_limit", "backoff_s", "concurrency",
+                   "retry_schedule", "pause_after"});
   TargetSpec spec;
   spec.name = f.Name(*o, "");
   spec.url = f.String(*o, "url", "", true).value_or("");
@@ -58,15 +123,38 @@ Result<TargetSpec> ParseTargetSpec(const json::value& document) {
     }
   }
   spec.batch = static_cast<int>(f.Integer(*o, "batch", "", 1, 1000).value_or(1));
-  spec.max_attempts = static_cast<int>(f.Integer(*o, "max_attempts", "", 1, 100).value_or(8));
+  const auto max_attempts = f.Integer(*o, "max_attempts", "", 1, 100);
+  const json::value* schedule = o->if_contains("retry_schedule");
+  const auto backoff_s = f.Number(*o, "backoff_s", "", 0.01, 3600);
+  if (schedule != nullptr && backoff_s) {
+    f.Fail("/backoff_s", "give either \"retry_schedule\" or the older \"backoff_s\"");
+  } else if (schedule != nullptr) {
+    if (auto parsed = ParseRetrySchedule(*schedule, errors)) spec.retry_schedule = *parsed;
+  } else if (backoff_s) {
+    // Retries doubling from backoff_s, as many as max_attempts allows (7 when not given).
+    spec.retry_schedule =
+        DoublingSchedule(*backoff_s, static_cast<int>(max_attempts.value_or(8)) - 1);
+  }
+  spec.max_attempts = static_cast<int>(
+      max_attempts.value_or(static_cast<std::int64_t>(spec.retry_schedule.size()) + 1));
+  if (auto text = f.String(*o, "pause_after", "", false)) {
+    if (auto wait = ParseDuration(*text)) {
+      spec.pause_after = *wait;
+    } else {
+      f.Fail("/pause_after",
+             "must be a duration longer than zero such as \"30m\", \"24h\" or \"3d\"");
+    }
+  }
   auto secret = f.String(*o, "secret", "", false);
   auto secret_env = f.String(*o, "secret_env", "", false);
   if (secret && secret_env) f.Fail("/secret", "give either \"secret\" or \"secret_env\"");
   if (secret && secret->empty()) f.Fail("/secret", "must not be empty");
+  if (secret && !StandardWebhookSignature(*secret, "", 0, "").ok()) {
+    f.Fail("/secret", "starts with whsec_ but the rest is not base64");
+  }
   spec.secret.value = secret.value_or("");
   spec.secret.env = secret_env.value_or("");
   spec.timeout_s = f.Number(*o, "timeout_s", "", 0.1, 3600).value_or(30);
-  spec.backoff_s = f.Number(*o, "backoff_s", "", 0.01, 3600).value_or(1);
   spec.concurrency = static_cast<int>(f.Integer(*o, "concurrency", "", 1, 64).value_or(4));
   if (const json::value* v = o->if_contains("rate_limit")) {
     const json::object* rate = v->if_object();
@@ -103,7 +191,10 @@ json::object TargetSpecToJson(const TargetSpec& spec, bool redact) {
   if (spec.requests_per_second > 0) {
     out["rate_limit"] = {{"requests_per_second", spec.requests_per_second}};
   }
-  out["backoff_s"] = spec.backoff_s;
+  json::array schedule;
+  for (const auto wait : spec.retry_schedule) schedule.emplace_back(FormatDuration(wait));
+  out["retry_schedule"] = std::move(schedule);
+  out["pause_after"] = FormatDuration(spec.pause_after);
   out["concurrency"] = spec.concurrency;
   return out;
 }
@@ -112,7 +203,7 @@ Result<RuleSpec> ParseRuleSpec(const json::value& document) {
   DocumentChecker f;
   const json::object* o = document.if_object();
   if (o == nullptr) return InvalidArgument("invalid rule", {{"", "must be an object"}});
-  f.RejectUnknown(*o, "", {"name", "query", "target", "enabled", "backfill"});
+  f.RejectUnknown(*o, "", {"name", "query", "target", "enabled", "backfill", "changed"});
   RuleSpec spec;
   spec.name = f.Name(*o, "");
   spec.target = f.String(*o, "target", "", true).value_or("");
@@ -126,6 +217,25 @@ Result<RuleSpec> ParseRuleSpec(const json::value& document) {
     spec.q = f.String(*q, "q", "/query", false).value_or("");
     spec.source = f.String(*q, "source", "/query", false).value_or("");
   }
+  if (const json::value* changed = o->if_contains("changed")) {
+    const json::array* pointers = changed->if_array();
+    if (pointers == nullptr || pointers->empty() || pointers->size() > kMaxChangedPointers) {
+      f.Fail("/changed", "must list 1 to " + std::to_string(kMaxChangedPointers) +
+                             " JSON Pointers to watch, such as [\"/state\"]");
+    } else {
+      for (size_t i = 0; i < pointers->size(); ++i) {
+        const json::string* text = (*pointers)[i].if_string();
+        auto parsed = text != nullptr ? JsonPointer::Parse(std::string(*text))
+                                      : Result<JsonPointer>(InvalidArgument("not a string"));
+        if (text == nullptr || text->empty() || !parsed.ok()) {
+          f.Fail("/changed/" + std::to_string(i),
+                 "must be a JSON Pointer to a field, such as \"/state\" or \"/assignee/login\"");
+        } else {
+          spec.changed.emplace_back(*text);
+        }
+      }
+    }
+  }
   const std::vector<FieldError>& errors = f.errors;
   if (!errors.empty()) {
     return InvalidArgument("invalid rule" + (spec.name.empty() ? "" : " \"" + spec.name + "\""),
@@ -135,11 +245,17 @@ Result<RuleSpec> ParseRuleSpec(const json::value& document) {
 }
 
 json::object RuleSpecToJson(const RuleSpec& spec) {
-  return {{"name", spec.name},
-          {"query", {{"q", spec.q}, {"source", spec.source}}},
-          {"target", spec.target},
-          {"enabled", spec.enabled},
-          {"backfill", spec.backfill}};
+  json::object out{{"name", spec.name},
+                   {"query", {{"q", spec.q}, {"source", spec.source}}},
+                   {"target", spec.target},
+                   {"enabled", spec.enabled},
+                   {"backfill", spec.backfill}};
+  if (!spec.changed.empty()) {
+    json::array changed;
+    for (const auto& pointer : spec.changed) changed.emplace_back(pointer);
+    out["changed"] = std::move(changed);
+  }
+  return out;
 }
 
 std::vector<std::string> SplitSources(const std::string& list) {

@@ -1,5 +1,6 @@
 // A target API for tests/bench/forward/run.sh: answers every POST at once (keep-alive), and
-// GET /count with how many requests and bytes it has taken. Prints "port N" when ready.
+// GET /count with how many requests and bytes it has taken. POST /down makes it answer 503
+// until POST /up (an outage and the recovery). Prints "port N" when ready.
 #include <signal.h>
 
 #include <atomic>
@@ -12,14 +13,24 @@ int main() {
   using octohub::api::Reply;
   using octohub::api::RequestView;
   std::atomic<std::int64_t> requests{0}, bytes{0};
+  std::atomic<bool> down{false};
   std::vector<octohub::api::Route> routes;
   routes.push_back({"POST", "/in",
                     [&](const RequestView& request) {
+                      if (down) return Reply{503, "text/plain", "down", {}};
                       ++requests;
                       bytes += static_cast<std::int64_t>(request.body.size());
                       return Reply{200, "application/json", "{}", {}};
                     },
                     false});
+  for (const bool state : {true, false}) {
+    routes.push_back({"POST", state ? "/down" : "/up",
+                      [&down, state](const RequestView&) {
+                        down = state;
+                        return Reply{204, "text/plain", "", {}};
+                      },
+                      false});
+  }
   routes.push_back({"GET", "/count",
                     [&](const RequestView&) {
                       return octohub::api::JsonReply(

@@ -4,8 +4,11 @@
 # Octohub's forwarder sends 50,000 deliveries of one record (batch 1) and then the same
 # records in deliveries of 100 (batch 100) to a local keep-alive target that answers at once;
 # wrk posts the same bodies, with the same headers and as many connections, to the same
-# target: the ceiling. Everything runs in one throwaway cluster, removed on exit. The last
-# number on the last line is deliveries/s ours ÷ requests/s wrk for batch 1 (goal >= 0.5).
+# target: the ceiling. Then recovery: 10,000 deliveries wait for a target that answers 503
+# (failing: probed once a second by its retry schedule), it recovers, and the time until its
+# backlog is drained is set against wrk posting the same 10,000 bodies.
+# Everything runs in one throwaway cluster, removed on exit. The last number on the last line
+# is deliveries/s ours ÷ requests/s wrk for batch 1 (goal >= 0.5).
 # BENCH_RECORDS=N changes the record count (for a quick try; figures are for 50,000).
 set -euo pipefail
 cd "$(dirname "$0")/../../.."
@@ -15,6 +18,7 @@ source tests/bench/common/bench.sh
 readonly RECORDS="${BENCH_RECORDS:-50000}"
 readonly CONNECTIONS=8 # the target's concurrency, and wrk's connections
 readonly WRK_SECONDS=5
+readonly BACKLOG=10000 # deliveries waiting for the target to recover
 readonly BENCH_TARGET=build/tests/bench/octohub-bench-target
 readonly POST_LUA=tests/bench/forward/post.lua
 
@@ -63,7 +67,11 @@ prepare() {
     echo "{\"name\": \"t$batch\", \"url\": \"$target_url\", \"batch\": $batch," \
       "\"secret\": \"bench-secret\", \"concurrency\": $CONNECTIONS}" >"$work/t$batch.json"
   done
-  octohub targets apply "$work/t1.json" "$work/t100.json" >/dev/null 2>"$work/apply.log" ||
+  echo "{\"name\": \"tr\", \"url\": \"$target_url\", \"secret\": \"bench-secret\"," \
+    "\"concurrency\": $CONNECTIONS, \"retry_schedule\": [\"1s\"], \"max_attempts\": 100}" \
+    >"$work/tr.json"
+  octohub targets apply "$work/t1.json" "$work/t100.json" "$work/tr.json" >/dev/null \
+    2>"$work/apply.log" ||
     die "targets apply failed: $(tail -3 "$work/apply.log")"
 }
 
@@ -86,12 +94,13 @@ stop_serve() {
   serve_pid=""
 }
 
-# Every record forwarded to TARGET over the API, 10,000 a request; sets enqueue_seconds.
+# The first COUNT records (default all) forwarded to TARGET over the API, 10,000 a request;
+# sets enqueue_seconds.
 enqueue() {
-  local target="$1" start
+  local target="$1" count="${2:-$RECORDS}" start
   start="$(now)"
-  for first in $(seq 1 10000 "$RECORDS"); do
-    local last=$((first + 9999 > RECORDS ? RECORDS : first + 9999))
+  for first in $(seq 1 10000 "$count"); do
+    local last=$((first + 9999 > count ? count : first + 9999))
     seq "$first" "$last" | jq -R '{source: "bench", id: .}' | jq -s "{target: \"$target\", records: .}" \
       >"$work/forward.json"
     local code
@@ -160,6 +169,39 @@ measure() {
   log "$target: $deliveries deliveries sent in $send_seconds s ($ours_rps/s); wrk $wrk_rps req/s"
 }
 
+# A backlog of BACKLOG deliveries to `tr` piles up while the target answers 503; the target
+# recovers; sets drain_seconds (from the recovery to the last sent_at) and drain_wrk_seconds
+# (wrk posting the same bodies at its rate).
+recovery() {
+  curl -s -X POST "http://127.0.0.1:$target_port/down" >/dev/null
+  start_serve api,forward
+  enqueue tr "$BACKLOG"
+  for _ in $(seq 600); do
+    [ "$(sql "$conninfo" "SELECT count(*) FROM target_states WHERE target = 'tr'
+      AND failing_since IS NOT NULL")" = 1 ] && break
+    sleep 0.1
+  done
+  sleep 3 # failing for a while: the backlog waits for the probes
+  local recovered
+  recovered="$(now)"
+  curl -s -X POST "http://127.0.0.1:$target_port/up" >/dev/null
+  for _ in $(seq 1200); do
+    [ "$(sql "$conninfo" "SELECT EXISTS (SELECT 1 FROM deliveries WHERE target = 'tr'
+      AND status IN ('pending', 'failed'))")" = f ] && break
+    sleep 0.25
+  done
+  stop_serve
+  local left
+  left="$(sql "$conninfo" "SELECT count(*) FROM deliveries WHERE target = 'tr' AND status <> 'sent'")"
+  [ "$left" = 0 ] || die "$left deliveries to tr were not sent after the recovery"
+  drain_seconds="$(elapsed "$recovered" "$(sql "$conninfo" "SELECT extract(epoch FROM max(sent_at))
+    FROM deliveries WHERE target = 'tr'")")"
+  sql "$conninfo" "SELECT body FROM deliveries WHERE target = 'tr' ORDER BY id" >"$work/bodies-tr.txt"
+  ceiling tr
+  drain_wrk_seconds="$(awk -v n="$BACKLOG" -v r="$wrk_rps" 'BEGIN {printf "%.2f", n / r}')"
+  log "recovery: $BACKLOG waiting deliveries drained in $drain_seconds s; wrk $drain_wrk_seconds s"
+}
+
 main() {
   build
   start_cluster
@@ -171,6 +213,7 @@ main() {
   measure t100
   b100_deliveries="$deliveries" b100_seconds="$send_seconds" b100_rps="$ours_rps"
   b100_wrk="$wrk_rps" b100_enqueue="$enqueue_rps"
+  recovery
   local b1_ratio b100_ratio
   b1_ratio="$(ratio "$b1_rps" "$b1_wrk")"
   b100_ratio="$(ratio "$b100_rps" "$b100_wrk")"
@@ -185,6 +228,9 @@ main() {
     "$b100_rps" "$(rate "$RECORDS" "$b100_seconds")" "$b100_wrk" "$b100_enqueue"
   echo "(send s: from the forwarder being ready to the last delivery's sent_at; enqueue rec/s:"
   echo " POST /api/v1/forwards until 202)"
+  echo "recovery: $BACKLOG deliveries waiting for a failing target drained $drain_seconds s after"
+  echo " it recovered (probe wait and ramp-up included); wrk posts the same bodies in" \
+    "$drain_wrk_seconds s: ratio ours/wrk time $(ratio "$drain_seconds" "$drain_wrk_seconds")"
   echo "goal: batch 1 >= 0.5 x wrk $(verdict "$b1_ratio" 0.5 ">=")"
   echo "ratio ours/wrk: batch 100 $b100_ratio batch 1 => $b1_ratio"
 }

@@ -495,6 +495,26 @@ const scenarios = [
       'the retried delivery sent again');
   }],
 
+  ['a paused target shows why in admin and is resumed with one click', async (t) => {
+    await t.hub.api('POST', '/api/v1/targets', {
+      name: 'flaky', url: t.targetApi.url('/fail'), retry_schedule: ['50ms'], max_attempts: 100,
+      pause_after: '1500ms',
+    });
+    await t.hub.api('POST', '/api/v1/forwards', { target: 'flaky', records: [{ source: 'notes', id: 'n-4' }] });
+    await t.eventually(async () => (await t.hub.api('GET', '/api/v1/targets/flaky')).state === 'paused',
+      'the failing target to be paused');
+    await t.page.goto(t.url('/?view=admin&tab=targets'));
+    const row = t.page.locator('#admin-panel tr[data-target="flaky"]');
+    await row.locator('.status', { hasText: 'paused' }).waitFor();
+    t.expect((await row.textContent()).includes('every delivery failed for 1500ms'), 'why it was paused');
+    await t.axe('admin targets');
+    await t.shot('admin-targets');
+    await row.locator('button', { hasText: 'Resume' }).click();
+    await t.page.locator('#admin-panel .message.ok', { hasText: 'resumed' }).waitFor();
+    const state = (await t.hub.api('GET', '/api/v1/targets/flaky')).state;
+    t.expect(state !== 'paused', `the target resumed (it is ${state})`);
+  }],
+
   ['export downloads the matching records as CSV and NDJSON with the admin key', async (t) => {
     await t.page.goto(t.url('/?view=admin&tab=export'));
     await t.page.locator('#export-source option[value="tickets"]').waitFor({ state: 'attached' });

@@ -198,11 +198,38 @@ async function runs(mine) {
   }
 }
 
+// A target's state: active, failing (probed by one delivery at a time) or paused, with why.
+function targetState(t, notice, mine) {
+  const state = t.state || 'active';
+  const badge = h('span', { class: `status ${state}` }, state);
+  if (state === 'active') return badge;
+  const why = state === 'paused'
+    ? `since ${when(t.paused_since)}: ${t.paused_reason || ''}`
+    : `since ${when(t.failing_since)}: ${t.last_error || ''}`;
+  return h('div', { class: 'target-state' }, badge, h('span', { class: 'muted' }, ` ${why} `),
+    state === 'paused' ? h('button', {
+      type: 'button', class: 'secondary', 'aria-label': `Resume target ${t.name}`,
+      onclick: async (e) => {
+        e.target.disabled = true;
+        try {
+          await sendJson('POST', `/api/v1/targets/${encodeURIComponent(t.name)}/resume`);
+          fill(notice, message('ok', `${t.name} resumed: what waited for it is being sent.`));
+          setTimeout(() => current(mine) && renderAdmin(), 800);
+        } catch (error) {
+          fill(notice, message('error', error.message));
+          e.target.disabled = false;
+        }
+      },
+    }, 'Resume') : null);
+}
+
 function targets(mine) {
   load(mine, '/api/v1/targets', (body) => {
     const list = listOf(body, 'targets');
-    fill(panel, table(['Target', 'URL', 'Method', 'Batch', 'Attempts', ''], list.map((t) => h('tr', {},
+    const notice = h('div', { 'aria-live': 'polite' });
+    fill(panel, notice, table(['Target', 'URL', 'State', 'Method', 'Batch', 'Attempts', ''], list.map((t) => h('tr', { dataset: { target: t.name } },
       h('th', { scope: 'row' }, t.name), h('td', { class: 'url' }, t.url || ''),
+      h('td', {}, targetState(t, notice, mine)),
       h('td', {}, t.method || 'POST'), h('td', { class: 'num' }, String(t.batch ?? 1)),
       h('td', { class: 'num' }, String(t.max_attempts ?? '')),
       h('td', {}, h('a', {

@@ -29,6 +29,10 @@ struct DeliveryOutcome {
   int http_status = 0;  // 0 = no response
   bool sent = false;    // 2xx
   bool dead = false;    // no more attempts
+  // Not tried: the target is failing and another delivery probes it; due again with the
+  // probe's next attempt, its own attempts unspent.
+  bool deferred = false;
+  bool target_failed = false;  // the target failed (no answer, 5xx, 429), not just this record
   std::int64_t retry_in_ms = 0;
   std::string error;    // for failures
   std::string excerpt;  // the start of the response body
@@ -39,7 +43,9 @@ class DeliveryOutbox {
  public:
   explicit DeliveryOutbox(const Database& db) : db_(db) {}
 
-  // Takes up to limit due deliveries for owner until the lease expires.
+  // Takes up to limit due deliveries for owner until the lease expires: none of a paused
+  // target, and none while an older delivery to the same target with one of its records is
+  // unfinished (a record's versions reach a target in order).
   Result<std::vector<ClaimedDelivery>> Claim(pqxx::connection& c, const std::string& owner,
                                              int limit, int lease_s);
   // Records outcomes; ignores deliveries whose lease owner is no longer `owner`.
@@ -65,6 +71,17 @@ class DeliveryOutbox {
   Result<boost::json::object> Get(std::int64_t id);
   // A failed or dead delivery becomes pending with a fresh set of attempts.
   Result<boost::json::object> Retry(std::int64_t id);
+
+  // Which deliveries a replay makes pending again; at least one filter must be given.
+  struct ReplayRequest {
+    std::string target;               // empty = any
+    std::vector<std::string> status;  // of dead, failed, sent; empty = dead and failed
+    std::string since, until;         // RFC 3339 bounds on when a delivery was created
+    std::string rule;                 // empty = any
+  };
+  // Makes every matching delivery pending with a fresh set of attempts, under its own id
+  // (receivers still drop what they had); answers how many.
+  Result<std::int64_t> Replay(const ReplayRequest& request);
 
  private:
   const Database& db_;

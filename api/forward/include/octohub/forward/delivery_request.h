@@ -24,16 +24,26 @@ struct DeliveryRequest {
 
 // The request for delivery `delivery_id` of `body` to `spec`: Content-Type (application/json
 // unless the target sets its own), the target's headers, Idempotency-Key, the signature when
-// the target has a secret, and its auth. Secrets are read now; one that cannot be read is the
-// error. Pure but for the environment.
-Result<DeliveryRequest> BuildDeliveryRequest(const TargetSpec& spec, std::int64_t delivery_id,
-                                             std::string_view body);
+// the target has a secret (X-Octohub-Signature and the Standard Webhooks headers, signed at
+// `now`), and its auth. Secrets are read now; one that cannot be read is the error. Pure but
+// for the environment.
+Result<DeliveryRequest> BuildDeliveryRequest(
+    const TargetSpec& spec, std::int64_t delivery_id, std::string_view body,
+    std::chrono::system_clock::time_point now = std::chrono::system_clock::now());
+
+// The Standard Webhooks (standardwebhooks.com) webhook-signature value: "v1," and the base64
+// HMAC-SHA256 of "{id}.{timestamp}.{body}", keyed with the secret's bytes, or for a secret
+// written "whsec_<base64>" with the bytes it encodes (kInvalidArgument if it is not base64).
+Result<std::string> StandardWebhookSignature(std::string_view secret, std::string_view id,
+                                             std::int64_t timestamp, std::string_view body);
 
 // "sha256=" + lowercase hex HMAC-SHA256(secret, body): the X-Octohub-Signature value.
 std::string SignatureHeader(std::string_view secret, std::string_view body);
 
-// Delay before attempt `attempts + 1` after `attempts` failures: backoff_s * 2^(attempts-1),
-// capped at 300 s, scaled by jitter in [0.5, 1] (jitter01 in [0, 1] picks where).
-std::chrono::milliseconds RetryDelay(int attempts, double backoff_s, double jitter01);
+// Delay before attempt `attempts + 1` after `attempts` failures: the schedule's entry for it
+// (its last once the schedule is used up), less up to a fifth by jitter (jitter01 in [0, 1]
+// picks where): deliveries that failed together drift apart, and none waits longer than the
+// schedule says.
+std::chrono::milliseconds RetryDelay(int attempts, const RetrySchedule& schedule, double jitter01);
 
 }  // namespace octohub::forward

@@ -28,10 +28,14 @@ struct ForwarderOptions {
 // Claims due deliveries with leases in PostgreSQL and sends them: over libcurl handles kept
 // per target (keep-alive connections are reused), in parallel across targets and at most a
 // target's `concurrency` at once to each, within its rate limit. Each request carries
-// Idempotency-Key: <delivery id> and, with a secret, X-Octohub-Signature. Failures back off
-// exponentially with jitter, honouring Retry-After; after max_attempts (or a status that
-// retrying cannot fix, such as 400) a delivery is dead. Woken by NOTIFY on new deliveries,
-// else polls. Records octohub_deliveries_total and octohub_delivery_queue_depth.
+// Idempotency-Key: <delivery id> and, with a secret, X-Octohub-Signature and the Standard
+// Webhooks headers. Failures wait as the target's retry schedule says (Retry-After wins);
+// after max_attempts (or a status that retrying cannot fix, such as 400) a delivery is dead.
+// A failing target is probed by one delivery at a time while the rest of its queue waits,
+// then ramped back up to its concurrency; one failing for its pause_after is paused (see
+// TargetHealthStore). A record's deliveries to a target go in the order they were made.
+// Woken by NOTIFY on new deliveries, else polls. Records octohub_deliveries_total,
+// octohub_delivery_queue_depth and octohub_target_state.
 // One thread calls Run; several forwarders (threads or processes) may share a database.
 class Forwarder {
  public:

@@ -2,6 +2,7 @@
 // thread-safe.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -10,6 +11,17 @@
 #include "octohub/forward/specs.h"
 
 namespace octohub::forward {
+
+// One record to forward: its JSON text as stored.
+struct ForwardRecord {
+  std::string source;
+  std::string id;
+  std::string data;
+  // For a change-aware rule: the version before (JSON, absent for a new record) and what
+  // changed at the rule's pointers ({"/state": {"from": …, "to": …}}).
+  std::optional<std::string> previous;
+  std::string changes = "{}";
+};
 
 // A Mustache template whose names are JSON Pointers into the record ({{/title}}), or
 // `source`, `id`, or `record` (the whole record as JSON). `{{/x}}` that does not close an open
@@ -24,19 +36,14 @@ class PayloadTemplate {
   // record: the record's JSON text. Fails only on a record that is not JSON.
   Result<std::string> Render(std::string_view source, std::string_view id,
                              std::string_view record) const;
+  // With the version before it (`previous/…`) and what changed (`changes`).
+  Result<std::string> Render(const ForwardRecord& record) const;
 
   const std::string& text() const { return text_; }
 
  private:
   std::string text_;       // as the user wrote it
   std::string rewritten_;  // pointer values renamed so that Mustache does not read them as ends
-};
-
-// One record to forward: its JSON text as stored.
-struct ForwardRecord {
-  std::string source;
-  std::string id;
-  std::string data;
 };
 
 // Whether the target's Content-Type (application/json when it sets none) is JSON.

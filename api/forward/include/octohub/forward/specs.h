@@ -4,6 +4,7 @@
 
 #include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
+#include <chrono>
 #include <string>
 #include <vector>
 
@@ -11,6 +12,15 @@
 #include "octohub/core/status.h"
 
 namespace octohub::forward {
+
+// The waits before each retry of a failed delivery, in order.
+using RetrySchedule = std::vector<std::chrono::milliseconds>;
+// 5 s, 30 s, 2 min, 10 min, 30 min, 1 h, 2 h, 4 h, 8 h, 8 h: the last retry comes about a
+// day after the first failure, as receivers know from webhook services.
+const RetrySchedule& DefaultRetrySchedule();
+inline constexpr size_t kMaxRetryScheduleEntries = 50;
+inline constexpr std::chrono::hours kMaxRetrySpan{24 * 30};
+inline constexpr size_t kMaxChangedPointers = 50;
 
 struct TargetSpec {
   std::string name;
@@ -20,11 +30,15 @@ struct TargetSpec {
   AuthSpec auth;
   std::optional<std::string> template_text;
   int batch = 1;  // records per request; > 1 sends a JSON array
-  int max_attempts = 8;
+  RetrySchedule retry_schedule = DefaultRetrySchedule();
+  // The first try and every retry of the schedule, unless set lower (or higher, which
+  // repeats the schedule's last wait).
+  int max_attempts = static_cast<int>(DefaultRetrySchedule().size()) + 1;
+  // A target whose deliveries have all failed for this long is paused.
+  std::chrono::milliseconds pause_after = std::chrono::hours(24);
   Secret secret;                   // empty value and env: no signature
   double timeout_s = 30;           // per request
   double requests_per_second = 0;  // 0 = unlimited
-  double backoff_s = 1;            // first retry delay; doubles per attempt, capped at 300 s
   int concurrency = 4;             // requests in flight to this target at once
   bool operator==(const TargetSpec&) const = default;
 };
@@ -42,6 +56,9 @@ struct RuleSpec {
   std::string target;
   bool enabled = true;
   bool backfill = false;
+  // When given, a record is forwarded only if the value at one of these JSON Pointers differs
+  // from its previous version (a new record counts as changed).
+  std::vector<std::string> changed;
   bool operator==(const RuleSpec&) const = default;
 };
 
