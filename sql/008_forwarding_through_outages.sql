@@ -25,7 +25,6 @@ INSERT INTO delivery_heads (target, record_key, last_delivery)
   FROM deliveries d, jsonb_array_elements(d.records) AS r
   WHERE d.status IN ('pending', 'failed')
   GROUP BY 1, 2;
-CREATE INDEX deliveries_by_created ON deliveries (created_at);
 
 -- A rule's `changed` pointers compare a record with the version before it, kept here when a
 -- new version is stored (in the same statement, never fetched again).

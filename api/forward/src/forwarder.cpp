@@ -6,6 +6,7 @@
 #include <curl/curl.h>
 #include <simdjson.h>
 
+#include <algorithm>
 #include <atomic>
 #include <deque>
 #include <functional>
@@ -531,6 +532,14 @@ struct Forwarder::Impl {
     std::map<std::string, std::chrono::milliseconds> pause_after;
     {
       std::lock_guard lock(mutex);
+      // Successes of targets not known to fail change nothing: most rounds need no query.
+      const bool news = std::any_of(unrecorded.begin(), unrecorded.end(), [&](const auto& o) {
+        if (o.deferred) return false;
+        if (o.target_failed) return true;
+        auto known = health.find(o.target);
+        return known != health.end() && known->second.failing_since.has_value();
+      });
+      if (!news) return;
       for (const auto& [name, spec] : specs) pause_after[name] = spec.pause_after;
     }
     auto paused = TargetHealthStore(db).Observe(c, unrecorded, pause_after);

@@ -196,6 +196,8 @@ recovery() {
   [ "$left" = 0 ] || die "$left deliveries to tr were not sent after the recovery"
   drain_seconds="$(elapsed "$recovered" "$(sql "$conninfo" "SELECT extract(epoch FROM max(sent_at))
     FROM deliveries WHERE target = 'tr'")")"
+  probe_seconds="$(elapsed "$recovered" "$(sql "$conninfo" "SELECT extract(epoch FROM min(sent_at))
+    FROM deliveries WHERE target = 'tr'")")"
   sql "$conninfo" "SELECT body FROM deliveries WHERE target = 'tr' ORDER BY id" >"$work/bodies-tr.txt"
   ceiling tr
   drain_wrk_seconds="$(awk -v n="$BACKLOG" -v r="$wrk_rps" 'BEGIN {printf "%.2f", n / r}')"
@@ -229,7 +231,8 @@ main() {
   echo "(send s: from the forwarder being ready to the last delivery's sent_at; enqueue rec/s:"
   echo " POST /api/v1/forwards until 202)"
   echo "recovery: $BACKLOG deliveries waiting for a failing target drained $drain_seconds s after"
-  echo " it recovered (probe wait and ramp-up included); wrk posts the same bodies in" \
+  echo " it recovered: the first probe got through after $probe_seconds s (the schedule's 1 s)," \
+    "the backlog $(elapsed "$probe_seconds" "$drain_seconds") s later; wrk posts the same bodies in" \
     "$drain_wrk_seconds s: ratio ours/wrk time $(ratio "$drain_seconds" "$drain_wrk_seconds")"
   echo "goal: batch 1 >= 0.5 x wrk $(verdict "$b1_ratio" 0.5 ">=")"
   echo "ratio ours/wrk: batch 100 $b100_ratio batch 1 => $b1_ratio"
