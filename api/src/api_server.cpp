@@ -2,6 +2,7 @@
 #include <cmath>
 
 #include "octohub/api/server.h"
+#include "octohub/ingest/push.h"
 #include "rate_limiter.h"
 #include "routes.h"
 #include "static_assets.h"
@@ -101,6 +102,7 @@ struct ApiServer::Impl {
         search_log(options.analytics_days > 0
                        ? std::make_unique<SearchLog>(deps.db, options.analytics_days)
                        : nullptr),
+        push(OwnPushReceiver(this->deps)),
         http(WithAuthorizer(std::move(options.http),
                             MakeAuthorizer(keys, options.public_read, limiter, failures),
                             deps.metrics),
@@ -109,10 +111,19 @@ struct ApiServer::Impl {
   ServerDependencies deps;
   KeyStore keys;
   RateLimiter limiter;
-  RateLimiter failures;                   // wrong keys per client address
-  StaticAssets assets;                    // before http: the routes refer to it
-  std::unique_ptr<SearchLog> search_log;  // before http, as assets
+  RateLimiter failures;                        // wrong keys per client address
+  StaticAssets assets;                         // before http: the routes refer to it
+  std::unique_ptr<SearchLog> search_log;       // before http, as assets
+  std::unique_ptr<ingest::PushReceiver> push;  // before http, as assets (null: the caller's)
   HttpServer http;
+
+  // A receiver of pushes for the routes, unless the caller gave one.
+  static std::unique_ptr<ingest::PushReceiver> OwnPushReceiver(ServerDependencies& deps) {
+    if (deps.push != nullptr) return nullptr;
+    auto receiver = std::make_unique<ingest::PushReceiver>(deps.db);
+    deps.push = receiver.get();
+    return receiver;
+  }
 };
 
 ApiServer::ApiServer(ServerOptions options, ServerDependencies deps)

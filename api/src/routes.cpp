@@ -73,6 +73,7 @@ std::vector<Route> BuildRoutes(const ServerDependencies& deps, KeyStore& keys,
   AddRecordRoutes(table);
   AddKeyRoutes(table);
   AddSourceRoutes(table);
+  AddHookRoutes(table);
   AddForwardingRoutes(table);
   AddExportRoutes(table);
   AddDocsRoutes(table);

@@ -69,6 +69,8 @@ void AddRecordRoutes(RouteTable& table);
 void AddKeyRoutes(RouteTable& table);
 // /api/v1/sources and /api/v1/runs.
 void AddSourceRoutes(RouteTable& table);
+// POST /api/v1/hooks/{source}: pushed records, authenticated by their signature.
+void AddHookRoutes(RouteTable& table);
 // /api/v1/targets, /api/v1/rules, /api/v1/forwards and /api/v1/deliveries.
 void AddForwardingRoutes(RouteTable& table);
 // /api/v1/export, with at most max_exports running at once.

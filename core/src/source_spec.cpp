@@ -231,8 +231,55 @@ void CheckPlaceholders(DocumentChecker& c, const json::object& o, const SourceSp
   if (const json::value* body = o.if_contains("body")) check(json::serialize(*body), "/body");
 }
 
+// "push": {"signature", "secret" or "secret_env", "header"}.
+void ParsePush(DocumentChecker& c, const json::object& o, SourceSpec& spec) {
+  const json::value* v = o.if_contains("push");
+  if (v == nullptr) return;
+  const json::object* push = c.Object(*v, "/push");
+  if (push == nullptr) return;
+  c.RejectUnknown(*push, "/push", {"signature", "secret", "secret_env", "header"});
+  PushSpec out;
+  const std::string signature = c.String(*push, "signature", "/push", true).value_or("");
+  if (signature == "github") {
+    out.signature = PushSpec::Signature::kGithub;
+  } else if (signature == "stripe") {
+    out.signature = PushSpec::Signature::kStripe;
+  } else if (signature == "standard-webhooks") {
+    out.signature = PushSpec::Signature::kStandardWebhooks;
+  } else if (signature == "hmac-sha256") {
+    out.signature = PushSpec::Signature::kHmacSha256;
+  } else if (!signature.empty()) {
+    c.Fail("/push/signature", "must be github, stripe, standard-webhooks or hmac-sha256");
+  }
+  auto secret = c.String(*push, "secret", "/push", false);
+  auto secret_env = c.String(*push, "secret_env", "/push", false);
+  if (secret && secret_env) {
+    c.Fail("/push/secret", "give either \"secret\" or \"secret_env\"");
+  } else if (!secret && !secret_env) {
+    c.Fail("/push/secret", "is required (or \"secret_env\"): pushes are authenticated by it");
+  } else if (secret && secret->empty()) {
+    c.Fail("/push/secret", "must not be empty");
+  }
+  out.secret.value = secret.value_or("");
+  out.secret.env = secret_env.value_or("");
+  auto header = c.String(*push, "header", "/push", false);
+  if (out.signature == PushSpec::Signature::kHmacSha256) {
+    if (!header || header->empty() || header->find_first_of(":\r\n ") != std::string::npos) {
+      c.Fail("/push/header",
+             "must name the header that carries the signature, such as "
+             "\"X-Signature\"");
+    } else {
+      out.header = *header;
+    }
+  } else if (header) {
+    c.Fail("/push/header", "is only for \"signature\": \"hmac-sha256\"");
+  }
+  spec.push = out;
+}
+
 void ParseUrl(DocumentChecker& c, const json::object& o, SourceSpec& spec) {
-  spec.url = c.String(o, "url", "", true).value_or("");
+  // A source that receives pushes may have nothing to poll.
+  spec.url = c.String(o, "url", "", !o.contains("push")).value_or("");
   if (spec.url.empty()) return;
   // Placeholders are filled from each parent record: check the URL with a value in place.
   const std::string sample = std::regex_replace(spec.url, std::regex(R"(\{[A-Za-z0-9_]+\})"), "x");
@@ -268,7 +315,7 @@ Result<SourceSpec> ParseSourceSpec(const json::value& document) {
                            "body",       "auth",        "format",    "records",  "id",
                            "pagination", "incremental", "mode",      "schedule", "for_each",
                            "rate_limit", "max_pages",   "timeout_s", "strict",   "max_delete_ratio",
-                           "index"});
+                           "index",      "push"});
 
   spec.name = c.Name(*o, "");
   ParseUrl(c, *o, spec);
@@ -331,6 +378,11 @@ Result<SourceSpec> ParseSourceSpec(const json::value& document) {
   spec.max_delete_ratio =
       c.Number(*o, "max_delete_ratio", "", 0, 1).value_or(spec.max_delete_ratio);
   ParseIndex(c, *o, spec.index);
+  ParsePush(c, *o, spec);
+  if (spec.url.empty() && spec.push) {
+    if (!spec.schedule.empty()) c.Fail("/schedule", "needs a \"url\" to poll");
+    if (spec.for_each) c.Fail("/for_each", "needs a \"url\" to fetch");
+  }
 
   if (!c.errors.empty()) {
     return InvalidArgument("invalid source" + (spec.name.empty() ? "" : " \"" + spec.name + "\""),
@@ -343,7 +395,9 @@ json::object SourceSpecToJson(const SourceSpec& spec, bool redact) {
   json::object out;
   out["name"] = spec.name;
   const bool query_auth = spec.auth.type == AuthSpec::Type::kQuery;
-  out["url"] = redact ? RedactUrl(spec.url, query_auth ? spec.auth.name : "") : spec.url;
+  if (!spec.url.empty()) {
+    out["url"] = redact ? RedactUrl(spec.url, query_auth ? spec.auth.name : "") : spec.url;
+  }
   out["method"] = spec.method;
   if (!spec.headers.empty()) out["headers"] = NamedValuesToJson(spec.headers);
   if (!spec.query.empty()) out["query"] = NamedValuesToJson(spec.query);
@@ -389,7 +443,31 @@ json::object SourceSpecToJson(const SourceSpec& spec, bool redact) {
   }
   index["synonyms"] = std::move(synonyms);
   out["index"] = std::move(index);
+  if (spec.push) {
+    json::object push{{"signature", PushSignatureName(spec.push->signature)}};
+    if (!spec.push->secret.env.empty()) {
+      push["secret_env"] = spec.push->secret.env;
+    } else {
+      push["secret"] = redact ? std::string("***") : spec.push->secret.value;
+    }
+    if (!spec.push->header.empty()) push["header"] = spec.push->header;
+    out["push"] = std::move(push);
+  }
   return out;
+}
+
+const char* PushSignatureName(PushSpec::Signature signature) {
+  switch (signature) {
+    case PushSpec::Signature::kGithub:
+      return "github";
+    case PushSpec::Signature::kStripe:
+      return "stripe";
+    case PushSpec::Signature::kStandardWebhooks:
+      return "standard-webhooks";
+    case PushSpec::Signature::kHmacSha256:
+      return "hmac-sha256";
+  }
+  return "github";
 }
 
 }  // namespace octohub

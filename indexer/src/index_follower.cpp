@@ -170,6 +170,14 @@ class ShardQueues {
     changed_.notify_all();
   }
 
+  // Drops the tasks no shard has started (a stop: what they would have written is written
+  // again from the checkpoint later); Drain then waits only for those under way.
+  void Discard() {
+    std::lock_guard lock(mutex_);
+    for (auto& queue : queues_) queue.tasks.clear();
+    changed_.notify_all();
+  }
+
   // Waits until every shard has done all its tasks.
   void Drain() {
     std::unique_lock lock(mutex_);
@@ -342,6 +350,7 @@ class ShardSet {
         total += static_cast<std::int64_t>(rows.size());
         if (!more(static_cast<std::int64_t>(rows.size()))) {
           next.wait();
+          queues_.Discard();  // stopping: only what is under way is finished
           break;
         }
         rows = next.get();
@@ -350,6 +359,7 @@ class ShardSet {
     } catch (...) {
       // Nothing may still be writing when the caller drops the shards or reads them.
       try {
+        queues_.Discard();
         queues_.Drain();
       } catch (...) {  // the first failure is the one to report
       }

@@ -72,8 +72,12 @@ Result<Run> RunQueue::Enqueue(const std::string& source, const std::string& trig
     pqxx::work tx(c);
     // Lock the source first, as the scheduler does (EnqueueDue): taking the run's unique
     // slot first and the source's row second would deadlock with it.
-    if (tx.exec_params("SELECT 1 FROM sources WHERE name = $1 FOR NO KEY UPDATE", source).empty()) {
-      return NotFound("no source named \"" + source + "\"");
+    auto found = tx.exec_params(
+        "SELECT coalesce(spec->>'url', '') FROM sources WHERE name = $1 FOR NO KEY UPDATE", source);
+    if (found.empty()) return NotFound("no source named \"" + source + "\"");
+    if (found[0][0].as<std::string>().empty()) {
+      return FailedPrecondition("source \"" + source +
+                                "\" only receives pushes: it has no \"url\" to poll");
     }
     // The partial unique index allows one queued-or-running run per source; join it if any.
     auto inserted = tx.exec_params(

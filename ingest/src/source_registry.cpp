@@ -77,6 +77,7 @@ Result<std::vector<SourceSummary>> Summaries(const Database& db, std::optional<s
 Status CheckSecretNames(const SourceSpec& spec) {
   std::vector<FieldError> errors;
   CheckAuthSecretEnv(spec.auth, "/auth", errors);
+  if (spec.push) CheckSecretEnv(spec.push->secret, "/push/secret_env", errors);
   if (errors.empty()) return Status::Ok();
   return InvalidArgument("invalid source \"" + spec.name + "\"", std::move(errors));
 }

@@ -75,6 +75,11 @@ Result<RequestView> ViewOf(const Http::Request& request, const Http::ResponseWri
     view.content_type = type->mime().toString();
   }
   if (auto origin = request.headers().tryGetRaw("Origin")) view.origin = origin->value();
+  for (const auto& [name, raw] : request.headers().rawList()) {
+    std::string lower = name;
+    for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    view.headers.insert_or_assign(std::move(lower), raw.value());
+  }
   view.client = request.address().host();
   return view;
 }

@@ -11,6 +11,10 @@
 #include "octohub/indexer/indexer.h"
 #include "octohub/indexer/searcher.h"
 
+namespace octohub::ingest {
+class PushReceiver;
+}  // namespace octohub::ingest
+
 namespace octohub::api {
 
 struct ServerOptions {
@@ -36,6 +40,8 @@ struct ServerDependencies {
   Metrics& metrics;  // served at /metrics; the HTTP layer records into it
   // The index writer of this process, if it has one: /readyz reports it failing.
   const indexer::IndexFollower* follower = nullptr;
+  // Takes pushed records (POST /api/v1/hooks/{source}); the server makes its own when null.
+  ingest::PushReceiver* push = nullptr;
 };
 
 class ApiServer {

@@ -109,9 +109,20 @@ struct ForEachSpec {
 // The schedule value that runs a child after each successful run of its parent.
 inline constexpr const char* kAfterParentSchedule = "after_parent";
 
+// A source that receives pushed records (webhooks): how their sender signs them.
+struct PushSpec {
+  enum class Signature { kGithub, kStripe, kStandardWebhooks, kHmacSha256 };
+  Signature signature = Signature::kGithub;
+  Secret secret;
+  std::string header;  // hmac-sha256: the header carrying the signature
+  bool operator==(const PushSpec&) const = default;
+};
+// "github", "stripe", "standard-webhooks", "hmac-sha256".
+const char* PushSignatureName(PushSpec::Signature signature);
+
 struct SourceSpec {
   std::string name;
-  std::string url;
+  std::string url;  // empty for a source that only receives pushes
   std::string method = "GET";
   NamedValues headers;
   NamedValues query;
@@ -134,6 +145,7 @@ struct SourceSpec {
   std::int64_t max_pages = 10000;
   double timeout_s = 30;
   IndexSpec index;
+  std::optional<PushSpec> push;
   bool operator==(const SourceSpec&) const = default;
 };
 

@@ -6,6 +6,7 @@
 #include <boost/json/value.hpp>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <utility>
@@ -31,6 +32,8 @@ struct RequestView {
   std::string client;                    // the peer's address (no port)
   std::string origin;                    // the Origin header, for CORS
   std::string key_name;  // set by the Authorizer: the name of the key used, for the access log
+  // The other headers (X-…, webhook-…, Stripe-Signature), names in lower case.
+  std::map<std::string, std::string> headers;
 };
 
 struct Reply {
