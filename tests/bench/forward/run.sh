@@ -121,7 +121,7 @@ send() {
   local target="$1" ready last
   deliveries="$(sql "$conninfo" "SELECT count(*) FROM deliveries WHERE target = '$target'")"
   # The enqueue phase's writes and the autovacuum they call for should not land in this one.
-  sql "$conninfo" "VACUUM ANALYZE deliveries"
+  sql "$conninfo" "VACUUM ANALYZE deliveries, delivery_heads"
   sql "$conninfo" "CHECKPOINT"
   start_serve forward
   ready="$(grep -m1 '"serve.ready".*}$' "$work/serve-forward.log" | jq -r .ts)"
