@@ -31,6 +31,9 @@ function request()
     ["Content-Type"] = "application/json",
     ["Idempotency-Key"] = tostring(id * 100000000 + sent),
     ["X-Octohub-Signature"] = "sha256=" .. string.rep("0", 64),
+    ["webhook-id"] = tostring(id * 100000000 + sent),
+    ["webhook-timestamp"] = tostring(os.time()),
+    ["webhook-signature"] = "v1," .. string.rep("A", 43) .. "=",
   }, body)
 end
 
