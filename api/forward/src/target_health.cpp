@@ -85,10 +85,14 @@ Result<std::map<std::string, TargetHealth>> TargetHealthStore::All(pqxx::connect
 }
 
 Result<TargetHealth> TargetHealthStore::Get(const std::string& target) {
-  auto all = All();
-  if (!all.ok()) return all.status();
-  auto found = all->find(target);
-  return found == all->end() ? TargetHealth{} : found->second;
+  return WithConnection(
+      db_, "reading the target's state", [&](pqxx::connection& c) -> Result<TargetHealth> {
+        pqxx::read_transaction tx(c);
+        auto rows = tx.exec_params(
+            std::string("SELECT ") + kHealthColumns + " FROM target_states WHERE target = $1",
+            target);
+        return rows.empty() ? TargetHealth{} : FromRow(rows[0]);
+      });
 }
 
 Result<std::vector<PausedTarget>> TargetHealthStore::Observe(
